@@ -1,0 +1,11 @@
+//! planelint: a policy-as-code linter for the data-plane configuration of
+//! Union.ai BYOC and Flyte deployments.
+//!
+//! Pipeline: discover -> load (spanned YAML) -> model -> evaluate (CEL) -> report.
+//! The library never prints: only `main.rs` touches stdout and stderr.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod diagnostic;
+pub mod model;
+pub mod source;
+pub mod yaml;

@@ -1,0 +1,148 @@
+//! Model: the manifests of a repo folded into one normalized model per
+//! organization. Every entity and field remembers the file and span it came
+//! from, so policies never deal with positions. Imports `source`,
+//! `diagnostic` and `yaml`.
+
+mod build;
+mod manifest;
+
+pub use build::{build, LoadedFile};
+
+use crate::diagnostic::Location;
+use std::sync::Arc;
+
+/// The collections of a model, in the order `model` shows them to CEL.
+pub const COLLECTIONS: &[&str] = &["clusters", "dataPlanes", "domains", "placements", "pools", "projects", "units"];
+
+/// A field's value: what CEL sees.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    String(Arc<str>),
+    Bool(bool),
+    List(Vec<Field>),
+    Map(Vec<(Arc<str>, Field)>),
+}
+
+/// A value and where it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    pub value: Value,
+    pub location: Location,
+}
+
+impl Field {
+    pub fn string(text: &str, location: Location) -> Field {
+        Field {
+            value: Value::String(Arc::from(text)),
+            location,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The field at a dotted path below this one (`defaultAccount.id`).
+    pub fn at_path(&self, path: &str) -> Option<&Field> {
+        let mut field = self;
+        for segment in path.split('.') {
+            let Value::Map(entries) = &field.value else {
+                return None;
+            };
+            field = entries.iter().find(|(name, _)| name.as_ref() == segment).map(|(_, f)| f)?;
+        }
+        Some(field)
+    }
+}
+
+/// One entity of a collection: a cluster, a pool, a placement, a unit...
+#[derive(Debug)]
+pub struct Entity {
+    /// The collection it belongs to (`clusters`, `placements`...).
+    pub collection: &'static str,
+    /// Its key in the collection: a name, or a unit (`staging/project-2`).
+    pub key: Arc<str>,
+    /// The key's occurrence number when a key repeats (1 for the first).
+    pub occurrence: usize,
+    /// Its position in the model: file path relative to the root, then
+    /// position in the file.
+    pub order: usize,
+    /// Where the entity is, for findings on no particular field.
+    pub location: Location,
+    /// Its fields, sorted by name.
+    pub fields: Vec<(Arc<str>, Field)>,
+}
+
+impl Entity {
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields
+            .binary_search_by(|(n, _)| n.as_ref().cmp(name))
+            .ok()
+            .and_then(|i| self.fields.get(i))
+            .map(|(_, f)| f)
+    }
+
+    /// The field at a dotted path (`onDemandProjects.defaultAccount.id`).
+    pub fn field_at(&self, path: &str) -> Option<&Field> {
+        let (head, rest) = match path.split_once('.') {
+            Some((head, rest)) => (head, Some(rest)),
+            None => (path, None),
+        };
+        let field = self.field(head)?;
+        match rest {
+            Some(rest) => field.at_path(rest),
+            None => Some(field),
+        }
+    }
+
+    /// The entity named by key, e.g. `placements[staging/project-2]`, with
+    /// `#N` when the key repeats.
+    pub fn model_path(&self) -> String {
+        if self.occurrence > 1 {
+            format!("{}[{}]#{}", self.collection, self.key, self.occurrence)
+        } else {
+            format!("{}[{}]", self.collection, self.key)
+        }
+    }
+}
+
+/// One organization's model: its collections of entities, each in order.
+#[derive(Debug, Default)]
+pub struct Model {
+    /// The organization's name, when a `DataPlane` declares it.
+    pub name: Option<Arc<str>>,
+    pub collections: Vec<(&'static str, Vec<Arc<Entity>>)>,
+}
+
+impl Model {
+    pub fn collection(&self, name: &str) -> &[Arc<Entity>] {
+        self.collections
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(&[], |(_, entities)| entities.as_slice())
+    }
+}
+
+/// The bucket a URI or bare name designates: the host part of a URI
+/// (`s3://acme-meta/prefix` is `acme-meta`), else the name itself.
+pub fn bucket_name(text: &str) -> &str {
+    match text.split_once("://") {
+        Some((_, rest)) => rest.split('/').next().unwrap_or(rest),
+        None => text.trim_end_matches('/'),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_names_compare_by_host() {
+        assert_eq!(bucket_name("s3://acme-meta"), "acme-meta");
+        assert_eq!(bucket_name("gs://acme-meta/prefix/x"), "acme-meta");
+        assert_eq!(bucket_name("acme-meta"), "acme-meta");
+    }
+}

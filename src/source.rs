@@ -1,0 +1,213 @@
+//! Source files and positions: byte spans, line index, character-to-byte
+//! conversion, clamping. Imports no other module of the crate.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Index of a file in the [`SourceMap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SourceId(pub u32);
+
+/// A half-open byte range `[start, end)` in one source.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        Span {
+            start,
+            end: end.max(start),
+        }
+    }
+}
+
+/// A 1-based line and column; the column counts Unicode scalar values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LineCol {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// One scanned (or embedded) file: its path as shown to the user, its text
+/// and the byte offset of every line start, computed once.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as shown in output (relative to the working directory when
+    /// the file is below it), always with `/` separators.
+    pub name: String,
+    /// The path relative to the scanned root, used to order entities.
+    pub root_relative: String,
+    pub path: PathBuf,
+    pub text: Arc<str>,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(name: String, root_relative: String, path: PathBuf, text: Arc<str>) -> SourceFile {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        SourceFile {
+            name,
+            root_relative,
+            path,
+            text,
+            line_starts,
+        }
+    }
+
+    /// Clamps `span` to the text and to character boundaries, so that no
+    /// consumer (miette in particular) ever sees a span past the end.
+    pub fn clamp(&self, span: Span) -> Span {
+        let len = self.text.len();
+        let mut start = span.start.min(len);
+        while !self.text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = span.end.clamp(start, len);
+        while !self.text.is_char_boundary(end) {
+            end += 1;
+        }
+        Span { start, end }
+    }
+
+    /// The line and column of a byte offset (clamped to the text).
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        let offset = self.clamp(Span::new(offset, offset)).start;
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let line_start = self.line_starts.get(line.saturating_sub(1)).copied().unwrap_or(0);
+        let column = self.text.get(line_start..offset).map_or(0, |s| s.chars().count()) + 1;
+        LineCol { line, column }
+    }
+
+    /// The text of the 1-based line `line`, without its line terminator.
+    pub fn line_text(&self, line: usize) -> &str {
+        let Some(&start) = self.line_starts.get(line.wrapping_sub(1)) else {
+            return "";
+        };
+        let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
+        self.text
+            .get(start..end)
+            .unwrap_or("")
+            .trim_end_matches(['\n', '\r'])
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+}
+
+/// Converts the character offsets a YAML parser reports into byte offsets.
+///
+/// Offsets only grow while a document is parsed, so a forward cursor makes
+/// every conversion amortized O(1); a backward request restarts the scan.
+pub struct CharToByte<'a> {
+    text: &'a str,
+    ascii: bool,
+    char_index: usize,
+    byte_index: usize,
+}
+
+impl<'a> CharToByte<'a> {
+    pub fn new(text: &'a str) -> Self {
+        CharToByte {
+            text,
+            ascii: text.is_ascii(),
+            char_index: 0,
+            byte_index: 0,
+        }
+    }
+
+    pub fn byte_offset(&mut self, char_offset: usize) -> usize {
+        if self.ascii {
+            return char_offset.min(self.text.len());
+        }
+        if char_offset < self.char_index {
+            self.char_index = 0;
+            self.byte_index = 0;
+        }
+        let rest = self.text.get(self.byte_index..).unwrap_or("");
+        for (consumed, (i, _)) in rest.char_indices().enumerate() {
+            if self.char_index + consumed == char_offset {
+                self.char_index = char_offset;
+                self.byte_index += i;
+                return self.byte_index;
+            }
+        }
+        self.char_index += rest.chars().count();
+        self.byte_index = self.text.len();
+        self.byte_index
+    }
+}
+
+/// Every file of a run, indexed by [`SourceId`].
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    pub fn add(&mut self, file: SourceFile) -> SourceId {
+        let id = SourceId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
+        self.files.push(file);
+        id
+    }
+
+    pub fn get(&self, id: SourceId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (SourceId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (SourceId(u32::try_from(i).unwrap_or(u32::MAX)), f))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> SourceFile {
+        SourceFile::new("f.yaml".into(), "f.yaml".into(), "f.yaml".into(), text.into())
+    }
+
+    #[test]
+    fn columns_count_unicode_scalars() {
+        let f = file("a: é\nbé: x\n");
+        assert_eq!(f.line_col(0), LineCol { line: 1, column: 1 });
+        let x = f.text.find('x').unwrap();
+        assert_eq!(f.line_col(x), LineCol { line: 2, column: 5 });
+        assert_eq!(f.line_col(f.text.len()), LineCol { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn clamp_never_passes_the_end_or_splits_a_char() {
+        let f = file("é");
+        assert_eq!(f.clamp(Span::new(1, 99)), Span { start: 0, end: 2 });
+        assert_eq!(f.clamp(Span::new(7, 9)), Span { start: 2, end: 2 });
+    }
+
+    #[test]
+    fn char_offsets_become_byte_offsets() {
+        let text = "é: ü\nx";
+        let mut conv = CharToByte::new(text);
+        assert_eq!(conv.byte_offset(0), 0);
+        assert_eq!(conv.byte_offset(3), 4);
+        assert_eq!(conv.byte_offset(5), 7);
+        assert_eq!(conv.byte_offset(1), 2);
+        assert_eq!(conv.byte_offset(60), text.len());
+    }
+
+    #[test]
+    fn line_text_strips_crlf() {
+        let f = file("a\r\nb\n");
+        assert_eq!(f.line_text(1), "a");
+        assert_eq!(f.line_text(2), "b");
+        assert_eq!(f.line_text(9), "");
+    }
+}

@@ -1,0 +1,430 @@
+//! Load: YAML text -> a tree of nodes that each carry their byte span, built
+//! from `saphyr-parser` events. Anchors, aliases and merge keys are resolved
+//! here, under limits on nesting depth, alias expansion and document count.
+//! Imports `source` and `diagnostic`.
+
+use crate::diagnostic::{Diagnostic, Location, INPUT_LIMIT, YAML_SYNTAX};
+use crate::source::{CharToByte, SourceId, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Limits that keep hostile input from exhausting the stack or memory.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Deepest nesting of sequences and mappings.
+    pub max_depth: usize,
+    /// Nodes that aliases may add to one file, all expansions together.
+    pub max_alias_nodes: usize,
+    /// Documents in one file.
+    pub max_documents: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 128,
+            max_alias_nodes: 100_000,
+            max_documents: 10_000,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    Quoted,
+    Block,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeKind {
+    Scalar { value: Arc<str>, style: Style, tag: Option<Arc<str>> },
+    Sequence(Vec<Node>),
+    Mapping(Vec<Entry>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub span: Span,
+    pub kind: NodeKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub key: Node,
+    pub value: Node,
+}
+
+/// What a scalar means under the YAML 1.2 core schema.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(&'a str),
+}
+
+impl Node {
+    /// The scalar's meaning: quoted and block scalars are strings, plain ones
+    /// are resolved by the core schema (`!!str` forces a string).
+    pub fn scalar(&self) -> Option<Scalar<'_>> {
+        let NodeKind::Scalar { value, style, tag } = &self.kind else {
+            return None;
+        };
+        if *style != Style::Plain || tag.as_deref() == Some("tag:yaml.org,2002:str") {
+            return Some(Scalar::String(value));
+        }
+        Some(match value.as_ref() {
+            "" | "~" | "null" | "Null" | "NULL" => Scalar::Null,
+            "true" | "True" | "TRUE" => Scalar::Bool(true),
+            "false" | "False" | "FALSE" => Scalar::Bool(false),
+            v => {
+                if let Some(i) = parse_int(v) {
+                    Scalar::Int(i)
+                } else if let Some(f) = parse_float(v) {
+                    Scalar::Float(f)
+                } else {
+                    Scalar::String(v)
+                }
+            }
+        })
+    }
+
+    /// The node as a string, if it is a string scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match self.scalar()? {
+            Scalar::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_mapping(&self) -> Option<&[Entry]> {
+        match &self.kind {
+            NodeKind::Mapping(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub fn as_sequence(&self) -> Option<&[Node]> {
+        match &self.kind {
+            NodeKind::Sequence(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The value of the entry whose key is the string `key`.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|e| &e.value)
+    }
+
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        self.as_mapping()?.iter().find(|e| e.key.as_str() == Some(key))
+    }
+
+    /// A short name of the node's type, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match &self.kind {
+            NodeKind::Sequence(_) => "a list",
+            NodeKind::Mapping(_) => "a mapping",
+            NodeKind::Scalar { .. } => match self.scalar() {
+                Some(Scalar::Null) => "null",
+                Some(Scalar::Bool(_)) => "a boolean",
+                Some(Scalar::Int(_)) => "an integer",
+                Some(Scalar::Float(_)) => "a number",
+                _ => "a string",
+            },
+        }
+    }
+
+    fn count(&self) -> usize {
+        match &self.kind {
+            NodeKind::Scalar { .. } => 1,
+            NodeKind::Sequence(items) => 1 + items.iter().map(Node::count).sum::<usize>(),
+            NodeKind::Mapping(entries) => {
+                1 + entries.iter().map(|e| e.key.count() + e.value.count()).sum::<usize>()
+            }
+        }
+    }
+}
+
+fn parse_int(v: &str) -> Option<i64> {
+    let (sign, digits) = match v.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, v.strip_prefix('+').unwrap_or(v)),
+    };
+    let parsed = if let Some(hex) = digits.strip_prefix("0x") {
+        i64::from_str_radix(hex, 16).ok()?
+    } else if let Some(oct) = digits.strip_prefix("0o") {
+        i64::from_str_radix(oct, 8).ok()?
+    } else if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        digits.parse().ok()?
+    } else {
+        return None;
+    };
+    parsed.checked_mul(sign)
+}
+
+fn parse_float(v: &str) -> Option<f64> {
+    match v {
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Some(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Some(f64::NAN),
+        _ => {}
+    }
+    let body = v.strip_prefix(['-', '+']).unwrap_or(v);
+    let looks_numeric = body.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.')
+        && body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && body.bytes().any(|b| b.is_ascii_digit());
+    if looks_numeric { v.parse().ok() } else { None }
+}
+
+/// One YAML document of a file; `root` is `None` for an empty document.
+#[derive(Debug)]
+pub struct Document {
+    pub root: Option<Node>,
+}
+
+/// The documents of a file, and the diagnostics found while loading it. The
+/// documents completed before a syntax error are kept.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub documents: Vec<Document>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+enum Frame {
+    Sequence { start: usize, anchor: usize, items: Vec<Node> },
+    Mapping { start: usize, anchor: usize, entries: Vec<Entry>, pending_key: Option<Node> },
+}
+
+struct Builder<'a> {
+    source: SourceId,
+    limits: Limits,
+    offsets: CharToByte<'a>,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    alias_nodes: usize,
+    out: Loaded,
+}
+
+/// Why building stopped early.
+enum Stop {
+    Syntax,
+    Limit,
+}
+
+pub fn load(text: &str, source: SourceId, limits: Limits) -> Loaded {
+    let mut builder = Builder {
+        source,
+        limits,
+        offsets: CharToByte::new(text),
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        alias_nodes: 0,
+        out: Loaded::default(),
+    };
+    let mut parser = Parser::new_from_str(text);
+    while let Some(event) = parser.next_event() {
+        let step = match event {
+            Ok((event, span)) => {
+                let start = builder.offsets.byte_offset(span.start.index());
+                let end = builder.offsets.byte_offset(span.end.index());
+                builder.event(event, Span::new(start, end))
+            }
+            Err(error) => {
+                let at = builder.offsets.byte_offset(error.marker().index());
+                // The scanner bounds flow nesting itself; that is a limit, not a syntax error.
+                if error.info().contains("recursion limit") {
+                    let message = "nesting too deep for the YAML parser; the rest of the file was not checked";
+                    builder.report(INPUT_LIMIT, message.into(), Span::new(at, at));
+                } else {
+                    builder.report(YAML_SYNTAX, format!("invalid YAML: {}", error.info()), Span::new(at, at));
+                }
+                Err(Stop::Syntax)
+            }
+        };
+        if step.is_err() {
+            break;
+        }
+    }
+    builder.out
+}
+
+impl Builder<'_> {
+    fn report(&mut self, rule: &str, message: String, span: Span) {
+        let location = Location { source: self.source, span };
+        self.out.diagnostics.push(Diagnostic::error(rule, message, location));
+    }
+
+    fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), Stop> {
+        match event {
+            Event::DocumentStart(_) => {
+                if self.out.documents.len() >= self.limits.max_documents {
+                    self.report(
+                        INPUT_LIMIT,
+                        format!("more than {} documents in one file; the rest were not checked", self.limits.max_documents),
+                        span,
+                    );
+                    return Err(Stop::Limit);
+                }
+                self.anchors.clear();
+                self.out.documents.push(Document { root: None });
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let style = match style {
+                    ScalarStyle::Plain => Style::Plain,
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
+                    ScalarStyle::Literal | ScalarStyle::Folded => Style::Block,
+                };
+                let tag = tag.map(|t| Arc::from(format!("{}{}", expand_handle(&t.handle), t.suffix)));
+                let node = Node { span, kind: NodeKind::Scalar { value: Arc::from(value.as_ref()), style, tag } };
+                self.complete(node, anchor)?;
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.open(span)?;
+                self.stack.push(Frame::Sequence { start: span.start, anchor, items: Vec::new() });
+            }
+            Event::MappingStart(anchor, _) => {
+                self.open(span)?;
+                self.stack.push(Frame::Mapping { start: span.start, anchor, entries: Vec::new(), pending_key: None });
+            }
+            Event::SequenceEnd => {
+                if let Some(Frame::Sequence { start, anchor, items }) = self.stack.pop() {
+                    let node = Node { span: Span::new(start, span.end), kind: NodeKind::Sequence(items) };
+                    self.complete(node, anchor)?;
+                }
+            }
+            Event::MappingEnd => {
+                if let Some(Frame::Mapping { start, anchor, entries, .. }) = self.stack.pop() {
+                    let entries = self.merge_keys(entries);
+                    let node = Node { span: Span::new(start, span.end), kind: NodeKind::Mapping(entries) };
+                    self.complete(node, anchor)?;
+                }
+            }
+            Event::Alias(id) => {
+                let Some(node) = self.anchors.get(&id).cloned() else {
+                    self.report(YAML_SYNTAX, "alias to an unknown anchor".into(), span);
+                    return Err(Stop::Syntax);
+                };
+                self.alias_nodes = self.alias_nodes.saturating_add(node.count());
+                if self.alias_nodes > self.limits.max_alias_nodes {
+                    self.report(
+                        INPUT_LIMIT,
+                        format!(
+                            "aliases expand to more than {} nodes; the rest of the file was not checked",
+                            self.limits.max_alias_nodes
+                        ),
+                        span,
+                    );
+                    return Err(Stop::Limit);
+                }
+                self.complete(node, 0)?;
+            }
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, span: Span) -> Result<(), Stop> {
+        if self.stack.len() >= self.limits.max_depth {
+            self.report(
+                INPUT_LIMIT,
+                format!("nesting deeper than {} levels; the rest of the file was not checked", self.limits.max_depth),
+                span,
+            );
+            return Err(Stop::Limit);
+        }
+        Ok(())
+    }
+
+    /// Attaches a finished node to its parent (or makes it the document root).
+    fn complete(&mut self, node: Node, anchor: usize) -> Result<(), Stop> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            Some(Frame::Sequence { items, .. }) => items.push(node),
+            Some(Frame::Mapping { entries, pending_key, .. }) => match pending_key.take() {
+                None => *pending_key = Some(node),
+                Some(key) => {
+                    let duplicate = key_text(&key).and_then(|text| {
+                        entries.iter().find(|e| key_text(&e.key) == Some(text) && text != "<<")
+                    });
+                    if let Some(first) = duplicate {
+                        let first_span = first.key.span;
+                        let message = format!("duplicate key `{}`", key_text(&key).unwrap_or_default());
+                        let location = Location { source: self.source, span: key.span };
+                        let related = Location { source: self.source, span: first_span };
+                        self.out.diagnostics.push(
+                            Diagnostic::error(YAML_SYNTAX, message, location)
+                                .with_related(related, "first defined here")
+                                .with_help("remove one of the two keys; planelint keeps the first"),
+                        );
+                    } else {
+                        entries.push(Entry { key, value: node });
+                    }
+                }
+            },
+            None => {
+                if let Some(document) = self.out.documents.last_mut() {
+                    document.root = Some(node);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolves `<<` merge keys: explicit keys win over merged ones, and an
+    /// earlier merged mapping wins over a later one.
+    fn merge_keys(&mut self, entries: Vec<Entry>) -> Vec<Entry> {
+        if !entries.iter().any(|e| is_merge_key(&e.key)) {
+            return entries;
+        }
+        let (merges, mut own): (Vec<Entry>, Vec<Entry>) = entries.into_iter().partition(|e| is_merge_key(&e.key));
+        for merge in merges {
+            let sources = match merge.value.kind {
+                NodeKind::Sequence(items) => items,
+                _ => vec![merge.value],
+            };
+            for source in sources {
+                let NodeKind::Mapping(merged) = source.kind else {
+                    let location = Location { source: self.source, span: source.span };
+                    self.out.diagnostics.push(Diagnostic::error(
+                        YAML_SYNTAX,
+                        "a merge key (`<<`) takes a mapping or a list of mappings",
+                        location,
+                    ));
+                    continue;
+                };
+                for entry in merged {
+                    let present = key_text(&entry.key)
+                        .is_some_and(|k| own.iter().any(|e| key_text(&e.key) == Some(k)));
+                    if !present {
+                        own.push(entry);
+                    }
+                }
+            }
+        }
+        own
+    }
+}
+
+fn key_text(node: &Node) -> Option<&str> {
+    match &node.kind {
+        NodeKind::Scalar { value, .. } => Some(value),
+        _ => None,
+    }
+}
+
+fn is_merge_key(node: &Node) -> bool {
+    matches!(&node.kind, NodeKind::Scalar { value, style: Style::Plain, .. } if value.as_ref() == "<<")
+}
+
+fn expand_handle(handle: &str) -> &str {
+    if handle == "!!" { "tag:yaml.org,2002:" } else { handle }
+}
+
+#[cfg(test)]
+mod tests;

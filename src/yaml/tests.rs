@@ -1,0 +1,102 @@
+use super::*;
+
+fn load_str(text: &str) -> Loaded {
+    load(text, SourceId(0), Limits::default())
+}
+
+fn root(text: &str) -> Node {
+    let loaded = load_str(text);
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    loaded.documents.into_iter().next().and_then(|d| d.root).unwrap()
+}
+
+#[test]
+fn scalar_spans_are_bytes_and_include_quotes() {
+    let text = "é: 'x ü'\nb: plain\n";
+    let node = root(text);
+    let value = node.get("é").unwrap();
+    assert_eq!(&text[value.span.start..value.span.end], "'x ü'");
+    assert_eq!(value.as_str(), Some("x ü"));
+    let b = node.get("b").unwrap();
+    assert_eq!(&text[b.span.start..b.span.end], "plain");
+}
+
+#[test]
+fn core_schema_types() {
+    let node = root("a: true\nb: 12\nc: '12'\nd: ~\ne: 1.5\nf: !!str 7\ng: 0x1F\n");
+    assert_eq!(node.get("a").unwrap().scalar(), Some(Scalar::Bool(true)));
+    assert_eq!(node.get("b").unwrap().scalar(), Some(Scalar::Int(12)));
+    assert_eq!(node.get("c").unwrap().scalar(), Some(Scalar::String("12")));
+    assert_eq!(node.get("d").unwrap().scalar(), Some(Scalar::Null));
+    assert_eq!(node.get("e").unwrap().scalar(), Some(Scalar::Float(1.5)));
+    assert_eq!(node.get("f").unwrap().scalar(), Some(Scalar::String("7")));
+    assert_eq!(node.get("g").unwrap().scalar(), Some(Scalar::Int(31)));
+}
+
+#[test]
+fn multi_document_files() {
+    let loaded = load_str("a: 1\n---\nb: 2\n---\n");
+    assert_eq!(loaded.documents.len(), 3);
+    assert_eq!(loaded.documents[2].root.as_ref().unwrap().scalar(), Some(Scalar::Null));
+}
+
+#[test]
+fn aliases_and_merge_keys_resolve() {
+    let node = root("base: &b {x: 1, y: 2}\nderived:\n  <<: *b\n  y: 3\ncopy: *b\n");
+    let derived = node.get("derived").unwrap();
+    assert_eq!(derived.get("x").unwrap().scalar(), Some(Scalar::Int(1)));
+    assert_eq!(derived.get("y").unwrap().scalar(), Some(Scalar::Int(3)));
+    assert_eq!(node.get("copy").unwrap().get("y").unwrap().scalar(), Some(Scalar::Int(2)));
+}
+
+#[test]
+fn duplicate_key_points_at_the_second_key() {
+    let text = "a: 1\nb: 2\na: 3\n";
+    let loaded = load_str(text);
+    assert_eq!(loaded.diagnostics.len(), 1);
+    let d = &loaded.diagnostics[0];
+    assert_eq!(d.rule.as_str(), YAML_SYNTAX);
+    assert_eq!(d.message, "duplicate key `a`");
+    assert_eq!(d.location.span, Span::new(10, 11));
+    assert_eq!(d.related[0].location.span, Span::new(0, 1));
+    let root = loaded.documents[0].root.as_ref().unwrap();
+    assert_eq!(root.get("a").unwrap().scalar(), Some(Scalar::Int(1)));
+}
+
+#[test]
+fn syntax_error_keeps_earlier_documents() {
+    let loaded = load_str("a: 1\n---\nb: [1, 2\nc: d\n");
+    assert_eq!(loaded.diagnostics.len(), 1);
+    assert_eq!(loaded.diagnostics[0].rule.as_str(), YAML_SYNTAX);
+    assert!(loaded.documents[0].root.is_some());
+}
+
+#[test]
+fn deep_flow_nesting_is_a_limit_not_a_crash() {
+    let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let loaded = load_str(&text);
+    assert_eq!(loaded.diagnostics.len(), 1);
+    assert_eq!(loaded.diagnostics[0].rule.as_str(), INPUT_LIMIT);
+}
+
+#[test]
+fn deep_block_nesting_stops_at_the_depth_limit() {
+    let text: String = (0..1000).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+    let loaded = load_str(&text);
+    assert_eq!(loaded.diagnostics.len(), 1);
+    let d = &loaded.diagnostics[0];
+    assert_eq!(d.rule.as_str(), INPUT_LIMIT);
+    assert_eq!(d.message, "nesting deeper than 128 levels; the rest of the file was not checked");
+}
+
+#[test]
+fn billion_laughs_is_a_limit() {
+    let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+    for (i, name) in ["b", "c", "d", "e", "f", "g", "h", "i"].iter().enumerate() {
+        let prev = if i == 0 { "a".to_string() } else { ["b", "c", "d", "e", "f", "g", "h"][i - 1].to_string() };
+        text.push_str(&format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+    }
+    let loaded = load_str(&text);
+    assert_eq!(loaded.diagnostics.len(), 1);
+    assert_eq!(loaded.diagnostics[0].rule.as_str(), INPUT_LIMIT);
+}
