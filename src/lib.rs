@@ -5,7 +5,12 @@
 //! The library never prints: only `main.rs` touches stdout and stderr.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod check;
 pub mod diagnostic;
+pub mod discover;
 pub mod model;
 pub mod source;
 pub mod yaml;
+pub mod engine;
+pub mod policy;
+pub mod report;

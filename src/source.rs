@@ -38,21 +38,18 @@ pub struct SourceFile {
     /// The path as shown in output (relative to the working directory when
     /// the file is below it), always with `/` separators.
     pub name: String,
-    /// The path relative to the scanned root, used to order entities.
-    pub root_relative: String,
     pub path: PathBuf,
     pub text: Arc<str>,
     line_starts: Vec<usize>,
 }
 
 impl SourceFile {
-    pub fn new(name: String, root_relative: String, path: PathBuf, text: Arc<str>) -> SourceFile {
+    pub fn new(name: String, path: PathBuf, text: Arc<str>) -> SourceFile {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
         SourceFile {
             name,
-            root_relative,
             path,
             text,
             line_starts,
@@ -173,7 +170,7 @@ mod tests {
     use super::*;
 
     fn file(text: &str) -> SourceFile {
-        SourceFile::new("f.yaml".into(), "f.yaml".into(), "f.yaml".into(), text.into())
+        SourceFile::new("f.yaml".into(), "f.yaml".into(), text.into())
     }
 
     #[test]

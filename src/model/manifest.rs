@@ -95,8 +95,6 @@ pub struct Manifest {
     pub name: Field,
     /// The spec's fields, as read; empty when there is no spec.
     pub spec: Vec<(Arc<str>, Field)>,
-    /// The whole document, for findings about the manifest as a whole.
-    pub location: Location,
 }
 
 /// Reads a document: `None` when it is not a planelint manifest (no
@@ -148,7 +146,7 @@ pub fn read(root: &Node, source: SourceId, diagnostics: &mut Vec<Diagnostic>) ->
         Some((_, Field { value: Value::Map(entries), .. })) => entries,
         _ => Vec::new(),
     };
-    Some(Manifest { kind, name, spec, location: at(root.span) })
+    Some(Manifest { kind, name, spec })
 }
 
 struct Reader<'d> {

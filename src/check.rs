@@ -1,0 +1,207 @@
+//! Runs the pipeline: discover -> load -> model -> evaluate. The only module
+//! that knows every stage.
+
+use crate::diagnostic::{self, Diagnostic, Location, Severity, FILE_UNREADABLE, INPUT_LIMIT, POLICY_ERROR, YAML_SYNTAX};
+use crate::discover::{self, DiscoverError, Found};
+use crate::engine::{self, Engine};
+use crate::model::{self, LoadedFile, COLLECTIONS};
+use crate::policy::{self, Origin, Policy};
+use crate::source::{SourceFile, SourceId, SourceMap, Span};
+use crate::yaml;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub paths: Vec<PathBuf>,
+    pub policy_dirs: Vec<PathBuf>,
+    pub no_builtin: bool,
+    pub follow_symlinks: bool,
+    pub max_file_bytes: u64,
+    pub yaml_limits: yaml::Limits,
+    pub engine_limits: engine::Limits,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            paths: vec![PathBuf::from(".")],
+            policy_dirs: Vec::new(),
+            no_builtin: false,
+            follow_symlinks: false,
+            max_file_bytes: 64 << 20,
+            yaml_limits: yaml::Limits::default(),
+            engine_limits: engine::Limits::default(),
+        }
+    }
+}
+
+/// What a run found.
+#[derive(Debug, Default)]
+pub struct Run {
+    pub sources: SourceMap,
+    /// Sorted by file, line, column, rule and message.
+    pub diagnostics: Vec<Diagnostic>,
+    pub policies: Vec<Policy>,
+    pub files_scanned: usize,
+    /// A policy failed to load: the run exits 2.
+    pub policy_load_failed: bool,
+}
+
+impl Run {
+    /// 2 when a policy failed to load, 1 when a finding is at or above
+    /// `fail_level`, else 0.
+    pub fn exit_code(&self, fail_level: Severity) -> u8 {
+        if self.policy_load_failed {
+            2
+        } else if self.diagnostics.iter().any(|d| d.severity >= fail_level) {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Failures that stop a run before it starts: usage errors (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Discover(#[from] DiscoverError),
+    #[error("policy directory {path}: {reason}")]
+    PolicyDir { path: PathBuf, reason: String },
+    #[error("the policy engine failed: {0}")]
+    Engine(String),
+}
+
+pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
+    let mut run = Run::default();
+    let discovered = discover::discover(&options.paths, options.follow_symlinks, cwd)?;
+    let mut policy_sources = Vec::new();
+    if !options.no_builtin {
+        for (name, text) in policy::BUILTIN {
+            let file = SourceFile::new(format!("<builtin>/{name}"), PathBuf::from(name), Arc::from(*text));
+            policy_sources.push((run.sources.add(file), Origin::BuiltIn));
+        }
+    }
+    for dir in &options.policy_dirs {
+        for path in policy_files(dir)? {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| CheckError::PolicyDir { path: path.clone(), reason: e.to_string() })?;
+            let file = SourceFile::new(discover::display_name(&path, cwd), path, Arc::from(text));
+            policy_sources.push((run.sources.add(file), Origin::File));
+        }
+    }
+
+    let mut policies: Vec<Policy> = Vec::new();
+    let mut load_diagnostics = Vec::new();
+    for (source, origin) in policy_sources {
+        let (read, mut problems) = policy::read(&run.sources, source, origin, COLLECTIONS);
+        load_diagnostics.append(&mut problems);
+        for policy in read {
+            if let Some(first) = policies.iter().find(|p| p.id == policy.id) {
+                load_diagnostics.push(
+                    Diagnostic::error(POLICY_ERROR, format!("a second policy named `{}`", policy.id), policy.location)
+                        .with_related(first.location, "first defined here"),
+                );
+            } else {
+                policies.push(policy);
+            }
+        }
+    }
+    policies.sort_by(|a, b| a.id.cmp(&b.id));
+
+    let mut files = Vec::new();
+    for found in &discovered.files {
+        files.push(load_file(found, options, &mut run));
+    }
+    for unreadable in &discovered.unreadable {
+        let file = SourceFile::new(unreadable.found.name.clone(), unreadable.found.path.clone(), Arc::from(""));
+        let source = run.sources.add(file);
+        run.diagnostics.push(Diagnostic::error(
+            FILE_UNREADABLE,
+            format!("could not read {}: {}", unreadable.found.name, unreadable.reason),
+            Location { source, span: Span::default() },
+        ));
+    }
+    run.files_scanned = discovered.files.len();
+
+    let models = model::build(&files, &mut run.diagnostics);
+    drop(files);
+
+    // Compiling and evaluating recurse over CEL ASTs: do it on a thread
+    // whose stack the engine's limits are sized for.
+    let sources = &run.sources;
+    let limits = options.engine_limits;
+    let evaluated = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("planelint-engine".into())
+            .stack_size(engine::ENGINE_STACK_BYTES)
+            .spawn_scoped(scope, || {
+                let (engine, compile_errors) = Engine::compile(policies, sources, limits);
+                let mut diagnostics = Vec::new();
+                for model in &models {
+                    diagnostics.append(&mut engine.evaluate(model));
+                }
+                let policies: Vec<Policy> = engine.policies().cloned().collect();
+                (policies, compile_errors, diagnostics)
+            })
+            .map_err(|e| CheckError::Engine(e.to_string()))?
+            .join()
+            .map_err(|_| CheckError::Engine("the engine thread panicked".into()))
+    })?;
+    let (loaded_policies, compile_errors, mut findings) = evaluated;
+    run.policy_load_failed = !load_diagnostics.is_empty() || !compile_errors.is_empty();
+    run.policies = loaded_policies;
+    run.diagnostics.extend(load_diagnostics);
+    run.diagnostics.extend(compile_errors);
+    run.diagnostics.append(&mut findings);
+    diagnostic::sort(&mut run.diagnostics, &run.sources);
+    Ok(run)
+}
+
+fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, CheckError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| CheckError::PolicyDir { path: dir.to_path_buf(), reason: e.to_string() })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && discover::is_yaml(p))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Reads and parses one file; problems become diagnostics on it.
+fn load_file(found: &Found, options: &Options, run: &mut Run) -> LoadedFile {
+    let fail = |run: &mut Run, text: Arc<str>, rule: &str, message: String, span: Span| -> SourceId {
+        let source = run.sources.add(SourceFile::new(found.name.clone(), found.path.clone(), text));
+        run.diagnostics.push(Diagnostic::error(rule, message, Location { source, span }));
+        source
+    };
+    let empty = |source| LoadedFile { source, root_relative: found.name.clone(), documents: Vec::new() };
+    let size = std::fs::metadata(&found.path).map(|m| m.len()).unwrap_or(0);
+    if size > options.max_file_bytes {
+        let message = format!("the file is {size} bytes, over the limit of {} bytes; it was not checked", options.max_file_bytes);
+        return empty(fail(run, Arc::from(""), INPUT_LIMIT, message, Span::default()));
+    }
+    let bytes = match std::fs::read(&found.path) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let message = format!("could not read {}: {error}", found.name);
+            return empty(fail(run, Arc::from(""), FILE_UNREADABLE, message, Span::default()));
+        }
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            let text: Arc<str> = Arc::from(String::from_utf8_lossy(error.as_bytes()).as_ref());
+            let message = "the file is not valid UTF-8".to_string();
+            return empty(fail(run, text, YAML_SYNTAX, message, Span::new(at, at + 1)));
+        }
+    };
+    let text: Arc<str> = Arc::from(text);
+    let source = run.sources.add(SourceFile::new(found.name.clone(), found.path.clone(), text.clone()));
+    let loaded = yaml::load(&text, source, options.yaml_limits);
+    run.diagnostics.extend(loaded.diagnostics);
+    LoadedFile { source, root_relative: found.name.clone(), documents: loaded.documents }
+}

@@ -1,0 +1,52 @@
+//! The command line, as clap derive types only.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "planelint", version, about = "Lint the isolation and metadata-sharing layout of Union.ai BYOC / Flyte data planes")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint config repos: every isolation and metadata-sharing violation, at its exact line and column.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Files or directories to lint.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// A directory of policy files to add to the built-in pack (repeatable).
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policy_dirs: Vec<PathBuf>,
+    /// Leave out the built-in policy pack.
+    #[arg(long)]
+    pub no_builtin: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// The lowest severity that makes the run fail (exit 1).
+    #[arg(long, value_enum, default_value_t = Level::Error)]
+    pub fail_level: Level,
+    /// Follow symbolic links (never out of the scanned root).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Level {
+    Error,
+    Warning,
+    Note,
+}

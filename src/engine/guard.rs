@@ -1,0 +1,248 @@
+//! Static and dynamic bounds on CEL: the AST is measured before it runs
+//! (depth, node count, comprehension nesting), every comprehension range is
+//! wrapped in a counting iterator, and each evaluation has a step budget and
+//! a deadline. No policy can hang the run or overflow the stack.
+
+use cel::common::ast::{EntryExpr, Expr};
+use cel::common::traits::{Iterable, Iterator as CelIterator};
+use cel::common::types::Type;
+use cel::common::value::{CowVal, Val};
+use cel::{ExecutionError, FunctionContext, IdedExpr};
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+/// The function every comprehension range is passed through. Its name is not
+/// a CEL identifier, so no policy can call or shadow it.
+pub const BUDGET_FUNCTION: &str = "@budget";
+
+/// The stack of the thread that compiles and evaluates policies.
+pub const ENGINE_STACK_BYTES: usize = 256 << 20;
+
+/// Stack a debug build uses per level of AST recursion, with a wide margin.
+const STACK_BYTES_PER_LEVEL: usize = 64 << 10;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_expression_bytes: usize,
+    pub max_ast_depth: usize,
+    pub max_ast_nodes: usize,
+    pub max_comprehension_nesting: usize,
+    /// Comprehension steps one evaluation may take.
+    pub max_steps: u64,
+    /// Wall time one evaluation (one policy on one entity) may take.
+    pub deadline: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_expression_bytes: 16 << 10,
+            max_ast_depth: ENGINE_STACK_BYTES / STACK_BYTES_PER_LEVEL,
+            max_ast_nodes: 10_000,
+            max_comprehension_nesting: 3,
+            max_steps: 10_000_000,
+            deadline: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Checks the shape of a compiled expression and wraps every comprehension
+/// range in [`BUDGET_FUNCTION`]. Walks with an explicit stack: the AST may be
+/// deeper than any recursion could afford.
+pub fn check_and_instrument(expr: &mut IdedExpr, limits: &Limits) -> Result<(), String> {
+    let mut nodes = 0usize;
+    let mut stack: Vec<(&mut IdedExpr, usize, usize)> = vec![(expr, 1, 0)];
+    while let Some((node, depth, nesting)) = stack.pop() {
+        nodes += 1;
+        if depth > limits.max_ast_depth {
+            return Err(format!("the expression nests deeper than {} levels", limits.max_ast_depth));
+        }
+        if nodes > limits.max_ast_nodes {
+            return Err(format!("the expression has more than {} nodes", limits.max_ast_nodes));
+        }
+        match &mut node.expr {
+            Expr::Unspecified => return Err("the expression has an empty part".into()),
+            Expr::Ident(_) | Expr::Literal(_) => {}
+            Expr::Call(call) => {
+                if let Some(target) = call.target.as_deref_mut() {
+                    stack.push((target, depth + 1, nesting));
+                }
+                stack.extend(call.args.iter_mut().map(|a| (a, depth + 1, nesting)));
+            }
+            Expr::Select(select) => stack.push((&mut select.operand, depth + 1, nesting)),
+            Expr::List(list) => stack.extend(list.elements.iter_mut().map(|e| (e, depth + 1, nesting))),
+            Expr::Map(map) => {
+                for entry in &mut map.entries {
+                    if let EntryExpr::MapEntry(entry) = &mut entry.expr {
+                        stack.push((&mut entry.key, depth + 1, nesting));
+                        stack.push((&mut entry.value, depth + 1, nesting));
+                    }
+                }
+            }
+            Expr::Struct(_) => return Err("message literals are not supported".into()),
+            Expr::Comprehension(comprehension) => {
+                if nesting + 1 > limits.max_comprehension_nesting {
+                    return Err(format!(
+                        "comprehensions nest deeper than {} levels",
+                        limits.max_comprehension_nesting
+                    ));
+                }
+                let range = std::mem::take(&mut comprehension.iter_range);
+                comprehension.iter_range = IdedExpr {
+                    id: range.id,
+                    expr: Expr::Call(cel::common::ast::CallExpr {
+                        func_name: BUDGET_FUNCTION.to_string(),
+                        target: None,
+                        args: vec![range],
+                    }),
+                };
+                stack.push((&mut comprehension.iter_range, depth + 2, nesting));
+                stack.push((&mut comprehension.accu_init, depth + 1, nesting));
+                stack.push((&mut comprehension.loop_cond, depth + 1, nesting + 1));
+                stack.push((&mut comprehension.loop_step, depth + 1, nesting + 1));
+                stack.push((&mut comprehension.result, depth + 1, nesting));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exhausted {
+    Steps,
+    Deadline,
+}
+
+struct Budget {
+    steps_left: Cell<u64>,
+    deadline: Cell<Option<Instant>>,
+    exhausted: Cell<Option<Exhausted>>,
+}
+
+thread_local! {
+    static BUDGET: Budget = const { Budget {
+        steps_left: Cell::new(u64::MAX),
+        deadline: Cell::new(None),
+        exhausted: Cell::new(None),
+    } };
+}
+
+/// Starts the budget of one evaluation on this thread.
+pub fn start(limits: &Limits) {
+    BUDGET.with(|b| {
+        b.steps_left.set(limits.max_steps);
+        b.deadline.set(Instant::now().checked_add(limits.deadline));
+        b.exhausted.set(None);
+    });
+}
+
+/// Whether the evaluation that ran since [`start`] ran out of budget.
+pub fn exhausted() -> Option<Exhausted> {
+    BUDGET.with(|b| {
+        if b.exhausted.get().is_none() && b.deadline.get().is_some_and(|d| Instant::now() > d) {
+            b.exhausted.set(Some(Exhausted::Deadline));
+        }
+        b.exhausted.get()
+    })
+}
+
+/// Takes one step; `false` once the budget is spent. The clock is read every
+/// 1024 steps, so the deadline costs next to nothing.
+fn step() -> bool {
+    BUDGET.with(|b| {
+        if b.exhausted.get().is_some() {
+            return false;
+        }
+        let left = b.steps_left.get();
+        if left == 0 {
+            b.exhausted.set(Some(Exhausted::Steps));
+            return false;
+        }
+        b.steps_left.set(left - 1);
+        if left % 1024 == 0 && b.deadline.get().is_some_and(|d| Instant::now() > d) {
+            b.exhausted.set(Some(Exhausted::Deadline));
+            return false;
+        }
+        true
+    })
+}
+
+/// The implementation of [`BUDGET_FUNCTION`]: wraps its argument in an
+/// iterable that takes a step per element and stops when the budget is spent.
+pub fn budget_function<'c, 'call>(ftx: &mut FunctionContext<'c, 'call>) -> Result<CowVal<'c, 'call>, ExecutionError> {
+    if ftx.args.len() != 1 {
+        return Err(ExecutionError::invalid_argument_count(1, ftx.args.len()));
+    }
+    let inner = ftx.args.remove(0).into_owned();
+    Ok(CowVal::Owned(Box::new(Budgeted { inner })))
+}
+
+#[derive(Debug)]
+struct Budgeted<'v> {
+    inner: Box<dyn Val + 'v>,
+}
+
+impl<'v> Val for Budgeted<'v> {
+    fn get_type(&self) -> &Type {
+        self.inner.get_type()
+    }
+    fn cel_type() -> &'static Type
+    where
+        Self: Sized,
+    {
+        &cel::common::types::DYN_TYPE
+    }
+    fn as_iterable<'b, 'w>(&'b self) -> Option<&'b (dyn Iterable + 'w)>
+    where
+        Self: 'w,
+    {
+        self.inner.as_iterable().map(|_| self as &dyn Iterable)
+    }
+    fn as_sizer(&self) -> Option<&dyn cel::common::traits::Sizer> {
+        self.inner.as_sizer()
+    }
+    fn equals(&self, other: &dyn Val) -> bool {
+        self.inner.equals(other)
+    }
+    fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
+    where
+        Self: 'w,
+    {
+        Box::new(Budgeted { inner: self.inner.clone_as_boxed() })
+    }
+}
+
+impl<'v> Iterable for Budgeted<'v> {
+    fn iter<'b, 'w>(&'b self) -> Box<dyn CelIterator<'b, 'w> + 'b>
+    where
+        Self: 'w,
+    {
+        let iterable: Option<&'b (dyn Iterable + 'v)> = self.inner.as_iterable();
+        match iterable {
+            Some(iterable) => {
+                let inner: Box<dyn CelIterator<'b, 'v> + 'b> = iterable.iter();
+                Box::new(Counted { inner })
+            }
+            None => Box::new(Empty),
+        }
+    }
+}
+
+/// Lends the elements of another iterator, a step of the budget each.
+struct Counted<'b, 'v> {
+    inner: Box<dyn CelIterator<'b, 'v> + 'b>,
+}
+
+impl<'b, 'v: 'w, 'w> CelIterator<'b, 'w> for Counted<'b, 'v> {
+    fn next(&mut self) -> Option<&'b (dyn Val + 'w)> {
+        if step() { self.inner.next().map(|v| v as &'b (dyn Val + 'w)) } else { None }
+    }
+}
+
+struct Empty;
+
+impl<'b, 'w> CelIterator<'b, 'w> for Empty {
+    fn next(&mut self) -> Option<&'b (dyn Val + 'w)> {
+        None
+    }
+}

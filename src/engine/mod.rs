@@ -1,0 +1,378 @@
+//! Evaluate: policies are compiled once (with static guards), then evaluated
+//! per entity of their collection, or once per model, under a step budget
+//! and a deadline. Findings and policy errors come out as diagnostics.
+//! Imports `source`, `diagnostic`, `model` and `policy`.
+
+mod guard;
+mod value;
+
+pub use guard::{Limits, ENGINE_STACK_BYTES};
+
+use crate::diagnostic::{Diagnostic, Location, Related, POLICY_ERROR};
+use crate::model::{Entity, Model, COLLECTIONS};
+use crate::policy::{self, Expression, Policy};
+use crate::source::{SourceMap, Span};
+use cel::common::types::{CelBool, CelString};
+use cel::common::value::{CowVal, Val};
+use cel::{Context, Env, ExecutionError, FunctionContext, IdedExpr};
+use std::sync::Arc;
+use value::{EntityVal, KeyedList, ModelVal, VariablesVal};
+
+/// A compiled expression and the policy text it came from.
+struct Program {
+    ast: IdedExpr,
+    source: Expression,
+}
+
+struct CompiledValidation {
+    expression: Program,
+    message: Option<String>,
+    message_expression: Option<Program>,
+    field: Option<String>,
+    related: Option<Program>,
+}
+
+struct CompiledPolicy {
+    policy: Policy,
+    conditions: Vec<Program>,
+    variables: Vec<(Arc<str>, Program)>,
+    validations: Vec<CompiledValidation>,
+}
+
+/// The compiled policies of a run.
+pub struct Engine {
+    env: Arc<Env>,
+    policies: Vec<CompiledPolicy>,
+    limits: Limits,
+}
+
+/// The CEL environment: the standard library and the strings extension.
+fn environment() -> Env {
+    let mut env = Env::stdlib();
+    // The extension only adds functions that do not exist yet, so this cannot fail.
+    let _ = env.add_extension(cel::extensions::strings);
+    env
+}
+
+impl Engine {
+    /// Compiles every policy. A policy with an expression that does not
+    /// compile, or that breaks a static limit, is left out and reported (the
+    /// second value): those are load failures.
+    pub fn compile(policies: Vec<Policy>, sources: &SourceMap, limits: Limits) -> (Engine, Vec<Diagnostic>) {
+        let env = environment();
+        let mut diagnostics = Vec::new();
+        let mut compiled = Vec::new();
+        for policy in policies {
+            let mut failed = false;
+            let mut program = |expression: &Expression| -> Option<Program> {
+                match compile_expression(&env, expression, sources, &limits) {
+                    Ok(program) => Some(program),
+                    Err(diagnostic) => {
+                        diagnostics.push(diagnostic.with_help(format!("in policy `{}`", policy.id)));
+                        failed = true;
+                        None
+                    }
+                }
+            };
+            let conditions: Vec<Program> = policy.match_conditions.iter().filter_map(&mut program).collect();
+            let variables: Vec<(Arc<str>, Program)> = policy
+                .variables
+                .iter()
+                .filter_map(|(name, e)| program(e).map(|p| (Arc::from(name.as_str()), p)))
+                .collect();
+            let validations: Vec<CompiledValidation> = policy
+                .validations
+                .iter()
+                .filter_map(|v| {
+                    let expression = program(&v.expression);
+                    let message_expression = v.message_expression.as_ref().map(&mut program);
+                    let related = v.related.as_ref().map(&mut program);
+                    Some(CompiledValidation {
+                        expression: expression?,
+                        message: v.message.clone(),
+                        message_expression: message_expression.unwrap_or(None),
+                        field: v.field.clone(),
+                        related: related.unwrap_or(None),
+                    })
+                })
+                .collect();
+            if !failed {
+                compiled.push(CompiledPolicy { policy, conditions, variables, validations });
+            }
+        }
+        (Engine { env: Arc::new(env), policies: compiled, limits }, diagnostics)
+    }
+
+    pub fn policies(&self) -> impl Iterator<Item = &Policy> {
+        self.policies.iter().map(|p| &p.policy)
+    }
+
+    /// Evaluates every policy on one model.
+    pub fn evaluate(&self, model: &Model) -> Vec<Diagnostic> {
+        let model_val = ModelVal::new(model);
+        let mut root = Context::with_env(self.env.clone());
+        root.add_variable_as_val("model", Box::new(model_val.clone()));
+        // The names are ours and are not overloads of the environment.
+        let _ = root.add_function(guard::BUDGET_FUNCTION, as_function(guard::budget_function));
+        let _ = root.add_function("groupBy", as_function(group_by));
+        let _ = root.add_function("before", as_function(before));
+        let mut diagnostics = Vec::new();
+        for compiled in &self.policies {
+            match &compiled.policy.for_each {
+                Some(collection) => {
+                    for entity in model_val.collection(collection) {
+                        self.evaluate_one(compiled, &root, Some(entity), model, &mut diagnostics);
+                    }
+                }
+                None => self.evaluate_one(compiled, &root, None, model, &mut diagnostics),
+            }
+        }
+        diagnostics
+    }
+
+    fn evaluate_one(
+        &self,
+        compiled: &CompiledPolicy,
+        root: &Context<'_, 'static>,
+        object: Option<&EntityVal>,
+        model: &Model,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let Some(anchor) = object.map(|o| o.entity().clone()).or_else(|| first_entity(model)) else {
+            return;
+        };
+        guard::start(&self.limits);
+        let result = self.run(compiled, root, object, &anchor, out);
+        let failure = match (guard::exhausted(), result) {
+            (Some(guard::Exhausted::Steps), _) => {
+                Some(format!("evaluation exceeded its budget of {} steps", self.limits.max_steps))
+            }
+            (Some(guard::Exhausted::Deadline), _) => {
+                Some(format!("evaluation exceeded its deadline of {} ms", self.limits.deadline.as_millis()))
+            }
+            (None, Err(error)) => Some(error),
+            (None, Ok(())) => None,
+        };
+        if let Some(reason) = failure {
+            let what = if object.is_some() { anchor.model_path() } else { "the model".to_string() };
+            let mut diagnostic = Diagnostic::error(
+                POLICY_ERROR,
+                format!("policy `{}` could not be evaluated on {what}: {reason}", compiled.policy.id),
+                anchor.location,
+            );
+            diagnostic.model_path = Some(anchor.model_path());
+            diagnostic.related.push(Related {
+                location: compiled.policy.location,
+                message: format!("policy `{}`", compiled.policy.id),
+            });
+            out.push(diagnostic);
+        }
+    }
+
+    /// Runs one policy on one entity; a runtime error is returned as text.
+    fn run(
+        &self,
+        compiled: &CompiledPolicy,
+        root: &Context<'_, 'static>,
+        object: Option<&EntityVal>,
+        anchor: &Arc<Entity>,
+        out: &mut Vec<Diagnostic>,
+    ) -> Result<(), String> {
+        let mut scope = root.new_inner_scope();
+        if let Some(object) = object {
+            scope.add_variable_as_val("object", Box::new(object.clone()));
+        }
+        scope.add_variable_as_val("variables", Box::new(VariablesVal::default()));
+        for condition in &compiled.conditions {
+            if !evaluate_bool(condition, &scope)? {
+                return Ok(());
+            }
+        }
+        let mut variables = VariablesVal::default();
+        for (name, program) in &compiled.variables {
+            let value = evaluate(program, &scope)?;
+            variables.0.push((name.clone(), Arc::from(value)));
+            scope.add_variable_as_val("variables", Box::new(variables.clone()));
+        }
+        for validation in &compiled.validations {
+            if evaluate_bool(&validation.expression, &scope)? {
+                continue;
+            }
+            let message = match &validation.message_expression {
+                Some(program) => {
+                    let value = evaluate(program, &scope)?;
+                    match value.downcast_ref::<CelString>() {
+                        Some(text) => text.inner().to_string(),
+                        None => return Err(located(program, "`messageExpression` must give a string")),
+                    }
+                }
+                None => validation.message.clone().unwrap_or_else(|| {
+                    format!("`{}` does not hold for {}", validation.expression.source.text, anchor.model_path())
+                }),
+            };
+            let field = validation.field.as_deref();
+            let (location, model_path) = field_location(anchor, field);
+            let mut diagnostic = Diagnostic::new(
+                compiled.policy.id.as_str(),
+                compiled.policy.severity,
+                message,
+                location,
+            );
+            diagnostic.model_path = Some(model_path);
+            if !compiled.policy.summary.is_empty() {
+                diagnostic.help = Some(compiled.policy.summary.clone());
+            }
+            if let Some(program) = &validation.related {
+                let value = evaluate(program, &scope)?;
+                for entity in related_entities(value.as_ref()).map_err(|e| located(program, e))? {
+                    let (location, path) = field_location(&entity, field);
+                    diagnostic.related.push(Related { location, message: path });
+                }
+            }
+            out.push(diagnostic);
+        }
+        Ok(())
+    }
+}
+
+/// The location and model path of `field` on an entity, or of the entity
+/// itself when it has no such field.
+fn field_location(entity: &Entity, field: Option<&str>) -> (Location, String) {
+    match field.and_then(|f| entity.field_at(f).map(|value| (f, value))) {
+        Some((name, value)) => (value.location, format!("{}.{name}", entity.model_path())),
+        None => (entity.location, entity.model_path()),
+    }
+}
+
+/// Where a policy without `forEach` reports: the model's DataPlane, else its
+/// earliest entity.
+fn first_entity(model: &Model) -> Option<Arc<Entity>> {
+    model
+        .collection("dataPlanes")
+        .first()
+        .or_else(|| COLLECTIONS.iter().filter_map(|c| model.collection(c).first()).min_by_key(|e| e.order))
+        .cloned()
+}
+
+fn related_entities(value: &dyn Val) -> Result<Vec<Arc<Entity>>, String> {
+    if let Some(entity) = value.downcast_ref::<EntityVal>() {
+        return Ok(vec![entity.entity().clone()]);
+    }
+    let Some(iterable) = value.as_iterable() else {
+        return Err("`related` must give an entity or a list of entities".into());
+    };
+    let mut entities = Vec::new();
+    let mut items = iterable.iter();
+    while let Some(item) = items.next() {
+        match item.downcast_ref::<EntityVal>() {
+            Some(entity) => entities.push(entity.entity().clone()),
+            None => return Err("`related` must give an entity or a list of entities".into()),
+        }
+    }
+    Ok(entities)
+}
+
+fn located(program: &Program, message: impl std::fmt::Display) -> String {
+    format!("{message} (in `{}`)", program.source.text)
+}
+
+fn evaluate(program: &Program, scope: &Context<'_, 'static>) -> Result<Box<dyn Val>, String> {
+    cel::Value::resolve_val(&program.ast, scope)
+        .map(CowVal::into_owned)
+        .map_err(|error| located(program, describe(&error)))
+}
+
+fn evaluate_bool(program: &Program, scope: &Context<'_, 'static>) -> Result<bool, String> {
+    let value = evaluate(program, scope)?;
+    value
+        .downcast_ref::<CelBool>()
+        .map(|b| bool::from(b.clone()))
+        .ok_or_else(|| located(program, format!("expected a boolean, got {}", value.get_type().name())))
+}
+
+fn describe(error: &ExecutionError) -> String {
+    match error {
+        ExecutionError::NoSuchKey(key) => format!("no such key: {key}"),
+        other => other.to_string(),
+    }
+}
+
+type Function = Box<
+    dyn for<'c, 'call> Fn(&mut FunctionContext<'c, 'call>) -> Result<CowVal<'c, 'call>, ExecutionError> + Send + Sync,
+>;
+
+fn as_function(
+    f: for<'c, 'call> fn(&mut FunctionContext<'c, 'call>) -> Result<CowVal<'c, 'call>, ExecutionError>,
+) -> Function {
+    Box::new(f)
+}
+
+fn target_list<'a>(ftx: &'a FunctionContext<'_, '_>, usage: &str) -> Result<&'a KeyedList, ExecutionError> {
+    ftx.this
+        .as_ref()
+        .and_then(|this| this.downcast_ref::<KeyedList>())
+        .ok_or_else(|| ftx.error(format!("works on model collections and groups: {usage}")))
+}
+
+/// `list.groupBy('field')`: a map from each value of `field` to the entities
+/// that have it, in model order.
+fn group_by<'c, 'call>(ftx: &mut FunctionContext<'c, 'call>) -> Result<CowVal<'c, 'call>, ExecutionError> {
+    let list = target_list(ftx, "model.clusters.groupBy('pool')")?;
+    let field = ftx
+        .args
+        .first()
+        .and_then(|a| a.downcast_ref::<CelString>())
+        .ok_or_else(|| ftx.error("takes a field name: groupBy('pool')"))?;
+    Ok(CowVal::owned(list.group_by(field.inner())))
+}
+
+/// `list.before(entity)`: the entities of the list that come before `entity`.
+fn before<'c, 'call>(ftx: &mut FunctionContext<'c, 'call>) -> Result<CowVal<'c, 'call>, ExecutionError> {
+    let list = target_list(ftx, "list.before(object)")?;
+    let entity = ftx
+        .args
+        .first()
+        .and_then(|a| a.downcast_ref::<EntityVal>())
+        .ok_or_else(|| ftx.error("takes an entity: list.before(object)"))?;
+    Ok(CowVal::owned(list.before(entity.entity())))
+}
+
+fn compile_expression(env: &Env, expression: &Expression, sources: &SourceMap, limits: &Limits) -> Result<Program, Diagnostic> {
+    let at_start = || Location {
+        source: expression.location.source,
+        span: Span::new(expression.location.span.start, expression.location.span.start),
+    };
+    if expression.text.len() > limits.max_expression_bytes {
+        return Err(Diagnostic::error(
+            POLICY_ERROR,
+            format!("the expression is longer than {} bytes", limits.max_expression_bytes),
+            at_start(),
+        ));
+    }
+    let program = env.compile(&expression.text).map_err(|errors| {
+        let file_text = sources.get(expression.location.source).map_or("", |f| f.text.as_ref());
+        let first = errors.errors.first();
+        let (line, column) = first.map_or((1, 1), |e| {
+            (usize::try_from(e.pos.0).unwrap_or(1).max(1), usize::try_from(e.pos.1).unwrap_or(1).max(1))
+        });
+        let offset = policy::expression_offset(file_text, expression, line, column);
+        let message = first.map_or_else(|| "invalid expression".to_string(), |e| clean_parse_message(&e.msg));
+        Diagnostic::error(
+            POLICY_ERROR,
+            format!("invalid CEL: {message}"),
+            Location { source: expression.location.source, span: Span::new(offset, offset) },
+        )
+    })?;
+    let mut ast = program.expression().clone();
+    guard::check_and_instrument(&mut ast, limits)
+        .map_err(|reason| Diagnostic::error(POLICY_ERROR, format!("expression rejected: {reason}"), at_start()))?;
+    Ok(Program { ast, source: expression.clone() })
+}
+
+/// The CEL parser wraps some messages in debug formatting; keep the text.
+fn clean_parse_message(message: &str) -> String {
+    match message.split_once("msg: \"") {
+        Some((_, rest)) => rest.split('"').next().unwrap_or(rest).to_string(),
+        None => message.to_string(),
+    }
+}

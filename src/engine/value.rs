@@ -1,0 +1,546 @@
+//! The model as CEL sees it. Entities, collections and groupings are our own
+//! `Val` types backed by `Arc`s: a comprehension over a collection lends its
+//! elements out and cloning one is a reference-count increment, never a deep
+//! copy. Groupings are computed on first use and cached.
+
+use crate::model::{Entity, Field, Model, Value};
+use cel::common::traits::{Container, Indexer, Iterable, Iterator as CelIterator, Sizer};
+use cel::common::types::{self, CelBool, CelInt, CelList, CelMap, CelMapKey, CelString, Type};
+use cel::common::value::{CowVal, StaticVal, Val};
+use cel::ExecutionError;
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+fn field_to_val(field: &Field) -> Box<dyn Val> {
+    match &field.value {
+        Value::String(s) => Box::new(CelString::from(s.to_string())),
+        Value::Bool(b) => Box::new(CelBool::from(*b)),
+        Value::List(items) => Box::new(CelList::from(items.iter().map(field_to_val).collect::<Vec<_>>())),
+        Value::Map(entries) => {
+            let map: HashMap<CelMapKey<'static>, Box<dyn Val>> = entries
+                .iter()
+                .map(|(name, field)| (CelMapKey::from(name.to_string()), field_to_val(field)))
+                .collect();
+            Box::new(CelMap::from(map))
+        }
+    }
+}
+
+fn key_of(idx: &dyn Val) -> Option<&str> {
+    idx.downcast_ref::<CelString>().map(CelString::inner)
+}
+
+/// One entity: a map from field names to values.
+#[derive(Debug, Clone)]
+pub struct EntityVal(Arc<EntityData>);
+
+#[derive(Debug)]
+struct EntityData {
+    entity: Arc<Entity>,
+    names: Vec<CelString<'static>>,
+    values: Vec<Box<dyn Val>>,
+}
+
+impl EntityVal {
+    pub fn new(entity: Arc<Entity>) -> EntityVal {
+        let names = entity.fields.iter().map(|(n, _)| CelString::from(n.to_string())).collect();
+        let values = entity.fields.iter().map(|(_, f)| field_to_val(f)).collect();
+        EntityVal(Arc::new(EntityData { entity, names, values }))
+    }
+
+    pub fn entity(&self) -> &Arc<Entity> {
+        &self.0.entity
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        self.0.names.binary_search_by(|n| n.inner().cmp(name)).ok()
+    }
+}
+
+impl Val for EntityVal {
+    fn get_type(&self) -> &Type {
+        &types::MAP_TYPE
+    }
+    fn cel_type() -> &'static Type {
+        &types::MAP_TYPE
+    }
+    fn as_indexer<'b, 'w>(&'b self) -> Option<&'b (dyn Indexer + 'w)>
+    where
+        Self: 'w,
+    {
+        Some(self)
+    }
+    fn as_container(&self) -> Option<&dyn Container> {
+        Some(self)
+    }
+    fn as_iterable<'b, 'w>(&'b self) -> Option<&'b (dyn Iterable + 'w)>
+    where
+        Self: 'w,
+    {
+        Some(self)
+    }
+    fn as_sizer(&self) -> Option<&dyn Sizer> {
+        Some(self)
+    }
+    fn equals(&self, other: &dyn Val) -> bool {
+        other.downcast_ref::<EntityVal>().is_some_and(|o| Arc::ptr_eq(&o.0.entity, &self.0.entity))
+    }
+    fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
+    where
+        Self: 'w,
+    {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> Option<&dyn Any> {
+        Some(self)
+    }
+}
+
+impl StaticVal for EntityVal {}
+
+impl Indexer for EntityVal {
+    fn get<'b, 'w>(&'b self, idx: &dyn Val) -> Result<CowVal<'b, 'w>, ExecutionError>
+    where
+        Self: 'w,
+    {
+        let name = key_of(idx).ok_or_else(|| ExecutionError::UnsupportedKeyType(cel::Value::Null))?;
+        match self.position(name).and_then(|i| self.0.values.get(i)) {
+            Some(value) => Ok(CowVal::Borrowed(value.as_ref())),
+            None => Err(ExecutionError::no_such_key(name)),
+        }
+    }
+    fn steal<'w>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'w>, ExecutionError>
+    where
+        Self: 'w,
+    {
+        self.get(idx).map(CowVal::into_owned)
+    }
+}
+
+impl Container for EntityVal {
+    fn contains(&self, value: &dyn Val) -> Result<bool, ExecutionError> {
+        Ok(key_of(value).and_then(|k| self.position(k)).is_some())
+    }
+}
+
+impl Sizer for EntityVal {
+    fn size(&self) -> CelInt {
+        CelInt::from(i64::try_from(self.0.names.len()).unwrap_or(i64::MAX))
+    }
+}
+
+impl Iterable for EntityVal {
+    fn iter<'b, 'w>(&'b self) -> Box<dyn CelIterator<'b, 'w> + 'b>
+    where
+        Self: 'w,
+    {
+        Box::new(Lend { items: &self.0.names, position: 0 })
+    }
+}
+
+/// Lends the elements of a slice of values, in order.
+struct Lend<'b, T> {
+    items: &'b [T],
+    position: usize,
+}
+
+impl<'b, 'w, T: Val + 'w> CelIterator<'b, 'w> for Lend<'b, T> {
+    fn next(&mut self) -> Option<&'b (dyn Val + 'w)> {
+        let item = self.items.get(self.position)?;
+        self.position += 1;
+        Some(item)
+    }
+}
+
+/// An ordered collection of entities that can also be indexed by key (the
+/// first entity with that key); `len` makes it a prefix view of its data.
+#[derive(Debug, Clone)]
+pub struct KeyedList {
+    data: Arc<ListData>,
+    len: usize,
+}
+
+#[derive(Debug)]
+struct ListData {
+    items: Vec<EntityVal>,
+    first_by_key: HashMap<Arc<str>, usize>,
+    groupings: Mutex<HashMap<String, GroupIndex>>,
+}
+
+impl KeyedList {
+    pub fn new(items: Vec<EntityVal>) -> KeyedList {
+        let mut first_by_key = HashMap::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            first_by_key.entry(item.entity().key.clone()).or_insert(i);
+        }
+        let len = items.len();
+        KeyedList { data: Arc::new(ListData { items, first_by_key, groupings: Mutex::default() }), len }
+    }
+
+    fn items(&self) -> &[EntityVal] {
+        self.data.items.get(..self.len).unwrap_or(&[])
+    }
+
+    fn by_key(&self, key: &str) -> Option<&EntityVal> {
+        let i = *self.data.first_by_key.get(key)?;
+        (i < self.len).then(|| self.data.items.get(i)).flatten()
+    }
+
+    /// The entities before `entity` (by model order): a view, no copy.
+    pub fn before(&self, entity: &Entity) -> KeyedList {
+        let len = self.items().partition_point(|e| e.entity().order < entity.order);
+        KeyedList { data: self.data.clone(), len }
+    }
+
+    /// The entities grouped by the value of `field`, groups and their
+    /// members in model order; computed once per list and field.
+    pub fn group_by(&self, field: &str) -> GroupIndex {
+        let whole = self.len == self.data.items.len();
+        if whole {
+            if let Some(cached) = self.data.groupings.lock().ok().and_then(|g| g.get(field).cloned()) {
+                return cached;
+            }
+        }
+        let mut keys: Vec<CelString<'static>> = Vec::new();
+        let mut members: Vec<Vec<EntityVal>> = Vec::new();
+        let mut position: HashMap<String, usize> = HashMap::new();
+        for item in self.items() {
+            let key = match item.entity().field(field).map(|f| &f.value) {
+                Some(Value::String(s)) => s.to_string(),
+                Some(Value::Bool(b)) => b.to_string(),
+                _ => continue,
+            };
+            let at = *position.entry(key.clone()).or_insert_with(|| {
+                keys.push(CelString::from(key));
+                members.push(Vec::new());
+                members.len() - 1
+            });
+            if let Some(group) = members.get_mut(at) {
+                group.push(item.clone());
+            }
+        }
+        let index = GroupIndex(Arc::new(GroupData {
+            keys,
+            groups: members.into_iter().map(KeyedList::new).collect(),
+            position,
+        }));
+        if whole {
+            if let Ok(mut groupings) = self.data.groupings.lock() {
+                groupings.insert(field.to_string(), index.clone());
+            }
+        }
+        index
+    }
+}
+
+impl Val for KeyedList {
+    fn get_type(&self) -> &Type {
+        &types::LIST_TYPE
+    }
+    fn cel_type() -> &'static Type {
+        &types::LIST_TYPE
+    }
+    fn as_indexer<'b, 'w>(&'b self) -> Option<&'b (dyn Indexer + 'w)>
+    where
+        Self: 'w,
+    {
+        Some(self)
+    }
+    fn as_container(&self) -> Option<&dyn Container> {
+        Some(self)
+    }
+    fn as_iterable<'b, 'w>(&'b self) -> Option<&'b (dyn Iterable + 'w)>
+    where
+        Self: 'w,
+    {
+        Some(self)
+    }
+    fn as_sizer(&self) -> Option<&dyn Sizer> {
+        Some(self)
+    }
+    fn equals(&self, other: &dyn Val) -> bool {
+        other.downcast_ref::<KeyedList>().is_some_and(|o| {
+            o.len == self.len && o.items().iter().zip(self.items()).all(|(a, b)| a.equals(b))
+        })
+    }
+    fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
+    where
+        Self: 'w,
+    {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> Option<&dyn Any> {
+        Some(self)
+    }
+}
+
+impl StaticVal for KeyedList {}
+
+impl Indexer for KeyedList {
+    fn get<'b, 'w>(&'b self, idx: &dyn Val) -> Result<CowVal<'b, 'w>, ExecutionError>
+    where
+        Self: 'w,
+    {
+        if let Some(i) = idx.downcast_ref::<CelInt>() {
+            let index = *i.inner();
+            return usize::try_from(index)
+                .ok()
+                .and_then(|i| self.items().get(i))
+                .map(|e| CowVal::Borrowed(e as &dyn Val))
+                .ok_or_else(|| ExecutionError::IndexOutOfBounds(cel::Value::Int(index)));
+        }
+        let key = key_of(idx).ok_or_else(|| ExecutionError::UnsupportedKeyType(cel::Value::Null))?;
+        self.by_key(key).map(|e| CowVal::Borrowed(e as &dyn Val)).ok_or_else(|| ExecutionError::no_such_key(key))
+    }
+    fn steal<'w>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'w>, ExecutionError>
+    where
+        Self: 'w,
+    {
+        self.get(idx).map(CowVal::into_owned)
+    }
+}
+
+impl Container for KeyedList {
+    fn contains(&self, value: &dyn Val) -> Result<bool, ExecutionError> {
+        if let Some(entity) = value.downcast_ref::<EntityVal>() {
+            let order = entity.entity().order;
+            let items = self.items();
+            let at = items.partition_point(|e| e.entity().order < order);
+            return Ok(items.get(at).is_some_and(|e| e.equals(entity)));
+        }
+        Ok(key_of(value).is_some_and(|k| self.by_key(k).is_some()))
+    }
+}
+
+impl Sizer for KeyedList {
+    fn size(&self) -> CelInt {
+        CelInt::from(i64::try_from(self.len).unwrap_or(i64::MAX))
+    }
+}
+
+impl Iterable for KeyedList {
+    fn iter<'b, 'w>(&'b self) -> Box<dyn CelIterator<'b, 'w> + 'b>
+    where
+        Self: 'w,
+    {
+        Box::new(Lend { items: self.items(), position: 0 })
+    }
+}
+
+/// A grouping: a map from field values to the entities that have them, keys
+/// in the order of their first entity.
+#[derive(Debug, Clone)]
+pub struct GroupIndex(Arc<GroupData>);
+
+#[derive(Debug)]
+struct GroupData {
+    keys: Vec<CelString<'static>>,
+    groups: Vec<KeyedList>,
+    position: HashMap<String, usize>,
+}
+
+impl Val for GroupIndex {
+    fn get_type(&self) -> &Type {
+        &types::MAP_TYPE
+    }
+    fn cel_type() -> &'static Type {
+        &types::MAP_TYPE
+    }
+    fn as_indexer<'b, 'w>(&'b self) -> Option<&'b (dyn Indexer + 'w)>
+    where
+        Self: 'w,
+    {
+        Some(self)
+    }
+    fn as_container(&self) -> Option<&dyn Container> {
+        Some(self)
+    }
+    fn as_iterable<'b, 'w>(&'b self) -> Option<&'b (dyn Iterable + 'w)>
+    where
+        Self: 'w,
+    {
+        Some(self)
+    }
+    fn as_sizer(&self) -> Option<&dyn Sizer> {
+        Some(self)
+    }
+    fn equals(&self, other: &dyn Val) -> bool {
+        other.downcast_ref::<GroupIndex>().is_some_and(|o| Arc::ptr_eq(&o.0, &self.0))
+    }
+    fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
+    where
+        Self: 'w,
+    {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> Option<&dyn Any> {
+        Some(self)
+    }
+}
+
+impl StaticVal for GroupIndex {}
+
+impl Indexer for GroupIndex {
+    fn get<'b, 'w>(&'b self, idx: &dyn Val) -> Result<CowVal<'b, 'w>, ExecutionError>
+    where
+        Self: 'w,
+    {
+        let key = key_of(idx).ok_or_else(|| ExecutionError::UnsupportedKeyType(cel::Value::Null))?;
+        self.0
+            .position
+            .get(key)
+            .and_then(|&i| self.0.groups.get(i))
+            .map(|g| CowVal::Borrowed(g as &dyn Val))
+            .ok_or_else(|| ExecutionError::no_such_key(key))
+    }
+    fn steal<'w>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'w>, ExecutionError>
+    where
+        Self: 'w,
+    {
+        self.get(idx).map(CowVal::into_owned)
+    }
+}
+
+impl Container for GroupIndex {
+    fn contains(&self, value: &dyn Val) -> Result<bool, ExecutionError> {
+        Ok(key_of(value).is_some_and(|k| self.0.position.contains_key(k)))
+    }
+}
+
+impl Sizer for GroupIndex {
+    fn size(&self) -> CelInt {
+        CelInt::from(i64::try_from(self.0.keys.len()).unwrap_or(i64::MAX))
+    }
+}
+
+impl Iterable for GroupIndex {
+    fn iter<'b, 'w>(&'b self) -> Box<dyn CelIterator<'b, 'w> + 'b>
+    where
+        Self: 'w,
+    {
+        Box::new(Lend { items: &self.0.keys, position: 0 })
+    }
+}
+
+/// `model`: one keyed list per collection.
+#[derive(Debug, Clone)]
+pub struct ModelVal(Arc<Vec<(CelString<'static>, KeyedList)>>);
+
+impl ModelVal {
+    pub fn new(model: &Model) -> ModelVal {
+        let collections = model
+            .collections
+            .iter()
+            .map(|(name, entities)| {
+                let items = entities.iter().cloned().map(EntityVal::new).collect();
+                (CelString::from(name.to_string()), KeyedList::new(items))
+            })
+            .collect();
+        ModelVal(Arc::new(collections))
+    }
+
+    /// The entity values of a collection, in order.
+    pub fn collection(&self, name: &str) -> &[EntityVal] {
+        self.0.iter().find(|(n, _)| n.inner() == name).map_or(&[], |(_, list)| list.items())
+    }
+}
+
+impl Val for ModelVal {
+    fn get_type(&self) -> &Type {
+        &types::MAP_TYPE
+    }
+    fn cel_type() -> &'static Type {
+        &types::MAP_TYPE
+    }
+    fn as_indexer<'b, 'w>(&'b self) -> Option<&'b (dyn Indexer + 'w)>
+    where
+        Self: 'w,
+    {
+        Some(self)
+    }
+    fn equals(&self, other: &dyn Val) -> bool {
+        other.downcast_ref::<ModelVal>().is_some_and(|o| Arc::ptr_eq(&o.0, &self.0))
+    }
+    fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
+    where
+        Self: 'w,
+    {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> Option<&dyn Any> {
+        Some(self)
+    }
+}
+
+impl StaticVal for ModelVal {}
+
+impl Indexer for ModelVal {
+    fn get<'b, 'w>(&'b self, idx: &dyn Val) -> Result<CowVal<'b, 'w>, ExecutionError>
+    where
+        Self: 'w,
+    {
+        let key = key_of(idx).ok_or_else(|| ExecutionError::UnsupportedKeyType(cel::Value::Null))?;
+        self.0
+            .iter()
+            .find(|(n, _)| n.inner() == key)
+            .map(|(_, list)| CowVal::Borrowed(list as &dyn Val))
+            .ok_or_else(|| ExecutionError::no_such_key(key))
+    }
+    fn steal<'w>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'w>, ExecutionError>
+    where
+        Self: 'w,
+    {
+        self.get(idx).map(CowVal::into_owned)
+    }
+}
+
+/// `variables`: the policy's variables evaluated so far.
+#[derive(Debug, Clone, Default)]
+pub struct VariablesVal(pub Vec<(Arc<str>, Arc<dyn Val>)>);
+
+impl Val for VariablesVal {
+    fn get_type(&self) -> &Type {
+        &types::MAP_TYPE
+    }
+    fn cel_type() -> &'static Type {
+        &types::MAP_TYPE
+    }
+    fn as_indexer<'b, 'w>(&'b self) -> Option<&'b (dyn Indexer + 'w)>
+    where
+        Self: 'w,
+    {
+        Some(self)
+    }
+    fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
+    where
+        Self: 'w,
+    {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> Option<&dyn Any> {
+        Some(self)
+    }
+}
+
+impl StaticVal for VariablesVal {}
+
+impl Indexer for VariablesVal {
+    fn get<'b, 'w>(&'b self, idx: &dyn Val) -> Result<CowVal<'b, 'w>, ExecutionError>
+    where
+        Self: 'w,
+    {
+        let key = key_of(idx).ok_or_else(|| ExecutionError::UnsupportedKeyType(cel::Value::Null))?;
+        self.0
+            .iter()
+            .find(|(n, _)| n.as_ref() == key)
+            .map(|(_, v)| CowVal::Borrowed(v.as_ref()))
+            .ok_or_else(|| ExecutionError::no_such_key(key))
+    }
+    fn steal<'w>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'w>, ExecutionError>
+    where
+        Self: 'w,
+    {
+        self.get(idx).map(CowVal::into_owned)
+    }
+}

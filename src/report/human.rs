@@ -1,0 +1,159 @@
+//! The human format: a miette report with colours and source snippets on a
+//! terminal; plain text otherwise, one block per finding, starting with
+//! `file:line:col: severity[rule]: message`.
+
+use super::{position, strip_controls, Counts};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::SourceMap;
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use std::fmt;
+use std::io::{self, Write};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// miette's graphical report, in colour.
+    Graphical,
+    /// No colour and no graphics: stable text for logs, pipes and tests.
+    Plain,
+}
+
+pub fn render_human(out: &mut dyn Write, diagnostics: &[Diagnostic], sources: &SourceMap, files: usize, style: Style) -> io::Result<()> {
+    for diagnostic in diagnostics {
+        match style {
+            Style::Plain => plain(out, diagnostic, sources)?,
+            Style::Graphical => graphical(out, diagnostic, sources)?,
+        }
+    }
+    let counts = Counts::of(diagnostics);
+    if diagnostics.is_empty() {
+        writeln!(out, "no findings in {files} {}", plural(files, "file"))
+    } else {
+        writeln!(
+            out,
+            "{} {}, {} {}, {} {} in {files} {}",
+            counts.errors,
+            plural(counts.errors, "error"),
+            counts.warnings,
+            plural(counts.warnings, "warning"),
+            counts.notes,
+            plural(counts.notes, "note"),
+            plural(files, "file")
+        )
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { word.to_string() } else { format!("{word}s") }
+}
+
+fn plain(out: &mut dyn Write, d: &Diagnostic, sources: &SourceMap) -> io::Result<()> {
+    let at = position(sources, &d.location);
+    writeln!(out, "{}:{}:{}: {}[{}]: {}", at.file, at.line, at.column, d.severity, d.rule, strip_controls(&d.message))?;
+    if let Some(file) = sources.get(d.location.source) {
+        let text = strip_controls(file.line_text(at.line));
+        if !text.is_empty() {
+            let gutter = at.line.to_string().len();
+            let end_column = if at.end_line == at.line { at.end_column } else { text.chars().count() + 1 };
+            let width = end_column.saturating_sub(at.column).max(1);
+            writeln!(out, "{:>gutter$} | {text}", at.line)?;
+            writeln!(out, "{:>gutter$} | {}{}", "", " ".repeat(at.column.saturating_sub(1)), "^".repeat(width))?;
+        }
+    }
+    for related in &d.related {
+        let r = position(sources, &related.location);
+        writeln!(out, "  = related: {}:{}:{}: {}", r.file, r.line, r.column, strip_controls(&related.message))?;
+    }
+    if let Some(help) = &d.help {
+        writeln!(out, "  = help: {}", strip_controls(help))?;
+    }
+    writeln!(out)
+}
+
+/// A diagnostic as miette sees it: labels in its own file; related spans in
+/// other files become related reports of their own.
+#[derive(Debug)]
+struct Adapter {
+    message: String,
+    code: String,
+    severity: Severity,
+    help: Option<String>,
+    source: NamedSource<String>,
+    labels: Vec<LabeledSpan>,
+    others: Vec<Adapter>,
+}
+
+impl fmt::Display for Adapter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Adapter {}
+
+impl miette::Diagnostic for Adapter {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(&self.code))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Note => miette::Severity::Advice,
+        })
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        Some(Box::new(self.others.iter().map(|o| o as &dyn miette::Diagnostic)))
+    }
+}
+
+fn graphical(out: &mut dyn Write, d: &Diagnostic, sources: &SourceMap) -> io::Result<()> {
+    let named = |id| {
+        let file = sources.get(id);
+        NamedSource::new(file.map_or("", |f| f.name.as_str()), file.map_or(String::new(), |f| f.text.to_string()))
+    };
+    let span_of = |location: &crate::diagnostic::Location| {
+        let span = sources.get(location.source).map(|f| f.clamp(location.span)).unwrap_or_default();
+        SourceSpan::from(span.start..span.end)
+    };
+    let at = position(sources, &d.location);
+    let mut labels = vec![LabeledSpan::new_primary_with_span(Some(format!("{}:{}", at.line, at.column)), span_of(&d.location))];
+    let mut others = Vec::new();
+    for related in &d.related {
+        if related.location.source == d.location.source {
+            labels.push(LabeledSpan::new_with_span(Some(strip_controls(&related.message)), span_of(&related.location)));
+        } else {
+            others.push(Adapter {
+                message: strip_controls(&related.message),
+                code: "related".into(),
+                severity: Severity::Note,
+                help: None,
+                source: named(related.location.source),
+                labels: vec![LabeledSpan::new_primary_with_span(None, span_of(&related.location))],
+                others: Vec::new(),
+            });
+        }
+    }
+    let adapter = Adapter {
+        message: strip_controls(&d.message),
+        code: d.rule.to_string(),
+        severity: d.severity,
+        help: d.help.as_deref().map(strip_controls),
+        source: named(d.location.source),
+        labels,
+        others,
+    };
+    let mut text = String::new();
+    GraphicalReportHandler::new_themed(GraphicalTheme::unicode())
+        .render_report(&mut text, &adapter)
+        .map_err(|_| io::Error::other("could not render a report"))?;
+    writeln!(out, "{text}")
+}

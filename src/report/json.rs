@@ -1,0 +1,97 @@
+//! The JSON format: one object per run. The shape is stable (documented in
+//! the README): keys may be added, never renamed; a rename bumps `version`.
+
+use super::{position, Counts};
+use crate::diagnostic::Diagnostic;
+use crate::source::SourceMap;
+use serde::Serialize;
+use std::io::{self, Write};
+
+#[derive(Serialize)]
+struct Output<'a> {
+    version: u32,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    rule: &'a str,
+    severity: &'a str,
+    message: &'a str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    byte_start: usize,
+    byte_end: usize,
+    model_path: Option<&'a str>,
+    fingerprint: String,
+    suppressed: bool,
+    related: Vec<JsonRelated<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRelated<'a> {
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    errors: usize,
+    warnings: usize,
+    notes: usize,
+    files: usize,
+}
+
+pub fn render_json(out: &mut dyn Write, diagnostics: &[Diagnostic], sources: &SourceMap, files: usize) -> io::Result<()> {
+    let counts = Counts::of(diagnostics);
+    let output = Output {
+        version: 1,
+        diagnostics: diagnostics
+            .iter()
+            .map(|d| {
+                let at = position(sources, &d.location);
+                JsonDiagnostic {
+                    rule: d.rule.as_str(),
+                    severity: d.severity.as_str(),
+                    message: &d.message,
+                    file: at.file,
+                    line: at.line,
+                    column: at.column,
+                    end_line: at.end_line,
+                    end_column: at.end_column,
+                    byte_start: at.span.start,
+                    byte_end: at.span.end,
+                    model_path: d.model_path.as_deref(),
+                    fingerprint: d.fingerprint(sources),
+                    suppressed: false,
+                    related: d
+                        .related
+                        .iter()
+                        .map(|r| {
+                            let at = position(sources, &r.location);
+                            JsonRelated {
+                                file: at.file,
+                                line: at.line,
+                                column: at.column,
+                                end_line: at.end_line,
+                                end_column: at.end_column,
+                                message: &r.message,
+                            }
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+        summary: Summary { errors: counts.errors, warnings: counts.warnings, notes: counts.notes, files },
+    };
+    serde_json::to_writer_pretty(&mut *out, &output).map_err(io::Error::other)?;
+    writeln!(out)
+}
