@@ -1,10 +1,12 @@
 //! Runs the pipeline: discover -> load -> model -> evaluate. The only module
 //! that knows every stage.
 
-use crate::diagnostic::{self, Diagnostic, Location, Severity, FILE_UNREADABLE, INPUT_LIMIT, POLICY_ERROR, YAML_SYNTAX};
+use crate::diagnostic::{
+    self, Diagnostic, FILE_UNREADABLE, INPUT_LIMIT, Location, POLICY_ERROR, Severity, YAML_SYNTAX,
+};
 use crate::discover::{self, DiscoverError, Found};
 use crate::engine::{self, Engine};
-use crate::model::{self, LoadedFile, COLLECTIONS};
+use crate::model::{self, COLLECTIONS, LoadedFile};
 use crate::policy::{self, Origin, Policy};
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
 use crate::yaml;
@@ -85,8 +87,10 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     }
     for dir in &options.policy_dirs {
         for path in policy_files(dir)? {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| CheckError::PolicyDir { path: path.clone(), reason: e.to_string() })?;
+            let text = std::fs::read_to_string(&path).map_err(|e| CheckError::PolicyDir {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
             let file = SourceFile::new(discover::display_name(&path, cwd), path, Arc::from(text));
             policy_sources.push((run.sources.add(file), Origin::File));
         }
@@ -100,8 +104,12 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
         for policy in read {
             if let Some(first) = policies.iter().find(|p| p.id == policy.id) {
                 load_diagnostics.push(
-                    Diagnostic::error(POLICY_ERROR, format!("a second policy named `{}`", policy.id), policy.location)
-                        .with_related(first.location, "first defined here"),
+                    Diagnostic::error(
+                        POLICY_ERROR,
+                        format!("a second policy named `{}`", policy.id),
+                        policy.location,
+                    )
+                    .with_related(first.location, "first defined here"),
                 );
             } else {
                 policies.push(policy);
@@ -115,12 +123,19 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
         files.push(load_file(found, options, &mut run));
     }
     for unreadable in &discovered.unreadable {
-        let file = SourceFile::new(unreadable.found.name.clone(), unreadable.found.path.clone(), Arc::from(""));
+        let file = SourceFile::new(
+            unreadable.found.name.clone(),
+            unreadable.found.path.clone(),
+            Arc::from(""),
+        );
         let source = run.sources.add(file);
         run.diagnostics.push(Diagnostic::error(
             FILE_UNREADABLE,
             format!("could not read {}: {}", unreadable.found.name, unreadable.reason),
-            Location { source, span: Span::default() },
+            Location {
+                source,
+                span: Span::default(),
+            },
         ));
     }
     run.files_scanned = discovered.files.len();
@@ -160,7 +175,10 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
 }
 
 fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, CheckError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| CheckError::PolicyDir { path: dir.to_path_buf(), reason: e.to_string() })?;
+    let entries = std::fs::read_dir(dir).map_err(|e| CheckError::PolicyDir {
+        path: dir.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -173,14 +191,24 @@ fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, CheckError> {
 /// Reads and parses one file; problems become diagnostics on it.
 fn load_file(found: &Found, options: &Options, run: &mut Run) -> LoadedFile {
     let fail = |run: &mut Run, text: Arc<str>, rule: &str, message: String, span: Span| -> SourceId {
-        let source = run.sources.add(SourceFile::new(found.name.clone(), found.path.clone(), text));
-        run.diagnostics.push(Diagnostic::error(rule, message, Location { source, span }));
+        let source = run
+            .sources
+            .add(SourceFile::new(found.name.clone(), found.path.clone(), text));
+        run.diagnostics
+            .push(Diagnostic::error(rule, message, Location { source, span }));
         source
     };
-    let empty = |source| LoadedFile { source, root_relative: found.name.clone(), documents: Vec::new() };
+    let empty = |source| LoadedFile {
+        source,
+        root_relative: found.name.clone(),
+        documents: Vec::new(),
+    };
     let size = std::fs::metadata(&found.path).map(|m| m.len()).unwrap_or(0);
     if size > options.max_file_bytes {
-        let message = format!("the file is {size} bytes, over the limit of {} bytes; it was not checked", options.max_file_bytes);
+        let message = format!(
+            "the file is {size} bytes, over the limit of {} bytes; it was not checked",
+            options.max_file_bytes
+        );
         return empty(fail(run, Arc::from(""), INPUT_LIMIT, message, Span::default()));
     }
     let bytes = match std::fs::read(&found.path) {
@@ -200,8 +228,14 @@ fn load_file(found: &Found, options: &Options, run: &mut Run) -> LoadedFile {
         }
     };
     let text: Arc<str> = Arc::from(text);
-    let source = run.sources.add(SourceFile::new(found.name.clone(), found.path.clone(), text.clone()));
+    let source = run
+        .sources
+        .add(SourceFile::new(found.name.clone(), found.path.clone(), text.clone()));
     let loaded = yaml::load(&text, source, options.yaml_limits);
     run.diagnostics.extend(loaded.diagnostics);
-    LoadedFile { source, root_relative: found.name.clone(), documents: loaded.documents }
+    LoadedFile {
+        source,
+        root_relative: found.name.clone(),
+        documents: loaded.documents,
+    }
 }

@@ -4,7 +4,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "planelint", version, about = "Lint the isolation and metadata-sharing layout of Union.ai BYOC / Flyte data planes")]
+#[command(
+    name = "planelint",
+    version,
+    about = "Lint the isolation and metadata-sharing layout of Union.ai BYOC / Flyte data planes"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -47,9 +47,18 @@ pub const FILE_UNREADABLE: &str = "file-unreadable";
 
 /// The rules the engine itself reports, with their summaries.
 pub const ENGINE_RULES: &[(&str, &str)] = &[
-    (FILE_UNREADABLE, "A file that was found while scanning could not be read."),
-    (INPUT_LIMIT, "An input exceeds a configured limit and was not fully checked."),
-    (MANIFEST_SCHEMA, "A planelint manifest or policy file does not follow its schema."),
+    (
+        FILE_UNREADABLE,
+        "A file that was found while scanning could not be read.",
+    ),
+    (
+        INPUT_LIMIT,
+        "An input exceeds a configured limit and was not fully checked.",
+    ),
+    (
+        MANIFEST_SCHEMA,
+        "A planelint manifest or policy file does not follow its schema.",
+    ),
     (POLICY_ERROR, "A policy could not be compiled or evaluated."),
     (YAML_SYNTAX, "A file is not valid YAML."),
 ];

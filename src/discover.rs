@@ -53,9 +53,16 @@ pub fn discover(paths: &[PathBuf], follow_symlinks: bool, cwd: &Path) -> Result<
     let mut files: BTreeMap<PathBuf, Found> = BTreeMap::new();
     let mut unreadable = Vec::new();
     for root in paths {
-        let absolute = if root.is_absolute() { root.clone() } else { cwd.join(root) };
+        let absolute = if root.is_absolute() {
+            root.clone()
+        } else {
+            cwd.join(root)
+        };
         let metadata = std::fs::symlink_metadata(&absolute).map_err(|_| DiscoverError::Missing(root.clone()))?;
-        let found = |path: &Path| Found { path: path.to_path_buf(), name: display_name(path, cwd) };
+        let found = |path: &Path| Found {
+            path: path.to_path_buf(),
+            name: display_name(path, cwd),
+        };
         if !metadata.is_dir() {
             // A file named on the command line is linted whatever its name.
             let target = std::fs::metadata(&absolute).map_err(|_| DiscoverError::Missing(root.clone()))?;
@@ -80,7 +87,10 @@ pub fn discover(paths: &[PathBuf], follow_symlinks: bool, cwd: &Path) -> Result<
                 Err(error) => {
                     let path = error_path(&error).unwrap_or_else(|| absolute.clone());
                     if is_yaml(&path) || path.is_dir() || error.is_io() {
-                        unreadable.push(Unreadable { found: found(&path), reason: io_reason(&error) });
+                        unreadable.push(Unreadable {
+                            found: found(&path),
+                            reason: io_reason(&error),
+                        });
                     }
                     continue;
                 }
@@ -116,9 +126,9 @@ fn error_path(error: &ignore::Error) -> Option<PathBuf> {
 
 fn io_reason(error: &ignore::Error) -> String {
     match error {
-        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            io_reason(err)
-        }
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => io_reason(err),
         ignore::Error::Loop { ancestor, .. } => format!("symlink loop back to {}", ancestor.display()),
         ignore::Error::Io(io) => io.to_string(),
         other => other.to_string(),

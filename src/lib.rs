@@ -8,9 +8,9 @@
 pub mod check;
 pub mod diagnostic;
 pub mod discover;
-pub mod model;
-pub mod source;
-pub mod yaml;
 pub mod engine;
+pub mod model;
 pub mod policy;
 pub mod report;
+pub mod source;
+pub mod yaml;

@@ -54,7 +54,10 @@ fn run(cli: Cli) -> u8 {
         }
     };
     if run.files_scanned == 0 && run.diagnostics.is_empty() {
-        eprintln!("planelint: warning: no YAML file found in {}", describe_paths(&options.paths));
+        eprintln!(
+            "planelint: warning: no YAML file found in {}",
+            describe_paths(&options.paths)
+        );
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -87,5 +90,9 @@ fn run(cli: Cli) -> u8 {
 }
 
 fn describe_paths(paths: &[std::path::PathBuf]) -> String {
-    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -86,10 +86,7 @@ impl SourceFile {
             return "";
         };
         let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
-        self.text
-            .get(start..end)
-            .unwrap_or("")
-            .trim_end_matches(['\n', '\r'])
+        self.text.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r'])
     }
 
     pub fn line_count(&self) -> usize {

@@ -55,7 +55,10 @@ pub fn check_and_instrument(expr: &mut IdedExpr, limits: &Limits) -> Result<(), 
     while let Some((node, depth, nesting)) = stack.pop() {
         nodes += 1;
         if depth > limits.max_ast_depth {
-            return Err(format!("the expression nests deeper than {} levels", limits.max_ast_depth));
+            return Err(format!(
+                "the expression nests deeper than {} levels",
+                limits.max_ast_depth
+            ));
         }
         if nodes > limits.max_ast_nodes {
             return Err(format!("the expression has more than {} nodes", limits.max_ast_nodes));
@@ -208,7 +211,9 @@ impl<'v> Val for Budgeted<'v> {
     where
         Self: 'w,
     {
-        Box::new(Budgeted { inner: self.inner.clone_as_boxed() })
+        Box::new(Budgeted {
+            inner: self.inner.clone_as_boxed(),
+        })
     }
 }
 
@@ -235,7 +240,11 @@ struct Counted<'b, 'v> {
 
 impl<'b, 'v: 'w, 'w> CelIterator<'b, 'w> for Counted<'b, 'v> {
     fn next(&mut self) -> Option<&'b (dyn Val + 'w)> {
-        if step() { self.inner.next().map(|v| v as &'b (dyn Val + 'w)) } else { None }
+        if step() {
+            self.inner.next().map(|v| v as &'b (dyn Val + 'w))
+        } else {
+            None
+        }
     }
 }
 

@@ -6,10 +6,10 @@
 mod guard;
 mod value;
 
-pub use guard::{Limits, ENGINE_STACK_BYTES};
+pub use guard::{ENGINE_STACK_BYTES, Limits};
 
-use crate::diagnostic::{Diagnostic, Location, Related, POLICY_ERROR};
-use crate::model::{Entity, Model, COLLECTIONS};
+use crate::diagnostic::{Diagnostic, Location, POLICY_ERROR, Related};
+use crate::model::{COLLECTIONS, Entity, Model};
 use crate::policy::{self, Expression, Policy};
 use crate::source::{SourceMap, Span};
 use cel::common::types::{CelBool, CelString};
@@ -97,10 +97,22 @@ impl Engine {
                 })
                 .collect();
             if !failed {
-                compiled.push(CompiledPolicy { policy, conditions, variables, validations });
+                compiled.push(CompiledPolicy {
+                    policy,
+                    conditions,
+                    variables,
+                    validations,
+                });
             }
         }
-        (Engine { env: Arc::new(env), policies: compiled, limits }, diagnostics)
+        (
+            Engine {
+                env: Arc::new(env),
+                policies: compiled,
+                limits,
+            },
+            diagnostics,
+        )
     }
 
     pub fn policies(&self) -> impl Iterator<Item = &Policy> {
@@ -144,20 +156,29 @@ impl Engine {
         guard::start(&self.limits);
         let result = self.run(compiled, root, object, &anchor, out);
         let failure = match (guard::exhausted(), result) {
-            (Some(guard::Exhausted::Steps), _) => {
-                Some(format!("evaluation exceeded its budget of {} steps", self.limits.max_steps))
-            }
-            (Some(guard::Exhausted::Deadline), _) => {
-                Some(format!("evaluation exceeded its deadline of {} ms", self.limits.deadline.as_millis()))
-            }
+            (Some(guard::Exhausted::Steps), _) => Some(format!(
+                "evaluation exceeded its budget of {} steps",
+                self.limits.max_steps
+            )),
+            (Some(guard::Exhausted::Deadline), _) => Some(format!(
+                "evaluation exceeded its deadline of {} ms",
+                self.limits.deadline.as_millis()
+            )),
             (None, Err(error)) => Some(error),
             (None, Ok(())) => None,
         };
         if let Some(reason) = failure {
-            let what = if object.is_some() { anchor.model_path() } else { "the model".to_string() };
+            let what = if object.is_some() {
+                anchor.model_path()
+            } else {
+                "the model".to_string()
+            };
             let mut diagnostic = Diagnostic::error(
                 POLICY_ERROR,
-                format!("policy `{}` could not be evaluated on {what}: {reason}", compiled.policy.id),
+                format!(
+                    "policy `{}` could not be evaluated on {what}: {reason}",
+                    compiled.policy.id
+                ),
                 anchor.location,
             );
             diagnostic.model_path = Some(anchor.model_path());
@@ -207,17 +228,17 @@ impl Engine {
                     }
                 }
                 None => validation.message.clone().unwrap_or_else(|| {
-                    format!("`{}` does not hold for {}", validation.expression.source.text, anchor.model_path())
+                    format!(
+                        "`{}` does not hold for {}",
+                        validation.expression.source.text,
+                        anchor.model_path()
+                    )
                 }),
             };
             let field = validation.field.as_deref();
             let (location, model_path) = field_location(anchor, field);
-            let mut diagnostic = Diagnostic::new(
-                compiled.policy.id.as_str(),
-                compiled.policy.severity,
-                message,
-                location,
-            );
+            let mut diagnostic =
+                Diagnostic::new(compiled.policy.id.as_str(), compiled.policy.severity, message, location);
             diagnostic.model_path = Some(model_path);
             if !compiled.policy.summary.is_empty() {
                 diagnostic.help = Some(compiled.policy.summary.clone());
@@ -226,7 +247,10 @@ impl Engine {
                 let value = evaluate(program, &scope)?;
                 for entity in related_entities(value.as_ref()).map_err(|e| located(program, e))? {
                     let (location, path) = field_location(&entity, field);
-                    diagnostic.related.push(Related { location, message: path });
+                    diagnostic.related.push(Related {
+                        location,
+                        message: path,
+                    });
                 }
             }
             out.push(diagnostic);
@@ -250,7 +274,12 @@ fn first_entity(model: &Model) -> Option<Arc<Entity>> {
     model
         .collection("dataPlanes")
         .first()
-        .or_else(|| COLLECTIONS.iter().filter_map(|c| model.collection(c).first()).min_by_key(|e| e.order))
+        .or_else(|| {
+            COLLECTIONS
+                .iter()
+                .filter_map(|c| model.collection(c).first())
+                .min_by_key(|e| e.order)
+        })
         .cloned()
 }
 
@@ -286,7 +315,7 @@ fn evaluate_bool(program: &Program, scope: &Context<'_, 'static>) -> Result<bool
     let value = evaluate(program, scope)?;
     value
         .downcast_ref::<CelBool>()
-        .map(|b| bool::from(b.clone()))
+        .map(|b| bool::from(*b))
         .ok_or_else(|| located(program, format!("expected a boolean, got {}", value.get_type().name())))
 }
 
@@ -337,36 +366,50 @@ fn before<'c, 'call>(ftx: &mut FunctionContext<'c, 'call>) -> Result<CowVal<'c, 
     Ok(CowVal::owned(list.before(entity.entity())))
 }
 
-fn compile_expression(env: &Env, expression: &Expression, sources: &SourceMap, limits: &Limits) -> Result<Program, Diagnostic> {
+fn compile_expression(
+    env: &Env,
+    expression: &Expression,
+    sources: &SourceMap,
+    limits: &Limits,
+) -> Result<Program, Box<Diagnostic>> {
     let at_start = || Location {
         source: expression.location.source,
         span: Span::new(expression.location.span.start, expression.location.span.start),
     };
     if expression.text.len() > limits.max_expression_bytes {
-        return Err(Diagnostic::error(
+        return Err(Box::new(Diagnostic::error(
             POLICY_ERROR,
             format!("the expression is longer than {} bytes", limits.max_expression_bytes),
             at_start(),
-        ));
+        )));
     }
     let program = env.compile(&expression.text).map_err(|errors| {
         let file_text = sources.get(expression.location.source).map_or("", |f| f.text.as_ref());
         let first = errors.errors.first();
         let (line, column) = first.map_or((1, 1), |e| {
-            (usize::try_from(e.pos.0).unwrap_or(1).max(1), usize::try_from(e.pos.1).unwrap_or(1).max(1))
+            (
+                usize::try_from(e.pos.0).unwrap_or(1).max(1),
+                usize::try_from(e.pos.1).unwrap_or(1).max(1),
+            )
         });
         let offset = policy::expression_offset(file_text, expression, line, column);
         let message = first.map_or_else(|| "invalid expression".to_string(), |e| clean_parse_message(&e.msg));
         Diagnostic::error(
             POLICY_ERROR,
             format!("invalid CEL: {message}"),
-            Location { source: expression.location.source, span: Span::new(offset, offset) },
+            Location {
+                source: expression.location.source,
+                span: Span::new(offset, offset),
+            },
         )
     })?;
     let mut ast = program.expression().clone();
     guard::check_and_instrument(&mut ast, limits)
-        .map_err(|reason| Diagnostic::error(POLICY_ERROR, format!("expression rejected: {reason}"), at_start()))?;
-    Ok(Program { ast, source: expression.clone() })
+        .map_err(|reason| Box::new(Diagnostic::error(POLICY_ERROR, format!("expression rejected: {reason}"), at_start())))?;
+    Ok(Program {
+        ast,
+        source: expression.clone(),
+    })
 }
 
 /// The CEL parser wraps some messages in debug formatting; keep the text.

@@ -4,10 +4,10 @@
 //! copy. Groupings are computed on first use and cached.
 
 use crate::model::{Entity, Field, Model, Value};
+use cel::ExecutionError;
 use cel::common::traits::{Container, Indexer, Iterable, Iterator as CelIterator, Sizer};
 use cel::common::types::{self, CelBool, CelInt, CelList, CelMap, CelMapKey, CelString, Type};
 use cel::common::value::{CowVal, StaticVal, Val};
-use cel::ExecutionError;
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -44,7 +44,11 @@ struct EntityData {
 
 impl EntityVal {
     pub fn new(entity: Arc<Entity>) -> EntityVal {
-        let names = entity.fields.iter().map(|(n, _)| CelString::from(n.to_string())).collect();
+        let names = entity
+            .fields
+            .iter()
+            .map(|(n, _)| CelString::from(n.to_string()))
+            .collect();
         let values = entity.fields.iter().map(|(_, f)| field_to_val(f)).collect();
         EntityVal(Arc::new(EntityData { entity, names, values }))
     }
@@ -84,7 +88,9 @@ impl Val for EntityVal {
         Some(self)
     }
     fn equals(&self, other: &dyn Val) -> bool {
-        other.downcast_ref::<EntityVal>().is_some_and(|o| Arc::ptr_eq(&o.0.entity, &self.0.entity))
+        other
+            .downcast_ref::<EntityVal>()
+            .is_some_and(|o| Arc::ptr_eq(&o.0.entity, &self.0.entity))
     }
     fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
     where
@@ -135,7 +141,10 @@ impl Iterable for EntityVal {
     where
         Self: 'w,
     {
-        Box::new(Lend { items: &self.0.names, position: 0 })
+        Box::new(Lend {
+            items: &self.0.names,
+            position: 0,
+        })
     }
 }
 
@@ -175,7 +184,14 @@ impl KeyedList {
             first_by_key.entry(item.entity().key.clone()).or_insert(i);
         }
         let len = items.len();
-        KeyedList { data: Arc::new(ListData { items, first_by_key, groupings: Mutex::default() }), len }
+        KeyedList {
+            data: Arc::new(ListData {
+                items,
+                first_by_key,
+                groupings: Mutex::default(),
+            }),
+            len,
+        }
     }
 
     fn items(&self) -> &[EntityVal] {
@@ -190,17 +206,18 @@ impl KeyedList {
     /// The entities before `entity` (by model order): a view, no copy.
     pub fn before(&self, entity: &Entity) -> KeyedList {
         let len = self.items().partition_point(|e| e.entity().order < entity.order);
-        KeyedList { data: self.data.clone(), len }
+        KeyedList {
+            data: self.data.clone(),
+            len,
+        }
     }
 
     /// The entities grouped by the value of `field`, groups and their
     /// members in model order; computed once per list and field.
     pub fn group_by(&self, field: &str) -> GroupIndex {
         let whole = self.len == self.data.items.len();
-        if whole {
-            if let Some(cached) = self.data.groupings.lock().ok().and_then(|g| g.get(field).cloned()) {
-                return cached;
-            }
+        if whole && let Some(cached) = self.data.groupings.lock().ok().and_then(|g| g.get(field).cloned()) {
+            return cached;
         }
         let mut keys: Vec<CelString<'static>> = Vec::new();
         let mut members: Vec<Vec<EntityVal>> = Vec::new();
@@ -225,10 +242,8 @@ impl KeyedList {
             groups: members.into_iter().map(KeyedList::new).collect(),
             position,
         }));
-        if whole {
-            if let Ok(mut groupings) = self.data.groupings.lock() {
-                groupings.insert(field.to_string(), index.clone());
-            }
+        if whole && let Ok(mut groupings) = self.data.groupings.lock() {
+            groupings.insert(field.to_string(), index.clone());
         }
         index
     }
@@ -260,9 +275,9 @@ impl Val for KeyedList {
         Some(self)
     }
     fn equals(&self, other: &dyn Val) -> bool {
-        other.downcast_ref::<KeyedList>().is_some_and(|o| {
-            o.len == self.len && o.items().iter().zip(self.items()).all(|(a, b)| a.equals(b))
-        })
+        other
+            .downcast_ref::<KeyedList>()
+            .is_some_and(|o| o.len == self.len && o.items().iter().zip(self.items()).all(|(a, b)| a.equals(b)))
     }
     fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
     where
@@ -291,7 +306,9 @@ impl Indexer for KeyedList {
                 .ok_or_else(|| ExecutionError::IndexOutOfBounds(cel::Value::Int(index)));
         }
         let key = key_of(idx).ok_or_else(|| ExecutionError::UnsupportedKeyType(cel::Value::Null))?;
-        self.by_key(key).map(|e| CowVal::Borrowed(e as &dyn Val)).ok_or_else(|| ExecutionError::no_such_key(key))
+        self.by_key(key)
+            .map(|e| CowVal::Borrowed(e as &dyn Val))
+            .ok_or_else(|| ExecutionError::no_such_key(key))
     }
     fn steal<'w>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'w>, ExecutionError>
     where
@@ -324,7 +341,10 @@ impl Iterable for KeyedList {
     where
         Self: 'w,
     {
-        Box::new(Lend { items: self.items(), position: 0 })
+        Box::new(Lend {
+            items: self.items(),
+            position: 0,
+        })
     }
 }
 
@@ -366,7 +386,9 @@ impl Val for GroupIndex {
         Some(self)
     }
     fn equals(&self, other: &dyn Val) -> bool {
-        other.downcast_ref::<GroupIndex>().is_some_and(|o| Arc::ptr_eq(&o.0, &self.0))
+        other
+            .downcast_ref::<GroupIndex>()
+            .is_some_and(|o| Arc::ptr_eq(&o.0, &self.0))
     }
     fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
     where
@@ -419,7 +441,10 @@ impl Iterable for GroupIndex {
     where
         Self: 'w,
     {
-        Box::new(Lend { items: &self.0.keys, position: 0 })
+        Box::new(Lend {
+            items: &self.0.keys,
+            position: 0,
+        })
     }
 }
 
@@ -442,7 +467,10 @@ impl ModelVal {
 
     /// The entity values of a collection, in order.
     pub fn collection(&self, name: &str) -> &[EntityVal] {
-        self.0.iter().find(|(n, _)| n.inner() == name).map_or(&[], |(_, list)| list.items())
+        self.0
+            .iter()
+            .find(|(n, _)| n.inner() == name)
+            .map_or(&[], |(_, list)| list.items())
     }
 }
 
@@ -460,7 +488,9 @@ impl Val for ModelVal {
         Some(self)
     }
     fn equals(&self, other: &dyn Val) -> bool {
-        other.downcast_ref::<ModelVal>().is_some_and(|o| Arc::ptr_eq(&o.0, &self.0))
+        other
+            .downcast_ref::<ModelVal>()
+            .is_some_and(|o| Arc::ptr_eq(&o.0, &self.0))
     }
     fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
     where

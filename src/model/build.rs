@@ -3,7 +3,7 @@
 //! pools and clusters below it; the rest share one model without a DataPlane.
 
 use super::manifest::{self, Kind, Manifest};
-use super::{bucket_name, Entity, Field, Model, Value, COLLECTIONS};
+use super::{COLLECTIONS, Entity, Field, Model, Value, bucket_name};
 use crate::diagnostic::{Diagnostic, Location, MANIFEST_SCHEMA};
 use crate::source::SourceId;
 use crate::yaml::Document;
@@ -30,7 +30,11 @@ pub fn build(files: &[LoadedFile], diagnostics: &mut Vec<Diagnostic>) -> Vec<Mod
             None => String::new(),
         };
         for document in &file.documents {
-            if let Some(manifest) = document.root.as_ref().and_then(|root| manifest::read(root, file.source, diagnostics)) {
+            if let Some(manifest) = document
+                .root
+                .as_ref()
+                .and_then(|root| manifest::read(root, file.source, diagnostics))
+            {
                 manifests.push((dir.clone(), manifest));
             }
         }
@@ -115,7 +119,14 @@ impl ModelBuilder {
         fields.dedup_by(|a, b| a.0 == b.0);
         let occurrence = self.occurrences.entry((collection, key.clone())).or_insert(0);
         *occurrence += 1;
-        let entity = Entity { collection, key, occurrence: *occurrence, order: self.order, location, fields };
+        let entity = Entity {
+            collection,
+            key,
+            occurrence: *occurrence,
+            order: self.order,
+            location,
+            fields,
+        };
         self.order += 1;
         self.entities.entry(collection).or_default().push(entity);
     }
@@ -123,7 +134,9 @@ impl ModelBuilder {
     fn data_plane(&mut self, manifest: &Manifest) {
         let name = manifest.name.as_str().unwrap_or_default();
         self.name = Some(Arc::from(name));
-        let isolation = spec_field(manifest, "isolation").and_then(Field::as_str).unwrap_or("domain");
+        let isolation = spec_field(manifest, "isolation")
+            .and_then(Field::as_str)
+            .unwrap_or("domain");
         let mut fields = manifest.spec.clone();
         fields.retain(|(n, _)| !matches!(n.as_ref(), "domains" | "projects" | "placements"));
         fields.push(("name".into(), manifest.name.clone()));
@@ -134,7 +147,9 @@ impl ModelBuilder {
 
         let mut production: HashMap<&str, Field> = HashMap::new();
         for domain in list_items(spec_field(manifest, "domains")) {
-            let (Some(name), Some(name_field)) = (domain.at_path("name").and_then(Field::as_str), domain.at_path("name")) else {
+            let (Some(name), Some(name_field)) =
+                (domain.at_path("name").and_then(Field::as_str), domain.at_path("name"))
+            else {
                 continue;
             };
             let is_production = domain.at_path("production").cloned().unwrap_or(Field {
@@ -142,19 +157,34 @@ impl ModelBuilder {
                 location: name_field.location,
             });
             production.insert(name, is_production.clone());
-            let fields = vec![("name".into(), name_field.clone()), ("production".into(), is_production)];
+            let fields = vec![
+                ("name".into(), name_field.clone()),
+                ("production".into(), is_production),
+            ];
             self.add("domains", Arc::from(name), name_field.location, fields);
         }
         let projects = list_items(spec_field(manifest, "projects"));
         for project in projects {
             let name = project.as_str().unwrap_or_default();
-            self.add("projects", Arc::from(name), project.location, vec![("name".into(), project.clone())]);
+            self.add(
+                "projects",
+                Arc::from(name),
+                project.location,
+                vec![("name".into(), project.clone())],
+            );
         }
         for domain in list_items(spec_field(manifest, "domains")) {
-            let Some(domain_field) = domain.at_path("name") else { continue };
+            let Some(domain_field) = domain.at_path("name") else {
+                continue;
+            };
             let domain_name = domain_field.as_str().unwrap_or_default();
-            let Some(is_production) = production.get(domain_name) else { continue };
-            let base = vec![("domain".into(), domain_field.clone()), ("production".into(), is_production.clone())];
+            let Some(is_production) = production.get(domain_name) else {
+                continue;
+            };
+            let base = vec![
+                ("domain".into(), domain_field.clone()),
+                ("production".into(), is_production.clone()),
+            ];
             if isolation == "project" {
                 for project in projects {
                     let key = format!("{domain_name}/{}", project.as_str().unwrap_or_default());
@@ -170,7 +200,9 @@ impl ModelBuilder {
             }
         }
         for placement in list_items(spec_field(manifest, "placements")) {
-            let Value::Map(entries) = &placement.value else { continue };
+            let Value::Map(entries) = &placement.value else {
+                continue;
+            };
             let domain = placement.at_path("domain").and_then(Field::as_str).unwrap_or_default();
             let unit = match placement.at_path("project").and_then(Field::as_str) {
                 Some(project) => format!("{domain}/{project}"),
@@ -210,7 +242,10 @@ impl ModelBuilder {
                 (name, entities.into_iter().map(Arc::new).collect())
             })
             .collect();
-        Model { name: self.name, collections }
+        Model {
+            name: self.name,
+            collections,
+        }
     }
 }
 

@@ -29,14 +29,26 @@ struct Key {
 }
 
 const fn key(name: &'static str, shape: Shape) -> Key {
-    Key { name, shape, required: false }
+    Key {
+        name,
+        shape,
+        required: false,
+    }
 }
 
 const fn required(name: &'static str, shape: Shape) -> Key {
-    Key { name, shape, required: true }
+    Key {
+        name,
+        shape,
+        required: true,
+    }
 }
 
-const METADATA: &[Key] = &[required("name", Shape::String), key("labels", Shape::StringMap), key("annotations", Shape::StringMap)];
+const METADATA: &[Key] = &[
+    required("name", Shape::String),
+    key("labels", Shape::StringMap),
+    key("annotations", Shape::StringMap),
+];
 
 const DOMAIN: &[Key] = &[required("name", Shape::String), key("production", Shape::Bool)];
 
@@ -107,8 +119,12 @@ pub fn read(root: &Node, source: SourceId, diagnostics: &mut Vec<Diagnostic>) ->
     if version != API_VERSION {
         if version.starts_with("planelint/") {
             diagnostics.push(
-                Diagnostic::error(MANIFEST_SCHEMA, format!("unsupported apiVersion `{version}`"), at(api_version.span))
-                    .with_help(format!("this version of planelint reads `{API_VERSION}`")),
+                Diagnostic::error(
+                    MANIFEST_SCHEMA,
+                    format!("unsupported apiVersion `{version}`"),
+                    at(api_version.span),
+                )
+                .with_help(format!("this version of planelint reads `{API_VERSION}`")),
             );
         }
         return None;
@@ -143,7 +159,13 @@ pub fn read(root: &Node, source: SourceId, diagnostics: &mut Vec<Diagnostic>) ->
     let metadata = fields.iter().find(|(k, _)| k.as_ref() == "metadata").map(|(_, f)| f)?;
     let name = metadata.at_path("name")?.clone();
     let spec = match fields.into_iter().find(|(k, _)| k.as_ref() == "spec") {
-        Some((_, Field { value: Value::Map(entries), .. })) => entries,
+        Some((
+            _,
+            Field {
+                value: Value::Map(entries),
+                ..
+            },
+        )) => entries,
         _ => Vec::new(),
     };
     Some(Manifest { kind, name, spec })
@@ -156,19 +178,36 @@ struct Reader<'d> {
 
 impl Reader<'_> {
     fn push(&mut self, span: Span, message: String, help: Option<String>) {
-        let mut diagnostic = Diagnostic::error(MANIFEST_SCHEMA, message, Location { source: self.source, span });
+        let mut diagnostic = Diagnostic::error(
+            MANIFEST_SCHEMA,
+            message,
+            Location {
+                source: self.source,
+                span,
+            },
+        );
         diagnostic.help = help;
         self.diagnostics.push(diagnostic);
     }
 
     /// Reads a mapping's keys against `keys`; `owner` is where a missing
     /// required key is reported. `None` when a required key is missing or wrong.
-    fn mapping(&mut self, entries: &[crate::yaml::Entry], keys: &[Key], owner: Span, what: &str) -> Option<Vec<(Arc<str>, Field)>> {
+    fn mapping(
+        &mut self,
+        entries: &[crate::yaml::Entry],
+        keys: &[Key],
+        owner: Span,
+        what: &str,
+    ) -> Option<Vec<(Arc<str>, Field)>> {
         let mut fields: Vec<(Arc<str>, Field)> = Vec::with_capacity(entries.len());
         let mut complete = true;
         for entry in entries {
             let Some(name) = entry.key.as_str() else {
-                self.push(entry.key.span, format!("keys in {what} must be strings, found {}", entry.key.type_name()), None);
+                self.push(
+                    entry.key.span,
+                    format!("keys in {what} must be strings, found {}", entry.key.type_name()),
+                    None,
+                );
                 continue;
             };
             let Some(key) = keys.iter().find(|k| k.name == name) else {
@@ -189,7 +228,9 @@ impl Reader<'_> {
             }
         }
         for key in keys.iter().filter(|k| k.required) {
-            if !fields.iter().any(|(name, _)| name.as_ref() == key.name) && !entries.iter().any(|e| e.key.as_str() == Some(key.name)) {
+            if !fields.iter().any(|(name, _)| name.as_ref() == key.name)
+                && !entries.iter().any(|e| e.key.as_str() == Some(key.name))
+            {
                 self.push(owner, format!("missing required key `{}` in {what}", key.name), None);
                 complete = false;
             }
@@ -198,7 +239,10 @@ impl Reader<'_> {
     }
 
     fn value(&mut self, node: &Node, shape: &Shape, name: &str) -> Option<Field> {
-        let location = Location { source: self.source, span: node.span };
+        let location = Location {
+            source: self.source,
+            span: node.span,
+        };
         let value = match shape {
             Shape::String => match node.scalar() {
                 Some(Scalar::String(s)) => Value::String(Arc::from(s)),
@@ -224,7 +268,11 @@ impl Reader<'_> {
                 Some(Scalar::String(s)) if choices.contains(&s) => Value::String(Arc::from(s)),
                 Some(Scalar::String(s)) => {
                     let listed: Vec<String> = choices.iter().map(|c| format!("`{c}`")).collect();
-                    self.push(node.span, format!("`{name}` must be one of {}, found `{s}`", listed.join(", ")), None);
+                    self.push(
+                        node.span,
+                        format!("`{name}` must be one of {}, found `{s}`", listed.join(", ")),
+                        None,
+                    );
                     return None;
                 }
                 _ => return self.wrong_type(node, name, "a string"),
@@ -242,7 +290,11 @@ impl Reader<'_> {
                 let mut fields = Vec::with_capacity(entries.len());
                 for entry in entries {
                     let Some(key) = entry.key.as_str() else {
-                        self.push(entry.key.span, format!("keys in `{name}` must be strings, found {}", entry.key.type_name()), None);
+                        self.push(
+                            entry.key.span,
+                            format!("keys in `{name}` must be strings, found {}", entry.key.type_name()),
+                            None,
+                        );
                         continue;
                     };
                     if let Some(field) = self.value(&entry.value, &Shape::String, key) {
@@ -262,7 +314,11 @@ impl Reader<'_> {
     }
 
     fn wrong_type(&mut self, node: &Node, name: &str, expected: &str) -> Option<Field> {
-        self.push(node.span, format!("`{name}` must be {expected}, found {}", node.type_name()), None);
+        self.push(
+            node.span,
+            format!("`{name}` must be {expected}, found {}", node.type_name()),
+            None,
+        );
         None
     }
 }
@@ -313,7 +369,10 @@ mod tests {
         assert_eq!(edit_distance("metadataBuckt", "metadataBucket"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("pool", "pool"), 0);
-        assert_eq!(closest("metdataBucket", &["metadataBucket", "pool"]), Some("metadataBucket"));
+        assert_eq!(
+            closest("metdataBucket", &["metadataBucket", "pool"]),
+            Some("metadataBucket")
+        );
         assert_eq!(closest("zzz", &["metadataBucket", "pool"]), None);
     }
 }

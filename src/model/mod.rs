@@ -6,13 +6,21 @@
 mod build;
 mod manifest;
 
-pub use build::{build, LoadedFile};
+pub use build::{LoadedFile, build};
 
 use crate::diagnostic::Location;
 use std::sync::Arc;
 
 /// The collections of a model, in the order `model` shows them to CEL.
-pub const COLLECTIONS: &[&str] = &["clusters", "dataPlanes", "domains", "placements", "pools", "projects", "units"];
+pub const COLLECTIONS: &[&str] = &[
+    "clusters",
+    "dataPlanes",
+    "domains",
+    "placements",
+    "pools",
+    "projects",
+    "units",
+];
 
 /// A field's value: what CEL sees.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,7 +60,10 @@ impl Field {
             let Value::Map(entries) = &field.value else {
                 return None;
             };
-            field = entries.iter().find(|(name, _)| name.as_ref() == segment).map(|(_, f)| f)?;
+            field = entries
+                .iter()
+                .find(|(name, _)| name.as_ref() == segment)
+                .map(|(_, f)| f)?;
         }
         Some(field)
     }

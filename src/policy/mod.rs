@@ -8,7 +8,7 @@ mod builtin;
 
 pub use builtin::BUILTIN;
 
-use crate::diagnostic::{Diagnostic, Location, RuleId, Severity, MANIFEST_SCHEMA};
+use crate::diagnostic::{Diagnostic, Location, MANIFEST_SCHEMA, RuleId, Severity};
 use crate::source::{SourceId, SourceMap, Span};
 use crate::yaml::{self, Node};
 
@@ -55,7 +55,12 @@ pub struct Policy {
 
 /// Reads every `kind: Policy` document of a file. Problems are
 /// `manifest-schema` diagnostics; a policy with one is not returned.
-pub fn read(sources: &SourceMap, source: SourceId, origin: Origin, collections: &[&str]) -> (Vec<Policy>, Vec<Diagnostic>) {
+pub fn read(
+    sources: &SourceMap,
+    source: SourceId,
+    origin: Origin,
+    collections: &[&str],
+) -> (Vec<Policy>, Vec<Diagnostic>) {
     let Some(file) = sources.get(source) else {
         return (Vec::new(), Vec::new());
     };
@@ -66,7 +71,10 @@ pub fn read(sources: &SourceMap, source: SourceId, origin: Origin, collections: 
         if matches!(root.scalar(), Some(yaml::Scalar::Null)) {
             continue;
         }
-        let mut reader = Reader { source, diagnostics: Vec::new() };
+        let mut reader = Reader {
+            source,
+            diagnostics: Vec::new(),
+        };
         let policy = reader.policy(root, origin.clone(), collections);
         match policy {
             Some(policy) if reader.diagnostics.is_empty() => policies.push(policy),
@@ -83,23 +91,36 @@ struct Reader {
 
 impl Reader {
     fn at(&self, span: Span) -> Location {
-        Location { source: self.source, span }
+        Location {
+            source: self.source,
+            span,
+        }
     }
 
     fn error(&mut self, span: Span, message: String) {
-        self.diagnostics.push(Diagnostic::error(MANIFEST_SCHEMA, message, self.at(span)));
+        self.diagnostics
+            .push(Diagnostic::error(MANIFEST_SCHEMA, message, self.at(span)));
     }
 
     /// Checks that `node` is a mapping whose keys are all in `allowed`.
     fn keys<'n>(&mut self, node: &'n Node, what: &str, allowed: &[&str]) -> Option<&'n [yaml::Entry]> {
         let Some(entries) = node.as_mapping() else {
-            self.error(node.span, format!("{what} must be a mapping, found {}", node.type_name()));
+            self.error(
+                node.span,
+                format!("{what} must be a mapping, found {}", node.type_name()),
+            );
             return None;
         };
         for entry in entries {
             let name = entry.key.as_str().unwrap_or_default();
             if !allowed.contains(&name) {
-                self.error(entry.key.span, format!("unknown key `{name}` in {what}; expected one of: {}", allowed.join(", ")));
+                self.error(
+                    entry.key.span,
+                    format!(
+                        "unknown key `{name}` in {what}; expected one of: {}",
+                        allowed.join(", ")
+                    ),
+                );
             }
         }
         Some(entries)
@@ -110,7 +131,10 @@ impl Reader {
             Some(node) => match node.as_str() {
                 Some(s) => Some((s.to_string(), node.span)),
                 None => {
-                    self.error(node.span, format!("`{key}` must be a string, found {}", node.type_name()));
+                    self.error(
+                        node.span,
+                        format!("`{key}` must be a string, found {}", node.type_name()),
+                    );
                     None
                 }
             },
@@ -130,7 +154,10 @@ impl Reader {
             self.error(span, format!("`{key}` is an empty expression"));
             return None;
         }
-        Some(Expression { text, location: self.at(span) })
+        Some(Expression {
+            text,
+            location: self.at(span),
+        })
     }
 
     fn list<'n>(&mut self, parent: &'n Node, key: &str) -> &'n [Node] {
@@ -150,7 +177,10 @@ impl Reader {
         self.keys(root, "a policy", &["apiVersion", "kind", "metadata", "spec"])?;
         let (api_version, api_span) = self.string(root, "apiVersion", true)?;
         if api_version != "planelint/v1" {
-            self.error(api_span, format!("unsupported apiVersion `{api_version}` for a policy; expected `planelint/v1`"));
+            self.error(
+                api_span,
+                format!("unsupported apiVersion `{api_version}` for a policy; expected `planelint/v1`"),
+            );
         }
         let (kind, kind_span) = self.string(root, "kind", true)?;
         if kind != "Policy" {
@@ -163,7 +193,10 @@ impl Reader {
         self.keys(metadata, "`metadata`", &["name", "labels", "annotations"])?;
         let (name, name_span) = self.string(metadata, "name", true)?;
         if !RuleId::is_kebab_case(&name) {
-            self.error(name_span, format!("rule id `{name}` must be kebab-case (lower-case words joined by `-`)"));
+            self.error(
+                name_span,
+                format!("rule id `{name}` must be kebab-case (lower-case words joined by `-`)"),
+            );
         }
         let Some(spec) = root.get("spec") else {
             self.error(root.span, "missing required key `spec`".into());
@@ -172,21 +205,41 @@ impl Reader {
         self.keys(
             spec,
             "`spec`",
-            &["severity", "summary", "description", "forEach", "matchConditions", "variables", "validations"],
+            &[
+                "severity",
+                "summary",
+                "description",
+                "forEach",
+                "matchConditions",
+                "variables",
+                "validations",
+            ],
         )?;
         let severity = match self.string(spec, "severity", false) {
             Some((text, span)) => Severity::parse(&text).or_else(|| {
-                self.error(span, format!("`severity` must be one of `error`, `warning`, `note`, found `{text}`"));
+                self.error(
+                    span,
+                    format!("`severity` must be one of `error`, `warning`, `note`, found `{text}`"),
+                );
                 None
             })?,
             None => Severity::Error,
         };
         let summary = self.string(spec, "summary", true).map(|(s, _)| s).unwrap_or_default();
-        let description = self.string(spec, "description", false).map(|(s, _)| s).unwrap_or_default();
+        let description = self
+            .string(spec, "description", false)
+            .map(|(s, _)| s)
+            .unwrap_or_default();
         let for_each = match self.string(spec, "forEach", false) {
             Some((collection, span)) => {
                 if !collections.contains(&collection.as_str()) {
-                    self.error(span, format!("unknown collection `{collection}`; expected one of: {}", collections.join(", ")));
+                    self.error(
+                        span,
+                        format!(
+                            "unknown collection `{collection}`; expected one of: {}",
+                            collections.join(", ")
+                        ),
+                    );
                 }
                 Some(collection)
             }
@@ -194,7 +247,10 @@ impl Reader {
         };
         let mut match_conditions = Vec::new();
         for condition in self.list(spec, "matchConditions") {
-            if self.keys(condition, "a match condition", &["name", "expression"]).is_some() {
+            if self
+                .keys(condition, "a match condition", &["name", "expression"])
+                .is_some()
+            {
                 match_conditions.extend(self.expression(condition, "expression", true));
             }
         }
@@ -211,12 +267,18 @@ impl Reader {
         let mut validations = Vec::new();
         for validation in self.list(spec, "validations") {
             if self
-                .keys(validation, "a validation", &["expression", "message", "messageExpression", "field", "related"])
+                .keys(
+                    validation,
+                    "a validation",
+                    &["expression", "message", "messageExpression", "field", "related"],
+                )
                 .is_none()
             {
                 continue;
             }
-            let Some(expression) = self.expression(validation, "expression", true) else { continue };
+            let Some(expression) = self.expression(validation, "expression", true) else {
+                continue;
+            };
             validations.push(Validation {
                 expression,
                 message: self.string(validation, "message", false).map(|(s, _)| s),
@@ -314,4 +376,3 @@ pub fn expression_offset(file_text: &str, expression: &Expression, line: usize, 
     }
     span.start + last_end
 }
-

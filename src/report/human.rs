@@ -2,7 +2,7 @@
 //! terminal; plain text otherwise, one block per finding, starting with
 //! `file:line:col: severity[rule]: message`.
 
-use super::{position, strip_controls, Counts};
+use super::{Counts, position, strip_controls};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::SourceMap;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
@@ -17,7 +17,13 @@ pub enum Style {
     Plain,
 }
 
-pub fn render_human(out: &mut dyn Write, diagnostics: &[Diagnostic], sources: &SourceMap, files: usize, style: Style) -> io::Result<()> {
+pub fn render_human(
+    out: &mut dyn Write,
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    files: usize,
+    style: Style,
+) -> io::Result<()> {
     for diagnostic in diagnostics {
         match style {
             Style::Plain => plain(out, diagnostic, sources)?,
@@ -48,20 +54,46 @@ fn plural(n: usize, word: &str) -> String {
 
 fn plain(out: &mut dyn Write, d: &Diagnostic, sources: &SourceMap) -> io::Result<()> {
     let at = position(sources, &d.location);
-    writeln!(out, "{}:{}:{}: {}[{}]: {}", at.file, at.line, at.column, d.severity, d.rule, strip_controls(&d.message))?;
+    writeln!(
+        out,
+        "{}:{}:{}: {}[{}]: {}",
+        at.file,
+        at.line,
+        at.column,
+        d.severity,
+        d.rule,
+        strip_controls(&d.message)
+    )?;
     if let Some(file) = sources.get(d.location.source) {
         let text = strip_controls(file.line_text(at.line));
         if !text.is_empty() {
             let gutter = at.line.to_string().len();
-            let end_column = if at.end_line == at.line { at.end_column } else { text.chars().count() + 1 };
+            let end_column = if at.end_line == at.line {
+                at.end_column
+            } else {
+                text.chars().count() + 1
+            };
             let width = end_column.saturating_sub(at.column).max(1);
             writeln!(out, "{:>gutter$} | {text}", at.line)?;
-            writeln!(out, "{:>gutter$} | {}{}", "", " ".repeat(at.column.saturating_sub(1)), "^".repeat(width))?;
+            writeln!(
+                out,
+                "{:>gutter$} | {}{}",
+                "",
+                " ".repeat(at.column.saturating_sub(1)),
+                "^".repeat(width)
+            )?;
         }
     }
     for related in &d.related {
         let r = position(sources, &related.location);
-        writeln!(out, "  = related: {}:{}:{}: {}", r.file, r.line, r.column, strip_controls(&related.message))?;
+        writeln!(
+            out,
+            "  = related: {}:{}:{}: {}",
+            r.file,
+            r.line,
+            r.column,
+            strip_controls(&related.message)
+        )?;
     }
     if let Some(help) = &d.help {
         writeln!(out, "  = help: {}", strip_controls(help))?;
@@ -118,18 +150,30 @@ impl miette::Diagnostic for Adapter {
 fn graphical(out: &mut dyn Write, d: &Diagnostic, sources: &SourceMap) -> io::Result<()> {
     let named = |id| {
         let file = sources.get(id);
-        NamedSource::new(file.map_or("", |f| f.name.as_str()), file.map_or(String::new(), |f| f.text.to_string()))
+        NamedSource::new(
+            file.map_or("", |f| f.name.as_str()),
+            file.map_or(String::new(), |f| f.text.to_string()),
+        )
     };
     let span_of = |location: &crate::diagnostic::Location| {
-        let span = sources.get(location.source).map(|f| f.clamp(location.span)).unwrap_or_default();
+        let span = sources
+            .get(location.source)
+            .map(|f| f.clamp(location.span))
+            .unwrap_or_default();
         SourceSpan::from(span.start..span.end)
     };
     let at = position(sources, &d.location);
-    let mut labels = vec![LabeledSpan::new_primary_with_span(Some(format!("{}:{}", at.line, at.column)), span_of(&d.location))];
+    let mut labels = vec![LabeledSpan::new_primary_with_span(
+        Some(format!("{}:{}", at.line, at.column)),
+        span_of(&d.location),
+    )];
     let mut others = Vec::new();
     for related in &d.related {
         if related.location.source == d.location.source {
-            labels.push(LabeledSpan::new_with_span(Some(strip_controls(&related.message)), span_of(&related.location)));
+            labels.push(LabeledSpan::new_with_span(
+                Some(strip_controls(&related.message)),
+                span_of(&related.location),
+            ));
         } else {
             others.push(Adapter {
                 message: strip_controls(&related.message),

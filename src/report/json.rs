@@ -1,7 +1,7 @@
 //! The JSON format: one object per run. The shape is stable (documented in
 //! the README): keys may be added, never renamed; a rename bumps `version`.
 
-use super::{position, Counts};
+use super::{Counts, position};
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceMap;
 use serde::Serialize;
@@ -50,7 +50,12 @@ struct Summary {
     files: usize,
 }
 
-pub fn render_json(out: &mut dyn Write, diagnostics: &[Diagnostic], sources: &SourceMap, files: usize) -> io::Result<()> {
+pub fn render_json(
+    out: &mut dyn Write,
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    files: usize,
+) -> io::Result<()> {
     let counts = Counts::of(diagnostics);
     let output = Output {
         version: 1,
@@ -90,7 +95,12 @@ pub fn render_json(out: &mut dyn Write, diagnostics: &[Diagnostic], sources: &So
                 }
             })
             .collect(),
-        summary: Summary { errors: counts.errors, warnings: counts.warnings, notes: counts.notes, files },
+        summary: Summary {
+            errors: counts.errors,
+            warnings: counts.warnings,
+            notes: counts.notes,
+            files,
+        },
     };
     serde_json::to_writer_pretty(&mut *out, &output).map_err(io::Error::other)?;
     writeln!(out)

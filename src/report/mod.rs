@@ -5,7 +5,7 @@
 mod human;
 mod json;
 
-pub use human::{render_human, Style};
+pub use human::{Style, render_human};
 pub use json::render_json;
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -27,9 +27,23 @@ pub(crate) fn position<'a>(sources: &'a SourceMap, location: &crate::diagnostic:
             let span = file.clamp(location.span);
             let start = file.line_col(span.start);
             let end = file.line_col(span.end);
-            Position { file: &file.name, line: start.line, column: start.column, end_line: end.line, end_column: end.column, span }
+            Position {
+                file: &file.name,
+                line: start.line,
+                column: start.column,
+                end_line: end.line,
+                end_column: end.column,
+                span,
+            }
         }
-        None => Position { file: "", line: 1, column: 1, end_line: 1, end_column: 1, span: Span::default() },
+        None => Position {
+            file: "",
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 1,
+            span: Span::default(),
+        },
     }
 }
 
@@ -57,5 +71,7 @@ impl Counts {
 
 /// Scanned text echoed to a terminal must not carry control characters.
 pub(crate) fn strip_controls(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() && c != '\t' { '\u{FFFD}' } else { c }).collect()
+    text.chars()
+        .map(|c| if c.is_control() && c != '\t' { '\u{FFFD}' } else { c })
+        .collect()
 }

@@ -3,7 +3,7 @@
 //! here, under limits on nesting depth, alias expansion and document count.
 //! Imports `source` and `diagnostic`.
 
-use crate::diagnostic::{Diagnostic, Location, INPUT_LIMIT, YAML_SYNTAX};
+use crate::diagnostic::{Diagnostic, INPUT_LIMIT, Location, YAML_SYNTAX};
 use crate::source::{CharToByte, SourceId, Span};
 use saphyr_parser::{Event, Parser, ScalarStyle};
 use std::collections::HashMap;
@@ -39,7 +39,11 @@ pub enum Style {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum NodeKind {
-    Scalar { value: Arc<str>, style: Style, tag: Option<Arc<str>> },
+    Scalar {
+        value: Arc<str>,
+        style: Style,
+        tag: Option<Arc<str>>,
+    },
     Sequence(Vec<Node>),
     Mapping(Vec<Entry>),
 }
@@ -142,9 +146,7 @@ impl Node {
         match &self.kind {
             NodeKind::Scalar { .. } => 1,
             NodeKind::Sequence(items) => 1 + items.iter().map(Node::count).sum::<usize>(),
-            NodeKind::Mapping(entries) => {
-                1 + entries.iter().map(|e| e.key.count() + e.value.count()).sum::<usize>()
-            }
+            NodeKind::Mapping(entries) => 1 + entries.iter().map(|e| e.key.count() + e.value.count()).sum::<usize>(),
         }
     }
 }
@@ -175,7 +177,9 @@ fn parse_float(v: &str) -> Option<f64> {
     }
     let body = v.strip_prefix(['-', '+']).unwrap_or(v);
     let looks_numeric = body.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.')
-        && body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
         && body.bytes().any(|b| b.is_ascii_digit());
     if looks_numeric { v.parse().ok() } else { None }
 }
@@ -195,8 +199,17 @@ pub struct Loaded {
 }
 
 enum Frame {
-    Sequence { start: usize, anchor: usize, items: Vec<Node> },
-    Mapping { start: usize, anchor: usize, entries: Vec<Entry>, pending_key: Option<Node> },
+    Sequence {
+        start: usize,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Mapping {
+        start: usize,
+        anchor: usize,
+        entries: Vec<Entry>,
+        pending_key: Option<Node>,
+    },
 }
 
 struct Builder<'a> {
@@ -240,7 +253,11 @@ pub fn load(text: &str, source: SourceId, limits: Limits) -> Loaded {
                     let message = "nesting too deep for the YAML parser; the rest of the file was not checked";
                     builder.report(INPUT_LIMIT, message.into(), Span::new(at, at));
                 } else {
-                    builder.report(YAML_SYNTAX, format!("invalid YAML: {}", error.info()), Span::new(at, at));
+                    builder.report(
+                        YAML_SYNTAX,
+                        format!("invalid YAML: {}", error.info()),
+                        Span::new(at, at),
+                    );
                 }
                 Err(Stop::Syntax)
             }
@@ -254,7 +271,10 @@ pub fn load(text: &str, source: SourceId, limits: Limits) -> Loaded {
 
 impl Builder<'_> {
     fn report(&mut self, rule: &str, message: String, span: Span) {
-        let location = Location { source: self.source, span };
+        let location = Location {
+            source: self.source,
+            span,
+        };
         self.out.diagnostics.push(Diagnostic::error(rule, message, location));
     }
 
@@ -264,7 +284,10 @@ impl Builder<'_> {
                 if self.out.documents.len() >= self.limits.max_documents {
                     self.report(
                         INPUT_LIMIT,
-                        format!("more than {} documents in one file; the rest were not checked", self.limits.max_documents),
+                        format!(
+                            "more than {} documents in one file; the rest were not checked",
+                            self.limits.max_documents
+                        ),
                         span,
                     );
                     return Err(Stop::Limit);
@@ -279,27 +302,52 @@ impl Builder<'_> {
                     ScalarStyle::Literal | ScalarStyle::Folded => Style::Block,
                 };
                 let tag = tag.map(|t| Arc::from(format!("{}{}", expand_handle(&t.handle), t.suffix)));
-                let node = Node { span, kind: NodeKind::Scalar { value: Arc::from(value.as_ref()), style, tag } };
+                let node = Node {
+                    span,
+                    kind: NodeKind::Scalar {
+                        value: Arc::from(value.as_ref()),
+                        style,
+                        tag,
+                    },
+                };
                 self.complete(node, anchor)?;
             }
             Event::SequenceStart(anchor, _) => {
                 self.open(span)?;
-                self.stack.push(Frame::Sequence { start: span.start, anchor, items: Vec::new() });
+                self.stack.push(Frame::Sequence {
+                    start: span.start,
+                    anchor,
+                    items: Vec::new(),
+                });
             }
             Event::MappingStart(anchor, _) => {
                 self.open(span)?;
-                self.stack.push(Frame::Mapping { start: span.start, anchor, entries: Vec::new(), pending_key: None });
+                self.stack.push(Frame::Mapping {
+                    start: span.start,
+                    anchor,
+                    entries: Vec::new(),
+                    pending_key: None,
+                });
             }
             Event::SequenceEnd => {
                 if let Some(Frame::Sequence { start, anchor, items }) = self.stack.pop() {
-                    let node = Node { span: Span::new(start, span.end), kind: NodeKind::Sequence(items) };
+                    let node = Node {
+                        span: Span::new(start, span.end),
+                        kind: NodeKind::Sequence(items),
+                    };
                     self.complete(node, anchor)?;
                 }
             }
             Event::MappingEnd => {
-                if let Some(Frame::Mapping { start, anchor, entries, .. }) = self.stack.pop() {
+                if let Some(Frame::Mapping {
+                    start, anchor, entries, ..
+                }) = self.stack.pop()
+                {
                     let entries = self.merge_keys(entries);
-                    let node = Node { span: Span::new(start, span.end), kind: NodeKind::Mapping(entries) };
+                    let node = Node {
+                        span: Span::new(start, span.end),
+                        kind: NodeKind::Mapping(entries),
+                    };
                     self.complete(node, anchor)?;
                 }
             }
@@ -331,7 +379,10 @@ impl Builder<'_> {
         if self.stack.len() >= self.limits.max_depth {
             self.report(
                 INPUT_LIMIT,
-                format!("nesting deeper than {} levels; the rest of the file was not checked", self.limits.max_depth),
+                format!(
+                    "nesting deeper than {} levels; the rest of the file was not checked",
+                    self.limits.max_depth
+                ),
                 span,
             );
             return Err(Stop::Limit);
@@ -346,17 +397,24 @@ impl Builder<'_> {
         }
         match self.stack.last_mut() {
             Some(Frame::Sequence { items, .. }) => items.push(node),
-            Some(Frame::Mapping { entries, pending_key, .. }) => match pending_key.take() {
+            Some(Frame::Mapping {
+                entries, pending_key, ..
+            }) => match pending_key.take() {
                 None => *pending_key = Some(node),
                 Some(key) => {
-                    let duplicate = key_text(&key).and_then(|text| {
-                        entries.iter().find(|e| key_text(&e.key) == Some(text) && text != "<<")
-                    });
+                    let duplicate = key_text(&key)
+                        .and_then(|text| entries.iter().find(|e| key_text(&e.key) == Some(text) && text != "<<"));
                     if let Some(first) = duplicate {
                         let first_span = first.key.span;
                         let message = format!("duplicate key `{}`", key_text(&key).unwrap_or_default());
-                        let location = Location { source: self.source, span: key.span };
-                        let related = Location { source: self.source, span: first_span };
+                        let location = Location {
+                            source: self.source,
+                            span: key.span,
+                        };
+                        let related = Location {
+                            source: self.source,
+                            span: first_span,
+                        };
                         self.out.diagnostics.push(
                             Diagnostic::error(YAML_SYNTAX, message, location)
                                 .with_related(related, "first defined here")
@@ -390,7 +448,10 @@ impl Builder<'_> {
             };
             for source in sources {
                 let NodeKind::Mapping(merged) = source.kind else {
-                    let location = Location { source: self.source, span: source.span };
+                    let location = Location {
+                        source: self.source,
+                        span: source.span,
+                    };
                     self.out.diagnostics.push(Diagnostic::error(
                         YAML_SYNTAX,
                         "a merge key (`<<`) takes a mapping or a list of mappings",
@@ -399,8 +460,7 @@ impl Builder<'_> {
                     continue;
                 };
                 for entry in merged {
-                    let present = key_text(&entry.key)
-                        .is_some_and(|k| own.iter().any(|e| key_text(&e.key) == Some(k)));
+                    let present = key_text(&entry.key).is_some_and(|k| own.iter().any(|e| key_text(&e.key) == Some(k)));
                     if !present {
                         own.push(entry);
                     }

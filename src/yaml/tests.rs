@@ -46,7 +46,10 @@ fn aliases_and_merge_keys_resolve() {
     let derived = node.get("derived").unwrap();
     assert_eq!(derived.get("x").unwrap().scalar(), Some(Scalar::Int(1)));
     assert_eq!(derived.get("y").unwrap().scalar(), Some(Scalar::Int(3)));
-    assert_eq!(node.get("copy").unwrap().get("y").unwrap().scalar(), Some(Scalar::Int(2)));
+    assert_eq!(
+        node.get("copy").unwrap().get("y").unwrap().scalar(),
+        Some(Scalar::Int(2))
+    );
 }
 
 #[test]
@@ -86,15 +89,24 @@ fn deep_block_nesting_stops_at_the_depth_limit() {
     assert_eq!(loaded.diagnostics.len(), 1);
     let d = &loaded.diagnostics[0];
     assert_eq!(d.rule.as_str(), INPUT_LIMIT);
-    assert_eq!(d.message, "nesting deeper than 128 levels; the rest of the file was not checked");
+    assert_eq!(
+        d.message,
+        "nesting deeper than 128 levels; the rest of the file was not checked"
+    );
 }
 
 #[test]
 fn billion_laughs_is_a_limit() {
     let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
     for (i, name) in ["b", "c", "d", "e", "f", "g", "h", "i"].iter().enumerate() {
-        let prev = if i == 0 { "a".to_string() } else { ["b", "c", "d", "e", "f", "g", "h"][i - 1].to_string() };
-        text.push_str(&format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        let prev = if i == 0 {
+            "a".to_string()
+        } else {
+            ["b", "c", "d", "e", "f", "g", "h"][i - 1].to_string()
+        };
+        text.push_str(&format!(
+            "{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+        ));
     }
     let loaded = load_str(&text);
     assert_eq!(loaded.diagnostics.len(), 1);
