@@ -9,6 +9,7 @@ pub mod check;
 pub mod diagnostic;
 pub mod discover;
 pub mod engine;
+pub mod expect;
 pub mod model;
 pub mod policy;
 pub mod report;

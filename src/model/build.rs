@@ -204,9 +204,11 @@ impl ModelBuilder {
                 continue;
             };
             let domain = placement.at_path("domain").and_then(Field::as_str).unwrap_or_default();
+            // Under domain isolation the unit is the domain: a project there
+            // is a shape error of its own, not another unit.
             let unit = match placement.at_path("project").and_then(Field::as_str) {
-                Some(project) => format!("{domain}/{project}"),
-                None => domain.to_string(),
+                Some(project) if isolation == "project" => format!("{domain}/{project}"),
+                _ => domain.to_string(),
             };
             let mut fields = entries.clone();
             fields.push(("unit".into(), Field::string(&unit, placement.location)));
