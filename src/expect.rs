@@ -18,7 +18,9 @@ pub fn parse(text: &str) -> Vec<Expectation> {
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
         let trimmed = line.trim_start();
-        let marker = line.find(MARKER).map(|at| rules(line.get(at + MARKER.len()..).unwrap_or("")));
+        let marker = line
+            .find(MARKER)
+            .map(|at| rules(line.get(at + MARKER.len()..).unwrap_or("")));
         let own_line = trimmed.starts_with(MARKER);
         if own_line {
             pending.extend(marker.unwrap_or_default());
@@ -36,7 +38,11 @@ pub fn parse(text: &str) -> Vec<Expectation> {
 }
 
 fn rules(text: &str) -> Vec<String> {
-    text.split(',').map(str::trim).filter(|r| !r.is_empty()).map(str::to_string).collect()
+    text.split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 #[cfg(test)]
@@ -44,7 +50,10 @@ mod tests {
     use super::*;
 
     fn at(line: usize, rule: &str) -> Expectation {
-        Expectation { line, rule: rule.into() }
+        Expectation {
+            line,
+            rule: rule.into(),
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! missing finding, no unexpected one.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use planelint::check::{check, Options};
+use planelint::check::{Options, check};
 use planelint::expect;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -14,13 +14,20 @@ fn root() -> PathBuf {
 
 /// (file, line, rule) of every finding in a fixture repo.
 fn findings(dir: &Path) -> BTreeSet<(String, usize, String)> {
-    let options = Options { paths: vec![dir.to_path_buf()], ..Options::default() };
+    let options = Options {
+        paths: vec![dir.to_path_buf()],
+        ..Options::default()
+    };
     let run = check(&options, &root()).unwrap();
     run.diagnostics
         .iter()
         .map(|d| {
             let file = run.sources.get(d.location.source).unwrap();
-            (file.name.clone(), file.line_col(d.location.span.start).line, d.rule.to_string())
+            (
+                file.name.clone(),
+                file.line_col(d.location.span.start).line,
+                d.rule.to_string(),
+            )
         })
         .collect()
 }
@@ -32,7 +39,12 @@ fn expectations(dir: &Path) -> BTreeSet<(String, usize, String)> {
         if !planelint::discover::is_yaml(entry.path()) {
             continue;
         }
-        let name = entry.path().strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/");
+        let name = entry
+            .path()
+            .strip_prefix(root())
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         let text = std::fs::read_to_string(entry.path()).unwrap();
         for e in expect::parse(&text) {
             out.insert((name.clone(), e.line, e.rule));
@@ -43,7 +55,10 @@ fn expectations(dir: &Path) -> BTreeSet<(String, usize, String)> {
 
 fn fixture_dirs() -> Vec<PathBuf> {
     let mut dirs = vec![root().join("fixtures/seed-table"), root().join("fixtures/valid")];
-    let mut rules: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/rules")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut rules: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/rules"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     rules.sort();
     for rule in rules {
         dirs.push(rule.join("fires"));
@@ -63,7 +78,10 @@ fn findings_land_exactly_on_expect_markers() {
             failures.push(format!("missing: {}:{} {}", missing.0, missing.1, missing.2));
         }
         for unexpected in got.difference(&want) {
-            failures.push(format!("unexpected: {}:{} {}", unexpected.0, unexpected.1, unexpected.2));
+            failures.push(format!(
+                "unexpected: {}:{} {}",
+                unexpected.0, unexpected.1, unexpected.2
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -77,8 +95,14 @@ fn every_rule_has_a_firing_and_a_quiet_fixture() {
         let quiet = root().join("fixtures/rules").join(rule).join("quiet");
         assert!(quiet.is_dir(), "{rule} has no quiet fixture");
         let markers = expectations(&fires);
-        assert!(markers.iter().any(|(_, _, r)| r == rule), "{rule}: its fires/ fixture expects no finding of it");
-        assert!(expectations(&quiet).is_empty(), "{rule}: its quiet/ fixture expects findings");
+        assert!(
+            markers.iter().any(|(_, _, r)| r == rule),
+            "{rule}: its fires/ fixture expects no finding of it"
+        );
+        assert!(
+            expectations(&quiet).is_empty(),
+            "{rule}: its quiet/ fixture expects findings"
+        );
     }
 }
 
@@ -92,6 +116,9 @@ fn builtin_list_matches_the_policies_directory() {
     let embedded: Vec<String> = planelint::policy::BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
     assert_eq!(embedded, on_disk);
     for (name, text) in planelint::policy::BUILTIN {
-        assert_eq!(*text, std::fs::read_to_string(root().join("policies").join(name)).unwrap());
+        assert_eq!(
+            *text,
+            std::fs::read_to_string(root().join("policies").join(name)).unwrap()
+        );
     }
 }

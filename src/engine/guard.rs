@@ -40,7 +40,7 @@ impl Default for Limits {
             max_ast_depth: ENGINE_STACK_BYTES / STACK_BYTES_PER_LEVEL,
             max_ast_nodes: 10_000,
             max_comprehension_nesting: 3,
-            max_steps: 10_000_000,
+            max_steps: 1_000_000,
             deadline: Duration::from_secs(2),
         }
     }

@@ -132,16 +132,36 @@ impl Engine {
         for compiled in &self.policies {
             match &compiled.policy.for_each {
                 Some(collection) => {
+                    // A policy that ran out of budget once is not run again
+                    // on this model: each entity left gets a policy error
+                    // (fail closed) at no cost, so a hostile policy costs
+                    // one deadline, not one per entity.
+                    let mut stopped_on: Option<String> = None;
                     for entity in model_val.collection(collection) {
-                        self.evaluate_one(compiled, &root, Some(entity), model, &mut diagnostics);
+                        match &stopped_on {
+                            Some(first) => diagnostics.push(policy_error(
+                                compiled,
+                                entity.entity(),
+                                format!("not evaluated: the policy was stopped on {first} after exceeding its budget"),
+                            )),
+                            None => {
+                                if self.evaluate_one(compiled, &root, Some(entity), model, &mut diagnostics) {
+                                    stopped_on = Some(entity.entity().model_path());
+                                }
+                            }
+                        }
                     }
                 }
-                None => self.evaluate_one(compiled, &root, None, model, &mut diagnostics),
+                None => {
+                    self.evaluate_one(compiled, &root, None, model, &mut diagnostics);
+                }
             }
         }
         diagnostics
     }
 
+    /// Evaluates one policy on one entity (or on the model); `true` when the
+    /// evaluation ran out of budget.
     fn evaluate_one(
         &self,
         compiled: &CompiledPolicy,
@@ -149,13 +169,14 @@ impl Engine {
         object: Option<&EntityVal>,
         model: &Model,
         out: &mut Vec<Diagnostic>,
-    ) {
+    ) -> bool {
         let Some(anchor) = object.map(|o| o.entity().clone()).or_else(|| first_entity(model)) else {
-            return;
+            return false;
         };
         guard::start(&self.limits);
         let result = self.run(compiled, root, object, &anchor, out);
-        let failure = match (guard::exhausted(), result) {
+        let exhausted = guard::exhausted();
+        let failure = match (exhausted, result) {
             (Some(guard::Exhausted::Steps), _) => Some(format!(
                 "evaluation exceeded its budget of {} steps",
                 self.limits.max_steps
@@ -173,21 +194,13 @@ impl Engine {
             } else {
                 "the model".to_string()
             };
-            let mut diagnostic = Diagnostic::error(
-                POLICY_ERROR,
-                format!(
-                    "policy `{}` could not be evaluated on {what}: {reason}",
-                    compiled.policy.id
-                ),
-                anchor.location,
-            );
-            diagnostic.model_path = Some(anchor.model_path());
-            diagnostic.related.push(Related {
-                location: compiled.policy.location,
-                message: format!("policy `{}`", compiled.policy.id),
-            });
-            out.push(diagnostic);
+            out.push(policy_error(
+                compiled,
+                &anchor,
+                format!("could not be evaluated on {what}: {reason}"),
+            ));
         }
+        exhausted.is_some()
     }
 
     /// Runs one policy on one entity; a runtime error is returned as text.
@@ -257,6 +270,21 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// A `policy-error` on an entity, related to the policy's name.
+fn policy_error(compiled: &CompiledPolicy, entity: &Entity, what: String) -> Diagnostic {
+    let mut diagnostic = Diagnostic::error(
+        POLICY_ERROR,
+        format!("policy `{}` {what}", compiled.policy.id),
+        entity.location,
+    );
+    diagnostic.model_path = Some(entity.model_path());
+    diagnostic.related.push(Related {
+        location: compiled.policy.location,
+        message: format!("policy `{}`", compiled.policy.id),
+    });
+    diagnostic
 }
 
 /// The location and model path of `field` on an entity, or of the entity
@@ -404,8 +432,13 @@ fn compile_expression(
         )
     })?;
     let mut ast = program.expression().clone();
-    guard::check_and_instrument(&mut ast, limits)
-        .map_err(|reason| Box::new(Diagnostic::error(POLICY_ERROR, format!("expression rejected: {reason}"), at_start())))?;
+    guard::check_and_instrument(&mut ast, limits).map_err(|reason| {
+        Box::new(Diagnostic::error(
+            POLICY_ERROR,
+            format!("expression rejected: {reason}"),
+            at_start(),
+        ))
+    })?;
     Ok(Program {
         ast,
         source: expression.clone(),

@@ -155,7 +155,8 @@ pub fn read(root: &Node, source: SourceId, diagnostics: &mut Vec<Diagnostic>) ->
         required("metadata", Shape::Map(METADATA)),
         key("spec", Shape::Map(kind.spec())),
     ];
-    let fields = reader.mapping(document, top, root.span, "the manifest")?;
+    let kind_span = kind_node.map_or(api_version.span, |k| k.span);
+    let fields = reader.mapping(document, top, kind_span, "the manifest")?;
     let metadata = fields.iter().find(|(k, _)| k.as_ref() == "metadata").map(|(_, f)| f)?;
     let name = metadata.at_path("name")?.clone();
     let spec = match fields.into_iter().find(|(k, _)| k.as_ref() == "spec") {
@@ -222,7 +223,7 @@ impl Reader<'_> {
             if matches!(entry.value.scalar(), Some(Scalar::Null)) && !key.required {
                 continue;
             }
-            match self.value(&entry.value, &key.shape, name) {
+            match self.value(&entry.value, &key.shape, name, entry.key.span) {
                 Some(field) => fields.push((Arc::from(name), field)),
                 None => complete &= !key.required,
             }
@@ -238,7 +239,8 @@ impl Reader<'_> {
         complete.then_some(fields)
     }
 
-    fn value(&mut self, node: &Node, shape: &Shape, name: &str) -> Option<Field> {
+    /// Reads a value; `key_span` is where a missing required key below it is reported.
+    fn value(&mut self, node: &Node, shape: &Shape, name: &str, key_span: Span) -> Option<Field> {
         let location = Location {
             source: self.source,
             span: node.span,
@@ -281,7 +283,7 @@ impl Reader<'_> {
                 let Some(items) = node.as_sequence() else {
                     return self.wrong_type(node, name, "a list");
                 };
-                Value::List(items.iter().filter_map(|i| self.value(i, item, name)).collect())
+                Value::List(items.iter().filter_map(|i| self.value(i, item, name, i.span)).collect())
             }
             Shape::StringMap => {
                 let Some(entries) = node.as_mapping() else {
@@ -297,7 +299,7 @@ impl Reader<'_> {
                         );
                         continue;
                     };
-                    if let Some(field) = self.value(&entry.value, &Shape::String, key) {
+                    if let Some(field) = self.value(&entry.value, &Shape::String, key, entry.key.span) {
                         fields.push((Arc::from(key), field));
                     }
                 }
@@ -307,7 +309,7 @@ impl Reader<'_> {
                 let Some(entries) = node.as_mapping() else {
                     return self.wrong_type(node, name, "a mapping");
                 };
-                Value::Map(self.mapping(entries, keys, node.span, &format!("`{name}`"))?)
+                Value::Map(self.mapping(entries, keys, key_span, &format!("`{name}`"))?)
             }
         };
         Some(Field { value, location })

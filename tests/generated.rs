@@ -1,0 +1,83 @@
+//! Repos made by `../shared/bench/gen_dataplane.py`: planelint reports, per
+//! rule, exactly the counts of the generator's `expected.json`, and nothing
+//! else.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{json, planelint_in, root};
+use std::collections::BTreeMap;
+use std::process::Command;
+
+fn generate(dir: &std::path::Path, args: &[&str]) -> bool {
+    let script = root().join("../shared/bench/gen_dataplane.py");
+    if !script.is_file() {
+        println!("skipped: {} is not there", script.display());
+        return false;
+    }
+    let status = Command::new("python3").arg(&script).arg(dir).args(args).status();
+    match status {
+        Ok(status) => status.success(),
+        Err(error) => {
+            println!("skipped: cannot run python3: {error}");
+            false
+        }
+    }
+}
+
+#[test]
+fn counts_per_rule_match_the_generator() {
+    let cases: &[&[&str]] = &[
+        &["--projects", "30", "--clusters", "40", "--pools", "5", "--seed", "1"],
+        &[
+            "--projects",
+            "100",
+            "--clusters",
+            "150",
+            "--pools",
+            "12",
+            "--seed",
+            "7",
+            "--violations",
+            "9",
+        ],
+        &[
+            "--projects",
+            "5",
+            "--clusters",
+            "20",
+            "--pools",
+            "3",
+            "--seed",
+            "3",
+            "--isolation",
+            "domain",
+        ],
+        &[
+            "--projects",
+            "300",
+            "--clusters",
+            "500",
+            "--pools",
+            "20",
+            "--seed",
+            "42",
+        ],
+    ];
+    for args in cases {
+        let dir = tempfile::tempdir().unwrap();
+        if !generate(dir.path(), args) {
+            return;
+        }
+        let expected: BTreeMap<String, u64> =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("expected.json")).unwrap()).unwrap();
+        let expected: BTreeMap<String, u64> = expected.into_iter().filter(|(_, n)| *n > 0).collect();
+        let out = planelint_in(dir.path(), &["check", "--format", "json"]);
+        let mut got: BTreeMap<String, u64> = BTreeMap::new();
+        for d in json(&out)["diagnostics"].as_array().unwrap() {
+            *got.entry(d["rule"].as_str().unwrap().to_string()).or_default() += 1;
+        }
+        assert_eq!(got, expected, "{args:?}");
+        assert_eq!(out.code, 1);
+    }
+}
