@@ -11,7 +11,9 @@ use crate::policy::{self, Origin, Policy};
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
 use crate::yaml;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -22,6 +24,8 @@ pub struct Options {
     pub max_file_bytes: u64,
     pub yaml_limits: yaml::Limits,
     pub engine_limits: engine::Limits,
+    /// Threads that read and parse files; 0: one per core.
+    pub threads: usize,
 }
 
 impl Default for Options {
@@ -34,8 +38,19 @@ impl Default for Options {
             max_file_bytes: 64 << 20,
             yaml_limits: yaml::Limits::default(),
             engine_limits: engine::Limits::default(),
+            threads: 0,
         }
     }
+}
+
+/// Wall time spent in each stage of a run.
+#[derive(Debug, Default, Clone)]
+pub struct Timings {
+    pub discover: Duration,
+    pub load: Duration,
+    pub model: Duration,
+    pub compile: Duration,
+    pub evaluate: Duration,
 }
 
 /// What a run found.
@@ -48,6 +63,7 @@ pub struct Run {
     pub files_scanned: usize,
     /// A policy failed to load: the run exits 2.
     pub policy_load_failed: bool,
+    pub timings: Timings,
 }
 
 impl Run {
@@ -77,7 +93,9 @@ pub enum CheckError {
 
 pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     let mut run = Run::default();
+    let started = Instant::now();
     let discovered = discover::discover(&options.paths, options.follow_symlinks, cwd)?;
+    run.timings.discover = started.elapsed();
     let mut policy_sources = Vec::new();
     if !options.no_builtin {
         for (name, text) in policy::BUILTIN {
@@ -118,10 +136,9 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     }
     policies.sort_by(|a, b| a.id.cmp(&b.id));
 
-    let mut files = Vec::new();
-    for found in &discovered.files {
-        files.push(load_file(found, options, &mut run));
-    }
+    let started = Instant::now();
+    let files = load_all(&discovered.files, options, &mut run);
+    run.timings.load = started.elapsed();
     for unreadable in &discovered.unreadable {
         let file = SourceFile::new(
             unreadable.found.name.clone(),
@@ -140,8 +157,10 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     }
     run.files_scanned = discovered.files.len();
 
+    let started = Instant::now();
     let models = model::build(&files, &mut run.diagnostics);
     drop(files);
+    run.timings.model = started.elapsed();
 
     // Compiling and evaluating recurse over CEL ASTs: do it on a thread
     // whose stack the engine's limits are sized for.
@@ -152,19 +171,29 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
             .name("planelint-engine".into())
             .stack_size(engine::ENGINE_STACK_BYTES)
             .spawn_scoped(scope, || {
+                let started = Instant::now();
                 let (engine, compile_errors) = Engine::compile(policies, sources, limits);
+                let compiled = started.elapsed();
                 let mut diagnostics = Vec::new();
                 for model in &models {
                     diagnostics.append(&mut engine.evaluate(model));
                 }
                 let policies: Vec<Policy> = engine.policies().cloned().collect();
-                (policies, compile_errors, diagnostics)
+                (
+                    policies,
+                    compile_errors,
+                    diagnostics,
+                    compiled,
+                    started.elapsed() - compiled,
+                )
             })
             .map_err(|e| CheckError::Engine(e.to_string()))?
             .join()
             .map_err(|_| CheckError::Engine("the engine thread panicked".into()))
     })?;
-    let (loaded_policies, compile_errors, mut findings) = evaluated;
+    let (loaded_policies, compile_errors, mut findings, compiled, evaluated) = evaluated;
+    run.timings.compile = compiled;
+    run.timings.evaluate = evaluated;
     run.policy_load_failed = !load_diagnostics.is_empty() || !compile_errors.is_empty();
     run.policies = loaded_policies;
     run.diagnostics.extend(load_diagnostics);
@@ -188,20 +217,75 @@ fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, CheckError> {
     Ok(files)
 }
 
-/// Reads and parses one file; problems become diagnostics on it.
-fn load_file(found: &Found, options: &Options, run: &mut Run) -> LoadedFile {
-    let fail = |run: &mut Run, text: Arc<str>, rule: &str, message: String, span: Span| -> SourceId {
-        let source = run
-            .sources
-            .add(SourceFile::new(found.name.clone(), found.path.clone(), text));
-        run.diagnostics
-            .push(Diagnostic::error(rule, message, Location { source, span }));
-        source
+/// Reads and parses every file on `options.threads` threads. Each file's
+/// results land in its own slot, so the outcome is the same whatever the
+/// thread count.
+fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile> {
+    let first_id = run.sources.len();
+    let threads = match options.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+    .min(found.len().max(1));
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Loaded>>> = found.iter().map(|_| Mutex::new(None)).collect();
+    let work = || {
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let (Some(file), Some(slot)) = (found.get(index), slots.get(index)) else {
+                break;
+            };
+            let loaded = load_file(
+                file,
+                options,
+                SourceId(u32::try_from(first_id + index).unwrap_or(u32::MAX)),
+            );
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(loaded);
+            }
+        }
     };
-    let empty = |source| LoadedFile {
-        source,
-        root_relative: found.name.clone(),
+    if threads <= 1 {
+        work();
+    } else {
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(work);
+            }
+        });
+    }
+    let mut files = Vec::with_capacity(found.len());
+    for (file, slot) in found.iter().zip(slots) {
+        let loaded = slot.into_inner().ok().flatten().unwrap_or_else(|| Loaded {
+            source: SourceFile::new(file.name.clone(), file.path.clone(), Arc::from("")),
+            documents: Vec::new(),
+            diagnostics: Vec::new(),
+        });
+        let source = run.sources.add(loaded.source);
+        run.diagnostics.extend(loaded.diagnostics);
+        files.push(LoadedFile {
+            source,
+            root_relative: file.name.clone(),
+            documents: loaded.documents,
+        });
+    }
+    files
+}
+
+/// One file after reading and parsing, before it joins the source map.
+struct Loaded {
+    source: SourceFile,
+    documents: Vec<yaml::Document>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads and parses one file; problems become diagnostics on it. `id` is the
+/// id the file will have in the source map.
+fn load_file(found: &Found, options: &Options, id: SourceId) -> Loaded {
+    let fail = |text: Arc<str>, rule: &str, message: String, span: Span| Loaded {
+        source: SourceFile::new(found.name.clone(), found.path.clone(), text),
         documents: Vec::new(),
+        diagnostics: vec![Diagnostic::error(rule, message, Location { source: id, span })],
     };
     let size = std::fs::metadata(&found.path).map(|m| m.len()).unwrap_or(0);
     if size > options.max_file_bytes {
@@ -209,13 +293,13 @@ fn load_file(found: &Found, options: &Options, run: &mut Run) -> LoadedFile {
             "the file is {size} bytes, over the limit of {} bytes; it was not checked",
             options.max_file_bytes
         );
-        return empty(fail(run, Arc::from(""), INPUT_LIMIT, message, Span::default()));
+        return fail(Arc::from(""), INPUT_LIMIT, message, Span::default());
     }
     let bytes = match std::fs::read(&found.path) {
         Ok(bytes) => bytes,
         Err(error) => {
             let message = format!("could not read {}: {error}", found.name);
-            return empty(fail(run, Arc::from(""), FILE_UNREADABLE, message, Span::default()));
+            return fail(Arc::from(""), FILE_UNREADABLE, message, Span::default());
         }
     };
     let text = match String::from_utf8(bytes) {
@@ -224,18 +308,14 @@ fn load_file(found: &Found, options: &Options, run: &mut Run) -> LoadedFile {
             let at = error.utf8_error().valid_up_to();
             let text: Arc<str> = Arc::from(String::from_utf8_lossy(error.as_bytes()).as_ref());
             let message = "the file is not valid UTF-8".to_string();
-            return empty(fail(run, text, YAML_SYNTAX, message, Span::new(at, at + 1)));
+            return fail(text, YAML_SYNTAX, message, Span::new(at, at + 1));
         }
     };
     let text: Arc<str> = Arc::from(text);
-    let source = run
-        .sources
-        .add(SourceFile::new(found.name.clone(), found.path.clone(), text.clone()));
-    let loaded = yaml::load(&text, source, options.yaml_limits);
-    run.diagnostics.extend(loaded.diagnostics);
-    LoadedFile {
-        source,
-        root_relative: found.name.clone(),
+    let loaded = yaml::load(&text, id, options.yaml_limits);
+    Loaded {
+        source: SourceFile::new(found.name.clone(), found.path.clone(), text),
         documents: loaded.documents,
+        diagnostics: loaded.diagnostics,
     }
 }

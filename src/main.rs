@@ -44,8 +44,10 @@ fn run(cli: Cli) -> u8 {
         policy_dirs: args.policy_dirs,
         no_builtin: args.no_builtin,
         follow_symlinks: args.follow_symlinks,
+        threads: args.threads,
         ..Options::default()
     };
+    let started = std::time::Instant::now();
     let run = match check::check(&options, &cwd) {
         Ok(run) => run,
         Err(error) => {
@@ -81,12 +83,32 @@ fn run(cli: Cli) -> u8 {
             return 3;
         }
     }
+    if args.timings {
+        let t = &run.timings;
+        let report = started
+            .elapsed()
+            .saturating_sub(t.discover + t.load + t.model + t.compile + t.evaluate);
+        eprintln!(
+            "timings: discover {:.1} ms, read+parse {:.1} ms, model {:.1} ms, compile {:.1} ms, evaluate {:.1} ms, report {:.1} ms, total {:.1} ms",
+            ms(t.discover),
+            ms(t.load),
+            ms(t.model),
+            ms(t.compile),
+            ms(t.evaluate),
+            ms(report),
+            ms(started.elapsed())
+        );
+    }
     let fail_level = match args.fail_level {
         Level::Error => Severity::Error,
         Level::Warning => Severity::Warning,
         Level::Note => Severity::Note,
     };
     run.exit_code(fail_level)
+}
+
+fn ms(duration: std::time::Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
 }
 
 fn describe_paths(paths: &[std::path::PathBuf]) -> String {
