@@ -404,8 +404,13 @@ fn compile_expression(
         )
     })?;
     let mut ast = program.expression().clone();
-    guard::check_and_instrument(&mut ast, limits)
-        .map_err(|reason| Box::new(Diagnostic::error(POLICY_ERROR, format!("expression rejected: {reason}"), at_start())))?;
+    guard::check_and_instrument(&mut ast, limits).map_err(|reason| {
+        Box::new(Diagnostic::error(
+            POLICY_ERROR,
+            format!("expression rejected: {reason}"),
+            at_start(),
+        ))
+    })?;
     Ok(Program {
         ast,
         source: expression.clone(),
