@@ -42,7 +42,7 @@ fn run(cwd: &Path, program: &str, args: &[&str], home: &Path) -> Output {
         // Kept between test runs, so only the first one builds from scratch.
         .env(
             "CARGO_TARGET_DIR",
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("pre-commit-target"),
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("cargo-install-target"),
         )
         .env_remove("GIT_DIR")
         .env_remove("GIT_INDEX_FILE")
