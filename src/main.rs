@@ -11,7 +11,7 @@ use planelint::diagnostic::Severity;
 use planelint::report::{self, Format, Report, Style};
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -79,9 +79,8 @@ fn run(cli: Cli) -> u8 {
         fail_level,
     };
     for output in &args.outputs {
-        if let Err(error) = write_file(&output.path, |out| {
-            report::render(out, output.format, &report, Style::Plain)
-        }) {
+        let file = File::create(&output.path);
+        if let Err(error) = write_to(file, |out| report::render(out, output.format, &report, Style::Plain)) {
             eprintln!("planelint: cannot write {}: {error}", output.path.display());
             return 2;
         }
@@ -89,16 +88,8 @@ fn run(cli: Cli) -> u8 {
     let github = args.format == Format::Github || args.outputs.iter().any(|o| o.format == Format::Github);
     if let Some(summary) = env_path("GITHUB_STEP_SUMMARY").filter(|_| github) {
         // GitHub collects the summary from this file; other steps append too.
-        let appended = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(&summary)
-            .and_then(|file| {
-                let mut out = BufWriter::new(file);
-                report::render_github_summary(&mut out, &report)?;
-                out.flush()
-            });
-        if let Err(error) = appended {
+        let file = OpenOptions::new().append(true).create(true).open(&summary);
+        if let Err(error) = write_to(file, |out| report::render_github_summary(out, &report)) {
             eprintln!(
                 "planelint: cannot write the step summary {}: {error}",
                 summary.display()
@@ -132,8 +123,11 @@ fn env_path(name: &str) -> Option<PathBuf> {
     std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
-fn write_file(path: &Path, render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> std::io::Result<()> {
-    let mut out = BufWriter::new(File::create(path)?);
+fn write_to(
+    file: std::io::Result<File>,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut out = BufWriter::new(file?);
     render(&mut out)?;
     out.flush()
 }

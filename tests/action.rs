@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{CLEAN_PLANE, MANIFEST_DIR, shared_account, write};
+use common::{MANIFEST_DIR, clean_plane, shared_account, write};
 use planelint::source::SourceId;
 use planelint::yaml::{self, Node};
 use std::collections::BTreeMap;
@@ -204,7 +204,7 @@ fn the_action_annotates_summarizes_writes_sarif_and_counts_findings() {
 
     // A clean repo passes with no annotation; a warning fails only at
     // fail-level warning.
-    let (_dir, clean) = job(CLEAN_PLANE);
+    let (_dir, clean) = job(&clean_plane());
     write(
         &clean.workspace,
         "config/cluster.yaml",

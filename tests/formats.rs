@@ -338,9 +338,8 @@ fn github_annotations_are_most_severe_first_relative_to_the_workspace() {
 fn one_run_writes_annotations_to_stdout_and_sarif_and_junit_to_files() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "plane.yaml", &shared_account("acct-1"));
-    let output = planelint(
-        dir.path(),
-        &[
+    let run = || {
+        let args = [
             "check",
             "--format",
             "github",
@@ -349,25 +348,13 @@ fn one_run_writes_annotations_to_stdout_and_sarif_and_junit_to_files() {
             "--output",
             "junit=report.xml",
             "plane.yaml",
-        ],
-        &[],
-    );
+        ];
+        planelint(dir.path(), &args, &[])
+    };
+    let output = run();
     assert_eq!(output.status.code(), Some(2), "out/ does not exist");
     std::fs::create_dir(dir.path().join("out")).unwrap();
-    let output = planelint(
-        dir.path(),
-        &[
-            "check",
-            "--format",
-            "github",
-            "--output",
-            "sarif=out/report.sarif",
-            "--output",
-            "junit=report.xml",
-            "plane.yaml",
-        ],
-        &[],
-    );
+    let output = run();
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(stdout(&output).lines().count(), 1);
     assert!(stdout(&output).starts_with("::error file=plane.yaml,line=12,"));

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{CLEAN_PLANE, MANIFEST_DIR, shared_account, write};
+use common::{MANIFEST_DIR, clean_plane, shared_account, write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -122,7 +122,7 @@ fn the_pre_commit_hook_blocks_a_shared_account_and_lets_a_clean_commit_through()
             hook.display()
         ),
     );
-    write(&config, "plane.yaml", CLEAN_PLANE);
+    write(&config, "plane.yaml", &clean_plane());
     write(&config, "pools/a.yaml", &pool("alpha", "alpha-meta"));
     git(&config, &["init", "-q"], home);
     let mut install: Vec<&str> = pre_commit[1..].iter().map(String::as_str).collect();

@@ -159,6 +159,7 @@ pub fn render_sarif(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> 
         .iter()
         .map(|d| SarifResult {
             rule_id: d.rule.as_str(),
+            // `rules` holds every diagnostic's rule, so the index is found.
             rule_index: rules.iter().position(|r| r.id == d.rule.as_str()).unwrap_or_default(),
             level: level(d.severity),
             message: Message { text: &d.message },

@@ -43,9 +43,9 @@ pub fn python_has(module: &str, test: &str) -> bool {
     found
 }
 
-/// A project-isolation data plane in which staging/p2 reuses the account
-/// of staging/p1, written `account` (YAML, so it may hold escapes).
-pub fn shared_account(account: &str) -> String {
+/// A project-isolation data plane whose units staging/p1 and staging/p2 use
+/// the accounts `first` and `second` (YAML, so they may hold escapes).
+pub fn plane(first: &str, second: &str) -> String {
     format!(
         "apiVersion: planelint/v1
 kind: DataPlane
@@ -57,23 +57,18 @@ spec:
     - name: staging
   projects: [p1, p2]
   placements:
-    - {{domain: staging, project: p1, provider: gcp, account: {account}}}
-    - {{domain: staging, project: p2, provider: gcp, account: {account}}}
+    - {{domain: staging, project: p1, provider: gcp, account: {first}}}
+    - {{domain: staging, project: p2, provider: gcp, account: {second}}}
 "
     )
 }
 
-/// The same data plane with an account per unit.
-pub const CLEAN_PLANE: &str = "apiVersion: planelint/v1
-kind: DataPlane
-metadata:
-  name: acme
-spec:
-  isolation: project
-  domains:
-    - name: staging
-  projects: [p1, p2]
-  placements:
-    - {domain: staging, project: p1, provider: gcp, account: acct-1}
-    - {domain: staging, project: p2, provider: gcp, account: acct-2}
-";
+/// staging/p2 reuses the account of staging/p1.
+pub fn shared_account(account: &str) -> String {
+    plane(account, account)
+}
+
+/// An account per unit.
+pub fn clean_plane() -> String {
+    plane("acct-1", "acct-2")
+}
