@@ -10,6 +10,7 @@ use crate::model::{self, COLLECTIONS, LoadedFile};
 use crate::policy::{self, Origin, Policy};
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
 use crate::yaml;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -61,6 +62,14 @@ pub struct Run {
     pub diagnostics: Vec<Diagnostic>,
     pub policies: Vec<Policy>,
     pub files_scanned: usize,
+    /// The scanned config files that findings are reported for: every one,
+    /// or only those named on the command line when whole-root loading
+    /// applies.
+    pub scanned: Vec<SourceId>,
+    /// The absolute directory that repository-relative paths (SARIF URIs)
+    /// start from: the git top level of the scanned paths, else their common
+    /// directory.
+    pub root: PathBuf,
     /// A policy failed to load: the run exits 2.
     pub policy_load_failed: bool,
     pub timings: Timings,
@@ -93,9 +102,23 @@ pub enum CheckError {
 
 pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     let mut run = Run::default();
+    let named_files = named_files(&options.paths, cwd);
+    let mut scan_paths = options.paths.clone();
+    // Only some files named (pre-commit passes the changed ones): cross-file
+    // rules still need the rest of the config repo, so load all of it.
+    if let Some(root) = named_files.as_ref().and_then(|files| discover::config_root(files)) {
+        scan_paths.push(root);
+    }
     let started = Instant::now();
-    let discovered = discover::discover(&options.paths, options.follow_symlinks, cwd)?;
+    let discovered = discover::discover(&scan_paths, options.follow_symlinks, cwd)?;
     run.timings.discover = started.elapsed();
+    let absolute: Vec<PathBuf> = scan_paths
+        .iter()
+        .map(|p| std::fs::canonicalize(cwd.join(p)).unwrap_or_else(|_| cwd.join(p)))
+        .collect();
+    run.root = discover::common_directory(&absolute)
+        .map(|common| discover::git_top_level(&common).unwrap_or(common))
+        .unwrap_or_else(|| cwd.to_path_buf());
     let mut policy_sources = Vec::new();
     if !options.no_builtin {
         for (name, text) in policy::BUILTIN {
@@ -136,6 +159,8 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     }
     policies.sort_by(|a, b| a.id.cmp(&b.id));
 
+    // Every source from here on is a scanned config file.
+    let first_config_source = run.sources.len();
     let started = Instant::now();
     let files = load_all(&discovered.files, options, &mut run);
     run.timings.load = started.elapsed();
@@ -200,7 +225,49 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     run.diagnostics.extend(compile_errors);
     run.diagnostics.append(&mut findings);
     diagnostic::sort(&mut run.diagnostics, &run.sources);
+
+    let config_sources = run.sources.iter().skip(first_config_source);
+    run.scanned = match &named_files {
+        Some(named) => {
+            let named: BTreeSet<&PathBuf> = named.iter().collect();
+            config_sources
+                .filter(|(_, file)| std::fs::canonicalize(&file.path).is_ok_and(|p| named.contains(&p)))
+                .map(|(id, _)| id)
+                .collect()
+        }
+        None => config_sources.map(|(id, _)| id).collect(),
+    };
+    if named_files.is_some() {
+        let reported: BTreeSet<SourceId> = run.scanned.iter().copied().collect();
+        let is_config = |id: SourceId| id.0 as usize >= first_config_source;
+        // Findings in policy files stay: they explain an exit code of 2.
+        run.diagnostics.retain(|d| {
+            !is_config(d.location.source)
+                || reported.contains(&d.location.source)
+                || d.related.iter().any(|r| reported.contains(&r.location.source))
+        });
+    }
     Ok(run)
+}
+
+/// The canonical paths of `paths` when every one of them is a file (whole-root
+/// loading applies), else `None`: a directory argument is the root itself.
+fn named_files(paths: &[PathBuf], cwd: &Path) -> Option<Vec<PathBuf>> {
+    if paths.is_empty() {
+        return None;
+    }
+    paths
+        .iter()
+        .map(|p| {
+            let absolute = cwd.join(p);
+            let is_file = std::fs::metadata(&absolute).is_ok_and(|m| !m.is_dir());
+            if is_file {
+                std::fs::canonicalize(absolute).ok()
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, CheckError> {

@@ -1,6 +1,8 @@
 //! The command line, as clap derive types only.
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
+use planelint::report::Format;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -31,9 +33,16 @@ pub struct CheckArgs {
     /// Leave out the built-in policy pack.
     #[arg(long)]
     pub no_builtin: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    /// Output format on standard output.
+    #[arg(
+        long,
+        default_value = "human",
+        value_parser = PossibleValuesParser::new(Format::ALL.map(Format::name)).try_map(|s| s.parse::<Format>())
+    )]
     pub format: Format,
+    /// Also write a report in FORMAT to the file PATH (repeatable), e.g. `--output sarif=planelint.sarif`.
+    #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = parse_output)]
+    pub outputs: Vec<Output>,
     /// The lowest severity that makes the run fail (exit 1).
     #[arg(long, value_enum, default_value_t = Level::Error)]
     pub fail_level: Level,
@@ -48,10 +57,24 @@ pub struct CheckArgs {
     pub timings: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
+/// One `--output FORMAT=PATH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub format: Format,
+    pub path: PathBuf,
+}
+
+fn parse_output(text: &str) -> Result<Output, String> {
+    let (format, path) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=PATH, got `{text}`"))?;
+    if path.is_empty() {
+        return Err(format!("no PATH in `{text}`"));
+    }
+    Ok(Output {
+        format: format.parse()?,
+        path: PathBuf::from(path),
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

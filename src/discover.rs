@@ -48,6 +48,51 @@ pub fn display_name(path: &Path, cwd: &Path) -> String {
     if text.is_empty() { ".".to_string() } else { text }
 }
 
+/// The file that marks the root of a planelint config repo.
+pub const CONFIG_FILE: &str = ".planelint.yaml";
+
+/// The nearest directory at or above `dir` that holds a `.git` entry (a
+/// directory, or a file in a worktree or submodule).
+pub fn git_top_level(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf)
+}
+
+/// The deepest directory that holds every one of `paths` (absolute); a file
+/// counts by its parent directory.
+pub fn common_directory(paths: &[PathBuf]) -> Option<PathBuf> {
+    let mut dirs = paths.iter().map(|p| {
+        if p.is_dir() {
+            p.as_path()
+        } else {
+            p.parent().unwrap_or(p)
+        }
+    });
+    let mut common = dirs.next()?.to_path_buf();
+    for dir in dirs {
+        while !dir.starts_with(&common) {
+            if !common.pop() {
+                break;
+            }
+        }
+    }
+    Some(common)
+}
+
+/// The config repo that `files` (absolute) belong to: the nearest directory
+/// holding `.planelint.yaml` at or above their common directory, else the git
+/// top level, else the common directory itself. Cross-file rules need all of
+/// it, even when only some files are named (as pre-commit does).
+pub fn config_root(files: &[PathBuf]) -> Option<PathBuf> {
+    let common = common_directory(files)?;
+    let marked = common.ancestors().find(|d| d.join(CONFIG_FILE).is_file());
+    Some(
+        marked
+            .map(Path::to_path_buf)
+            .or_else(|| git_top_level(&common))
+            .unwrap_or(common),
+    )
+}
+
 pub fn discover(paths: &[PathBuf], follow_symlinks: bool, cwd: &Path) -> Result<Discovered, DiscoverError> {
     // Keyed by canonical path, so a file reached twice is scanned once.
     let mut files: BTreeMap<PathBuf, Found> = BTreeMap::new();

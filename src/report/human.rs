@@ -2,7 +2,7 @@
 //! terminal; plain text otherwise, one block per finding, starting with
 //! `file:line:col: severity[rule]: message`.
 
-use super::{Counts, position, strip_controls};
+use super::{position, strip_controls, summary_line};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::SourceMap;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
@@ -30,26 +30,7 @@ pub fn render_human(
             Style::Graphical => graphical(out, diagnostic, sources)?,
         }
     }
-    let counts = Counts::of(diagnostics);
-    if diagnostics.is_empty() {
-        writeln!(out, "no findings in {files} {}", plural(files, "file"))
-    } else {
-        writeln!(
-            out,
-            "{} {}, {} {}, {} {} in {files} {}",
-            counts.errors,
-            plural(counts.errors, "error"),
-            counts.warnings,
-            plural(counts.warnings, "warning"),
-            counts.notes,
-            plural(counts.notes, "note"),
-            plural(files, "file")
-        )
-    }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 { word.to_string() } else { format!("{word}s") }
+    writeln!(out, "{}", summary_line(diagnostics, files))
 }
 
 fn plain(out: &mut dyn Write, d: &Diagnostic, sources: &SourceMap) -> io::Result<()> {

@@ -2,14 +2,152 @@
 //! `diagnostic`, `source` and policy metadata; writes to the `io::Write` it
 //! is given and never prints.
 
+mod github;
 mod human;
 mod json;
+mod junit;
+mod sarif;
 
+pub use github::{render_github, render_github_summary};
 pub use human::{Style, render_human};
 pub use json::render_json;
+pub use junit::render_junit;
+pub use sarif::render_sarif;
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::source::{SourceMap, Span};
+use crate::policy::Policy;
+use crate::source::{SourceFile, SourceId, SourceMap, Span};
+use std::io::{self, Write};
+use std::path::Path;
+use std::str::FromStr;
+
+/// An output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Github,
+    Junit,
+}
+
+impl Format {
+    pub const ALL: [Format; 5] = [
+        Format::Human,
+        Format::Json,
+        Format::Sarif,
+        Format::Github,
+        Format::Junit,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
+            Format::Junit => "junit",
+        }
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Format, String> {
+        Format::ALL.into_iter().find(|f| f.name() == text).ok_or_else(|| {
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown format `{text}` (expected one of {})", names.join(", "))
+        })
+    }
+}
+
+/// Everything a renderer may show about one run.
+pub struct Report<'a> {
+    /// Sorted by file, line, column, rule and message.
+    pub diagnostics: &'a [Diagnostic],
+    pub sources: &'a SourceMap,
+    /// The loaded policies, sorted by id: SARIF's rules and JUnit's suites.
+    pub policies: &'a [Policy],
+    /// The config files findings are reported for.
+    pub scanned: &'a [SourceId],
+    pub files_scanned: usize,
+    /// False when a policy failed to load (exit 2).
+    pub execution_successful: bool,
+    /// The absolute directory SARIF URIs are relative to.
+    pub root: &'a Path,
+    /// `GITHUB_WORKSPACE`, when set: `github` paths are relative to it.
+    pub workspace: Option<&'a Path>,
+    /// Findings below it pass in JUnit.
+    pub fail_level: Severity,
+}
+
+/// Renders `report` in `format`; `style` applies to `human` only.
+pub fn render(out: &mut dyn Write, format: Format, report: &Report<'_>, style: Style) -> io::Result<()> {
+    match format {
+        Format::Human => render_human(out, report.diagnostics, report.sources, report.files_scanned, style),
+        Format::Json => render_json(out, report.diagnostics, report.sources, report.files_scanned),
+        Format::Sarif => render_sarif(out, report),
+        Format::Github => render_github(out, report),
+        Format::Junit => render_junit(out, report),
+    }
+}
+
+/// The path of `file` below `base` (canonical), with `/` separators, when it
+/// is there.
+pub(crate) fn path_below(base: &Path, file: &SourceFile) -> Option<String> {
+    let path = std::fs::canonicalize(&file.path).ok()?;
+    let relative = path.strip_prefix(base).ok()?;
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Some(parts.join("/"))
+}
+
+/// A rule as the reports describe it.
+pub(crate) struct Rule<'a> {
+    pub id: &'a str,
+    pub severity: Severity,
+    pub summary: &'a str,
+    /// Markdown; the summary when a rule has no description.
+    pub description: &'a str,
+}
+
+/// The rules a run can report, sorted by id: every loaded policy, the
+/// engine's own rules (always errors), and any other rule a diagnostic names,
+/// so every finding has its rule.
+pub(crate) fn rules<'a>(policies: &'a [Policy], diagnostics: &'a [Diagnostic]) -> Vec<Rule<'a>> {
+    let mut rules: Vec<Rule<'_>> = policies
+        .iter()
+        .map(|p| Rule {
+            id: p.id.as_str(),
+            severity: p.severity,
+            summary: &p.summary,
+            description: if p.description.trim().is_empty() {
+                &p.summary
+            } else {
+                &p.description
+            },
+        })
+        .chain(crate::diagnostic::ENGINE_RULES.iter().map(|(id, summary)| Rule {
+            id,
+            severity: Severity::Error,
+            summary,
+            description: summary,
+        }))
+        .chain(diagnostics.iter().map(|d| Rule {
+            id: d.rule.as_str(),
+            severity: d.severity,
+            summary: d.rule.as_str(),
+            description: d.rule.as_str(),
+        }))
+        .collect();
+    // Stable: the first of each id (a policy or engine rule) is kept.
+    rules.sort_by(|a, b| a.id.cmp(b.id));
+    rules.dedup_by(|a, b| a.id == b.id);
+    rules
+}
 
 /// A span as 1-based lines and columns (end exclusive), in a named file.
 pub(crate) struct Position<'a> {
@@ -67,6 +205,29 @@ impl Counts {
         }
         counts
     }
+}
+
+/// `4 errors, 0 warnings, 1 note in 3 files`, or `no findings in 3 files`.
+pub(crate) fn summary_line(diagnostics: &[Diagnostic], files: usize) -> String {
+    let counts = Counts::of(diagnostics);
+    if diagnostics.is_empty() {
+        format!("no findings in {files} {}", plural(files, "file"))
+    } else {
+        format!(
+            "{} {}, {} {}, {} {} in {files} {}",
+            counts.errors,
+            plural(counts.errors, "error"),
+            counts.warnings,
+            plural(counts.warnings, "warning"),
+            counts.notes,
+            plural(counts.notes, "note"),
+            plural(files, "file")
+        )
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { word.to_string() } else { format!("{word}s") }
 }
 
 /// Scanned text echoed to a terminal must not carry control characters.

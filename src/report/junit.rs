@@ -1,0 +1,130 @@
+//! The JUnit XML format, for CI dashboards: `<testsuites>`, one
+//! `<testsuite>` per rule and one `<testcase>` per (rule, file). A testcase
+//! fails when it has a finding at or above the fail level; findings below it
+//! go to `<system-out>`. Everything taken from scanned files is escaped.
+
+use super::{Report, position, rules};
+use crate::diagnostic::Diagnostic;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+pub fn render_junit(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
+    // rule -> file -> its findings; every scanned file under every rule, so
+    // a clean file shows as a passing test.
+    let mut suites: BTreeMap<&str, BTreeMap<&str, Vec<&Diagnostic>>> = BTreeMap::new();
+    let scanned: Vec<&str> = report
+        .scanned
+        .iter()
+        .filter_map(|id| report.sources.get(*id))
+        .map(|file| file.name.as_str())
+        .collect();
+    for rule in rules(report.policies, report.diagnostics) {
+        let cases = suites.entry(rule.id).or_default();
+        for file in &scanned {
+            cases.entry(file).or_default();
+        }
+    }
+    for d in report.diagnostics {
+        let file = position(report.sources, &d.location).file;
+        suites
+            .entry(d.rule.as_str())
+            .or_default()
+            .entry(file)
+            .or_default()
+            .push(d);
+    }
+    let fails = |findings: &[&Diagnostic]| findings.iter().any(|d| d.severity >= report.fail_level);
+    let tests: usize = suites.values().map(BTreeMap::len).sum();
+    let failures: usize = suites
+        .values()
+        .flat_map(BTreeMap::values)
+        .filter(|findings| fails(findings))
+        .count();
+
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="planelint" tests="{tests}" failures="{failures}" errors="0">"#
+    )?;
+    for (rule, cases) in &suites {
+        let suite_failures = cases.values().filter(|findings| fails(findings)).count();
+        writeln!(
+            out,
+            r#"  <testsuite name="{}" tests="{}" failures="{suite_failures}" errors="0">"#,
+            escape(rule, true),
+            cases.len()
+        )?;
+        for (file, findings) in cases {
+            write!(
+                out,
+                r#"    <testcase name="{}" classname="planelint.{}""#,
+                escape(file, true),
+                escape(rule, true)
+            )?;
+            if findings.is_empty() {
+                writeln!(out, "/>")?;
+                continue;
+            }
+            writeln!(out, ">")?;
+            let text: String = findings.iter().map(|d| line(report, d)).collect();
+            match findings.iter().map(|d| d.severity).max() {
+                Some(worst) if worst >= report.fail_level => {
+                    let first = findings.first().map_or("", |d| d.message.as_str());
+                    writeln!(
+                        out,
+                        r#"      <failure type="{worst}" message="{}">{}</failure>"#,
+                        escape(first, true),
+                        escape(&text, false)
+                    )?;
+                }
+                _ => writeln!(out, "      <system-out>{}</system-out>", escape(&text, false))?,
+            }
+            writeln!(out, "    </testcase>")?;
+        }
+        writeln!(out, "  </testsuite>")?;
+    }
+    writeln!(out, "</testsuites>")
+}
+
+/// `file:line:col: severity[rule]: message`, as the plain human format.
+fn line(report: &Report<'_>, d: &Diagnostic) -> String {
+    let at = position(report.sources, &d.location);
+    format!(
+        "{}:{}:{}: {}[{}]: {}\n",
+        at.file, at.line, at.column, d.severity, d.rule, d.message
+    )
+}
+
+/// XML 1.0 text (or, with `attribute`, an attribute value): markup escaped,
+/// line breaks kept as character references where a parser would fold them,
+/// and characters XML 1.0 cannot carry at all replaced by U+FFFD.
+fn escape(text: &str, attribute: bool) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            '\r' => escaped.push_str("&#13;"),
+            '\n' | '\t' if attribute => escaped.push_str(&format!("&#{};", u32::from(c))),
+            '\n' | '\t' => escaped.push(c),
+            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => escaped.push('\u{fffd}'),
+            _ => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_characters_xml_cannot_hold() {
+        assert_eq!(escape("a<b>&\"'", false), "a&lt;b&gt;&amp;&quot;&apos;");
+        assert_eq!(escape("a\nb\r\u{1b}", false), "a\nb&#13;\u{fffd}");
+        assert_eq!(escape("a\nb\tc", true), "a&#10;b&#9;c");
+    }
+}
