@@ -191,6 +191,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     // whose stack the engine's limits are sized for.
     let sources = &run.sources;
     let limits = options.engine_limits;
+    let threads = thread_count(options.threads);
     let evaluated = std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("planelint-engine".into())
@@ -201,7 +202,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
                 let compiled = started.elapsed();
                 let mut diagnostics = Vec::new();
                 for model in &models {
-                    diagnostics.append(&mut engine.evaluate(model));
+                    diagnostics.append(&mut engine.evaluate(model, threads));
                 }
                 let policies: Vec<Policy> = engine.policies().cloned().collect();
                 (
@@ -289,11 +290,7 @@ fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, CheckError> {
 /// thread count.
 fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile> {
     let first_id = run.sources.len();
-    let threads = match options.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    }
-    .min(found.len().max(1));
+    let threads = thread_count(options.threads).min(found.len().max(1));
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<Loaded>>> = found.iter().map(|_| Mutex::new(None)).collect();
     let work = || {
@@ -337,6 +334,14 @@ fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile
         });
     }
     files
+}
+
+/// The threads to use: `0` means one per core.
+fn thread_count(requested: usize) -> usize {
+    match requested {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
 }
 
 /// One file after reading and parsing, before it joins the source map.

@@ -145,10 +145,21 @@ pub fn discover(paths: &[PathBuf], follow_symlinks: bool, cwd: &Path) -> Result<
                 continue;
             }
             let path = entry.path();
-            let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-            if follow_symlinks && !canonical.starts_with(&canonical_root) {
-                continue;
-            }
+            // Without following links, a walked path is the root's real path
+            // plus real names: no need to ask the file system (which costs
+            // several system calls per file) for its canonical form.
+            let canonical = if follow_symlinks {
+                let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+                if !canonical.starts_with(&canonical_root) {
+                    continue;
+                }
+                canonical
+            } else {
+                match path.strip_prefix(&absolute) {
+                    Ok(relative) => canonical_root.join(relative),
+                    Err(_) => path.to_path_buf(),
+                }
+            };
             files.entry(canonical).or_insert_with(|| found(path));
         }
     }

@@ -81,3 +81,19 @@ fn counts_per_rule_match_the_generator() {
         assert_eq!(out.code, 1);
     }
 }
+
+#[test]
+fn output_is_byte_identical_across_thread_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    // Enough entities for several evaluation chunks per policy.
+    if !generate(dir.path(), &["--projects", "1000", "--clusters", "2500", "--pools", "30", "--seed", "5"]) {
+        return;
+    }
+    let one = planelint_in(dir.path(), &["check", "--format", "json", "--threads", "1"]);
+    let four = planelint_in(dir.path(), &["check", "--format", "json", "--threads", "4"]);
+    assert_eq!(one.code, 1);
+    assert_eq!(one.stdout, four.stdout);
+    let human_one = planelint_in(dir.path(), &["check", "--threads", "1"]);
+    let human_four = planelint_in(dir.path(), &["check", "--threads", "4"]);
+    assert_eq!(human_one.stdout, human_four.stdout);
+}

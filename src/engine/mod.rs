@@ -15,8 +15,13 @@ use crate::source::{SourceMap, Span};
 use cel::common::types::{CelBool, CelString};
 use cel::common::value::{CowVal, Val};
 use cel::{Context, Env, ExecutionError, FunctionContext, IdedExpr};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use value::{EntityVal, KeyedList, ModelVal, VariablesVal};
+
+/// Entities of one policy evaluated as one unit of work: large enough to
+/// amortize a task, small enough to balance the threads.
+const CHUNK: usize = 2048;
 
 /// A compiled expression and the policy text it came from.
 struct Program {
@@ -119,45 +124,92 @@ impl Engine {
         self.policies.iter().map(|p| &p.policy)
     }
 
-    /// Evaluates every policy on one model.
-    pub fn evaluate(&self, model: &Model) -> Vec<Diagnostic> {
+    /// Evaluates every policy on one model, on `threads` threads. The work
+    /// is cut into chunks that do not depend on the thread count, and the
+    /// results are put back in chunk order, so the output is the same
+    /// whatever the thread count.
+    pub fn evaluate(&self, model: &Model, threads: usize) -> Vec<Diagnostic> {
         let model_val = ModelVal::new(model);
+        let mut tasks: Vec<(&CompiledPolicy, Option<&[EntityVal]>)> = Vec::new();
+        for compiled in &self.policies {
+            match &compiled.policy.for_each {
+                Some(collection) => {
+                    tasks.extend(model_val.collection(collection).chunks(CHUNK).map(|chunk| (compiled, Some(chunk))));
+                }
+                None => tasks.push((compiled, None)),
+            }
+        }
+        let next = AtomicUsize::new(0);
+        let slots: Vec<Mutex<Vec<Diagnostic>>> = tasks.iter().map(|_| Mutex::default()).collect();
+        let work = || {
+            let root = self.root_context(&model_val);
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let (Some((compiled, chunk)), Some(slot)) = (tasks.get(index), slots.get(index)) else {
+                    break;
+                };
+                let mut out = Vec::new();
+                match chunk {
+                    Some(entities) => self.evaluate_chunk(compiled, &root, entities, model, &mut out),
+                    None => {
+                        self.evaluate_one(compiled, &root, None, model, &mut out);
+                    }
+                }
+                if let Ok(mut slot) = slot.lock() {
+                    *slot = out;
+                }
+            }
+        };
+        let threads = threads.clamp(1, tasks.len().max(1));
+        std::thread::scope(|scope| {
+            for _ in 1..threads {
+                // Every worker gets the stack the AST limits are sized for;
+                // if one cannot start, the others (and this thread) do its share.
+                let _ = std::thread::Builder::new().stack_size(ENGINE_STACK_BYTES).spawn_scoped(scope, work);
+            }
+            work();
+        });
+        slots.into_iter().flat_map(|slot| slot.into_inner().unwrap_or_default()).collect()
+    }
+
+    /// A root context for one thread: the model, and our functions.
+    fn root_context(&self, model: &ModelVal) -> Context<'static, 'static> {
         let mut root = Context::with_env(self.env.clone());
-        root.add_variable_as_val("model", Box::new(model_val.clone()));
+        root.add_variable_as_val("model", Box::new(model.clone()));
         // The names are ours and are not overloads of the environment.
         let _ = root.add_function(guard::BUDGET_FUNCTION, as_function(guard::budget_function));
         let _ = root.add_function("groupBy", as_function(group_by));
         let _ = root.add_function("before", as_function(before));
-        let mut diagnostics = Vec::new();
-        for compiled in &self.policies {
-            match &compiled.policy.for_each {
-                Some(collection) => {
-                    // A policy that ran out of budget once is not run again
-                    // on this model: each entity left gets a policy error
-                    // (fail closed) at no cost, so a hostile policy costs
-                    // one deadline, not one per entity.
-                    let mut stopped_on: Option<String> = None;
-                    for entity in model_val.collection(collection) {
-                        match &stopped_on {
-                            Some(first) => diagnostics.push(policy_error(
-                                compiled,
-                                entity.entity(),
-                                format!("not evaluated: the policy was stopped on {first} after exceeding its budget"),
-                            )),
-                            None => {
-                                if self.evaluate_one(compiled, &root, Some(entity), model, &mut diagnostics) {
-                                    stopped_on = Some(entity.entity().model_path());
-                                }
-                            }
-                        }
-                    }
-                }
+        root
+    }
+
+    /// Evaluates one policy on a chunk of entities. A policy that ran out of
+    /// budget once is not run again on the chunk: each entity left gets a
+    /// policy error (fail closed) at no cost, so a hostile policy costs one
+    /// deadline per chunk, not one per entity.
+    fn evaluate_chunk(
+        &self,
+        compiled: &CompiledPolicy,
+        root: &Context<'_, 'static>,
+        entities: &[EntityVal],
+        model: &Model,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let mut stopped_on: Option<String> = None;
+        for entity in entities {
+            match &stopped_on {
+                Some(first) => out.push(policy_error(
+                    compiled,
+                    entity.entity(),
+                    format!("not evaluated: the policy was stopped on {first} after exceeding its budget"),
+                )),
                 None => {
-                    self.evaluate_one(compiled, &root, None, model, &mut diagnostics);
+                    if self.evaluate_one(compiled, root, Some(entity), model, out) {
+                        stopped_on = Some(entity.entity().model_path());
+                    }
                 }
             }
         }
-        diagnostics
     }
 
     /// Evaluates one policy on one entity (or on the model); `true` when the

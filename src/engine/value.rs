@@ -10,7 +10,7 @@ use cel::common::types::{self, CelBool, CelInt, CelList, CelMap, CelMapKey, CelS
 use cel::common::value::{CowVal, StaticVal, Val};
 use std::any::Any;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 fn field_to_val(field: &Field) -> Box<dyn Val> {
     match &field.value {
@@ -47,7 +47,7 @@ impl EntityVal {
         let names = entity
             .fields
             .iter()
-            .map(|(n, _)| CelString::from(n.to_string()))
+            .map(|(n, _)| CelString::from(*n))
             .collect();
         let values = entity.fields.iter().map(|(_, f)| field_to_val(f)).collect();
         EntityVal(Arc::new(EntityData { entity, names, values }))
@@ -173,23 +173,20 @@ pub struct KeyedList {
 #[derive(Debug)]
 struct ListData {
     items: Vec<EntityVal>,
-    first_by_key: HashMap<Arc<str>, usize>,
-    groupings: Mutex<HashMap<String, GroupIndex>>,
+    /// Built on the first lookup by key, and only for lists long enough
+    /// for a map to beat a scan: most groups hold an entity or two.
+    first_by_key: OnceLock<HashMap<Arc<str>, usize>>,
+    groupings: Mutex<Vec<(String, GroupIndex)>>,
 }
+
+/// Up to this many entries, a linear scan finds a key faster than a map.
+const SCAN_LIMIT: usize = 16;
 
 impl KeyedList {
     pub fn new(items: Vec<EntityVal>) -> KeyedList {
-        let mut first_by_key = HashMap::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            first_by_key.entry(item.entity().key.clone()).or_insert(i);
-        }
         let len = items.len();
         KeyedList {
-            data: Arc::new(ListData {
-                items,
-                first_by_key,
-                groupings: Mutex::default(),
-            }),
+            data: Arc::new(ListData { items, first_by_key: OnceLock::new(), groupings: Mutex::default() }),
             len,
         }
     }
@@ -199,8 +196,19 @@ impl KeyedList {
     }
 
     fn by_key(&self, key: &str) -> Option<&EntityVal> {
-        let i = *self.data.first_by_key.get(key)?;
-        (i < self.len).then(|| self.data.items.get(i)).flatten()
+        let items = &self.data.items;
+        if items.len() <= SCAN_LIMIT {
+            return self.items().iter().find(|e| e.entity().key.as_ref() == key);
+        }
+        let index = self.data.first_by_key.get_or_init(|| {
+            let mut first = HashMap::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                first.entry(item.entity().key.clone()).or_insert(i);
+            }
+            first
+        });
+        let i = *index.get(key)?;
+        (i < self.len).then(|| items.get(i)).flatten()
     }
 
     /// The entities before `entity` (by model order): a view, no copy.
@@ -216,20 +224,27 @@ impl KeyedList {
     /// members in model order; computed once per list and field.
     pub fn group_by(&self, field: &str) -> GroupIndex {
         let whole = self.len == self.data.items.len();
-        if whole && let Some(cached) = self.data.groupings.lock().ok().and_then(|g| g.get(field).cloned()) {
+        if whole
+            && let Some(cached) = self
+                .data
+                .groupings
+                .lock()
+                .ok()
+                .and_then(|g| g.iter().find(|(f, _)| f == field).map(|(_, index)| index.clone()))
+        {
             return cached;
         }
-        let mut keys: Vec<CelString<'static>> = Vec::new();
+        let mut keys: Vec<Arc<str>> = Vec::new();
         let mut members: Vec<Vec<EntityVal>> = Vec::new();
-        let mut position: HashMap<String, usize> = HashMap::new();
+        let mut position: HashMap<Arc<str>, usize> = HashMap::new();
         for item in self.items() {
-            let key = match item.entity().field(field).map(|f| &f.value) {
-                Some(Value::String(s)) => s.to_string(),
-                Some(Value::Bool(b)) => b.to_string(),
+            let key: Arc<str> = match item.entity().field(field).map(|f| &f.value) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Bool(b)) => Arc::from(if *b { "true" } else { "false" }),
                 _ => continue,
             };
             let at = *position.entry(key.clone()).or_insert_with(|| {
-                keys.push(CelString::from(key));
+                keys.push(key);
                 members.push(Vec::new());
                 members.len() - 1
             });
@@ -238,12 +253,13 @@ impl KeyedList {
             }
         }
         let index = GroupIndex(Arc::new(GroupData {
+            names: keys.iter().map(|k| CelString::from(k.to_string())).collect(),
             keys,
             groups: members.into_iter().map(KeyedList::new).collect(),
             position,
         }));
         if whole && let Ok(mut groupings) = self.data.groupings.lock() {
-            groupings.insert(field.to_string(), index.clone());
+            groupings.push((field.to_string(), index.clone()));
         }
         index
     }
@@ -355,9 +371,22 @@ pub struct GroupIndex(Arc<GroupData>);
 
 #[derive(Debug)]
 struct GroupData {
-    keys: Vec<CelString<'static>>,
+    /// The distinct values, in the order of their first entity.
+    keys: Vec<Arc<str>>,
+    /// The same values as CEL strings, for iteration.
+    names: Vec<CelString<'static>>,
     groups: Vec<KeyedList>,
-    position: HashMap<String, usize>,
+    position: HashMap<Arc<str>, usize>,
+}
+
+impl GroupData {
+    fn find(&self, key: &str) -> Option<usize> {
+        if self.keys.len() <= SCAN_LIMIT {
+            self.keys.iter().position(|k| k.as_ref() == key)
+        } else {
+            self.position.get(key).copied()
+        }
+    }
 }
 
 impl Val for GroupIndex {
@@ -410,9 +439,8 @@ impl Indexer for GroupIndex {
     {
         let key = key_of(idx).ok_or_else(|| ExecutionError::UnsupportedKeyType(cel::Value::Null))?;
         self.0
-            .position
-            .get(key)
-            .and_then(|&i| self.0.groups.get(i))
+            .find(key)
+            .and_then(|i| self.0.groups.get(i))
             .map(|g| CowVal::Borrowed(g as &dyn Val))
             .ok_or_else(|| ExecutionError::no_such_key(key))
     }
@@ -426,7 +454,7 @@ impl Indexer for GroupIndex {
 
 impl Container for GroupIndex {
     fn contains(&self, value: &dyn Val) -> Result<bool, ExecutionError> {
-        Ok(key_of(value).is_some_and(|k| self.0.position.contains_key(k)))
+        Ok(key_of(value).is_some_and(|k| self.0.find(k).is_some()))
     }
 }
 
@@ -442,7 +470,7 @@ impl Iterable for GroupIndex {
         Self: 'w,
     {
         Box::new(Lend {
-            items: &self.0.keys,
+            items: &self.0.names,
             position: 0,
         })
     }

@@ -103,7 +103,7 @@ struct ModelBuilder {
 }
 
 fn spec_field<'m>(manifest: &'m Manifest, name: &str) -> Option<&'m Field> {
-    manifest.spec.iter().find(|(n, _)| n.as_ref() == name).map(|(_, f)| f)
+    manifest.spec.iter().find(|(n, _)| *n == name).map(|(_, f)| f)
 }
 
 fn list_items(field: Option<&Field>) -> &[Field] {
@@ -114,7 +114,13 @@ fn list_items(field: Option<&Field>) -> &[Field] {
 }
 
 impl ModelBuilder {
-    fn add(&mut self, collection: &'static str, key: Arc<str>, location: Location, mut fields: Vec<(Arc<str>, Field)>) {
+    fn add(
+        &mut self,
+        collection: &'static str,
+        key: Arc<str>,
+        location: Location,
+        mut fields: Vec<(&'static str, Field)>,
+    ) {
         fields.sort_by(|a, b| a.0.cmp(&b.0));
         fields.dedup_by(|a, b| a.0 == b.0);
         let occurrence = self.occurrences.entry((collection, key.clone())).or_insert(0);
@@ -138,10 +144,10 @@ impl ModelBuilder {
             .and_then(Field::as_str)
             .unwrap_or("domain");
         let mut fields = manifest.spec.clone();
-        fields.retain(|(n, _)| !matches!(n.as_ref(), "domains" | "projects" | "placements"));
-        fields.push(("name".into(), manifest.name.clone()));
+        fields.retain(|(n, _)| !matches!(*n, "domains" | "projects" | "placements"));
+        fields.push(("name", manifest.name.clone()));
         if spec_field(manifest, "isolation").is_none() {
-            fields.push(("isolation".into(), Field::string(isolation, manifest.name.location)));
+            fields.push(("isolation", Field::string(isolation, manifest.name.location)));
         }
         self.add("dataPlanes", Arc::from(name), manifest.name.location, fields);
 
@@ -158,8 +164,8 @@ impl ModelBuilder {
             });
             production.insert(name, is_production.clone());
             let fields = vec![
-                ("name".into(), name_field.clone()),
-                ("production".into(), is_production),
+                ("name", name_field.clone()),
+                ("production", is_production),
             ];
             self.add("domains", Arc::from(name), name_field.location, fields);
         }
@@ -170,7 +176,7 @@ impl ModelBuilder {
                 "projects",
                 Arc::from(name),
                 project.location,
-                vec![("name".into(), project.clone())],
+                vec![("name", project.clone())],
             );
         }
         for domain in list_items(spec_field(manifest, "domains")) {
@@ -182,20 +188,20 @@ impl ModelBuilder {
                 continue;
             };
             let base = vec![
-                ("domain".into(), domain_field.clone()),
-                ("production".into(), is_production.clone()),
+                ("domain", domain_field.clone()),
+                ("production", is_production.clone()),
             ];
             if isolation == "project" {
                 for project in projects {
                     let key = format!("{domain_name}/{}", project.as_str().unwrap_or_default());
                     let mut fields = base.clone();
-                    fields.push(("project".into(), project.clone()));
-                    fields.push(("key".into(), Field::string(&key, project.location)));
+                    fields.push(("project", project.clone()));
+                    fields.push(("key", Field::string(&key, project.location)));
                     self.add("units", Arc::from(key.as_str()), project.location, fields);
                 }
             } else {
                 let mut fields = base;
-                fields.push(("key".into(), Field::string(domain_name, domain_field.location)));
+                fields.push(("key", Field::string(domain_name, domain_field.location)));
                 self.add("units", Arc::from(domain_name), domain_field.location, fields);
             }
         }
@@ -210,10 +216,13 @@ impl ModelBuilder {
                 Some(project) if isolation == "project" => format!("{domain}/{project}"),
                 _ => domain.to_string(),
             };
-            let mut fields = entries.clone();
-            fields.push(("unit".into(), Field::string(&unit, placement.location)));
+            let mut fields: Vec<(&'static str, Field)> = entries
+                .iter()
+                .filter_map(|(name, field)| manifest::intern(name).map(|name| (name, field.clone())))
+                .collect();
+            fields.push(("unit", Field::string(&unit, placement.location)));
             if let Some(is_production) = production.get(domain) {
-                fields.push(("production".into(), is_production.clone()));
+                fields.push(("production", is_production.clone()));
             }
             self.add("placements", Arc::from(unit.as_str()), placement.location, fields);
         }
@@ -221,16 +230,16 @@ impl ModelBuilder {
 
     fn pool(&mut self, manifest: &Manifest) {
         let mut fields = normalized_spec(manifest);
-        fields.push(("name".into(), manifest.name.clone()));
+        fields.push(("name", manifest.name.clone()));
         let name = manifest.name.as_str().unwrap_or_default();
         self.add("pools", Arc::from(name), manifest.name.location, fields);
     }
 
     fn cluster(&mut self, manifest: &Manifest) {
         let mut fields = normalized_spec(manifest);
-        fields.push(("name".into(), manifest.name.clone()));
+        fields.push(("name", manifest.name.clone()));
         if spec_field(manifest, "pool").is_none() {
-            fields.push(("pool".into(), Field::string("default", manifest.name.location)));
+            fields.push(("pool", Field::string("default", manifest.name.location)));
         }
         let name = manifest.name.as_str().unwrap_or_default();
         self.add("clusters", Arc::from(name), manifest.name.location, fields);
@@ -252,13 +261,13 @@ impl ModelBuilder {
 }
 
 /// The spec's fields, with bucket URIs reduced to bucket names.
-fn normalized_spec(manifest: &Manifest) -> Vec<(Arc<str>, Field)> {
+fn normalized_spec(manifest: &Manifest) -> Vec<(&'static str, Field)> {
     manifest
         .spec
         .iter()
-        .map(|(name, field)| match (name.as_ref(), field.as_str()) {
-            ("metadataBucket", Some(uri)) => (name.clone(), Field::string(bucket_name(uri), field.location)),
-            _ => (name.clone(), field.clone()),
+        .map(|(name, field)| match (*name, field.as_str()) {
+            ("metadataBucket", Some(uri)) => (*name, Field::string(bucket_name(uri), field.location)),
+            _ => (*name, field.clone()),
         })
         .collect()
 }

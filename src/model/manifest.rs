@@ -83,6 +83,16 @@ const CLUSTER_SPEC: &[Key] = &[
     key("units", Shape::List(&Shape::String)),
 ];
 
+/// The schema's own `'static` name for a key the schema knows: entity
+/// fields are named by these, so no field name is ever copied.
+pub fn intern(name: &str) -> Option<&'static str> {
+    [METADATA, DOMAIN, PLACEMENT, ACCOUNT, ON_DEMAND, DATA_PLANE_SPEC, POOL_SPEC, CLUSTER_SPEC]
+        .iter()
+        .flat_map(|keys| keys.iter())
+        .find(|k| k.name == name)
+        .map(|k| k.name)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     DataPlane,
@@ -106,7 +116,7 @@ pub struct Manifest {
     pub kind: Kind,
     pub name: Field,
     /// The spec's fields, as read; empty when there is no spec.
-    pub spec: Vec<(Arc<str>, Field)>,
+    pub spec: Vec<(&'static str, Field)>,
 }
 
 /// Reads a document: `None` when it is not a planelint manifest (no
@@ -157,16 +167,12 @@ pub fn read(root: &Node, source: SourceId, diagnostics: &mut Vec<Diagnostic>) ->
     ];
     let kind_span = kind_node.map_or(api_version.span, |k| k.span);
     let fields = reader.mapping(document, top, kind_span, "the manifest")?;
-    let metadata = fields.iter().find(|(k, _)| k.as_ref() == "metadata").map(|(_, f)| f)?;
+    let metadata = fields.iter().find(|(k, _)| *k == "metadata").map(|(_, f)| f)?;
     let name = metadata.at_path("name")?.clone();
-    let spec = match fields.into_iter().find(|(k, _)| k.as_ref() == "spec") {
-        Some((
-            _,
-            Field {
-                value: Value::Map(entries),
-                ..
-            },
-        )) => entries,
+    let spec = match fields.into_iter().find(|(k, _)| *k == "spec") {
+        Some((_, Field { value: Value::Map(entries), .. })) => {
+            entries.into_iter().filter_map(|(name, field)| intern(&name).map(|name| (name, field))).collect()
+        }
         _ => Vec::new(),
     };
     Some(Manifest { kind, name, spec })
@@ -199,8 +205,8 @@ impl Reader<'_> {
         keys: &[Key],
         owner: Span,
         what: &str,
-    ) -> Option<Vec<(Arc<str>, Field)>> {
-        let mut fields: Vec<(Arc<str>, Field)> = Vec::with_capacity(entries.len());
+    ) -> Option<Vec<(&'static str, Field)>> {
+        let mut fields: Vec<(&'static str, Field)> = Vec::with_capacity(entries.len());
         let mut complete = true;
         for entry in entries {
             let Some(name) = entry.key.as_str() else {
@@ -224,12 +230,12 @@ impl Reader<'_> {
                 continue;
             }
             match self.value(&entry.value, &key.shape, name, entry.key.span) {
-                Some(field) => fields.push((Arc::from(name), field)),
+                Some(field) => fields.push((key.name, field)),
                 None => complete &= !key.required,
             }
         }
         for key in keys.iter().filter(|k| k.required) {
-            if !fields.iter().any(|(name, _)| name.as_ref() == key.name)
+            if !fields.iter().any(|(name, _)| *name == key.name)
                 && !entries.iter().any(|e| e.key.as_str() == Some(key.name))
             {
                 self.push(owner, format!("missing required key `{}` in {what}", key.name), None);
@@ -309,7 +315,8 @@ impl Reader<'_> {
                 let Some(entries) = node.as_mapping() else {
                     return self.wrong_type(node, name, "a mapping");
                 };
-                Value::Map(self.mapping(entries, keys, key_span, &format!("`{name}`"))?)
+                let fields = self.mapping(entries, keys, key_span, &format!("`{name}`"))?;
+                Value::Map(fields.into_iter().map(|(name, field)| (Arc::from(name), field)).collect())
             }
         };
         Some(Field { value, location })

@@ -83,14 +83,14 @@ pub struct Entity {
     pub order: usize,
     /// Where the entity is, for findings on no particular field.
     pub location: Location,
-    /// Its fields, sorted by name.
-    pub fields: Vec<(Arc<str>, Field)>,
+    /// Its fields, sorted by name. Names are the schema's own strings.
+    pub fields: Vec<(&'static str, Field)>,
 }
 
 impl Entity {
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields
-            .binary_search_by(|(n, _)| n.as_ref().cmp(name))
+            .binary_search_by(|(n, _)| (*n).cmp(name))
             .ok()
             .and_then(|i| self.fields.get(i))
             .map(|(_, f)| f)
