@@ -322,7 +322,7 @@ fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile
     for (file, slot) in found.iter().zip(slots) {
         let loaded = slot.into_inner().ok().flatten().unwrap_or_else(|| Loaded {
             source: SourceFile::new(file.name.clone(), file.path.clone(), Arc::from("")),
-            documents: Vec::new(),
+            manifests: Vec::new(),
             diagnostics: Vec::new(),
         });
         let source = run.sources.add(loaded.source);
@@ -330,7 +330,7 @@ fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile
         files.push(LoadedFile {
             source,
             root_relative: file.name.clone(),
-            documents: loaded.documents,
+            manifests: loaded.manifests,
         });
     }
     files
@@ -347,7 +347,7 @@ fn thread_count(requested: usize) -> usize {
 /// One file after reading and parsing, before it joins the source map.
 struct Loaded {
     source: SourceFile,
-    documents: Vec<yaml::Document>,
+    manifests: Vec<model::Manifest>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -356,7 +356,7 @@ struct Loaded {
 fn load_file(found: &Found, options: &Options, id: SourceId) -> Loaded {
     let fail = |text: Arc<str>, rule: &str, message: String, span: Span| Loaded {
         source: SourceFile::new(found.name.clone(), found.path.clone(), text),
-        documents: Vec::new(),
+        manifests: Vec::new(),
         diagnostics: vec![Diagnostic::error(rule, message, Location { source: id, span })],
     };
     let size = std::fs::metadata(&found.path).map(|m| m.len()).unwrap_or(0);
@@ -384,10 +384,13 @@ fn load_file(found: &Found, options: &Options, id: SourceId) -> Loaded {
         }
     };
     let text: Arc<str> = Arc::from(text);
-    let loaded = yaml::load(&text, id, options.yaml_limits);
+    let mut loaded = yaml::load(&text, id, options.yaml_limits);
+    // Manifests are read here, on the loading threads; the YAML tree is
+    // dropped here too, and only the manifests go on.
+    let manifests = model::extract(id, &loaded.documents, &mut loaded.diagnostics);
     Loaded {
         source: SourceFile::new(found.name.clone(), found.path.clone(), text),
-        documents: loaded.documents,
+        manifests,
         diagnostics: loaded.diagnostics,
     }
 }

@@ -16,34 +16,33 @@ pub struct LoadedFile {
     /// The path relative to the scanned root, with `/` separators: it orders
     /// entities and places documents under their `DataPlane`.
     pub root_relative: String,
-    pub documents: Vec<Document>,
+    /// The planelint manifests of the file, read by [`extract`].
+    pub manifests: Vec<Manifest>,
+}
+
+/// Reads the planelint manifests of one file's documents (other documents
+/// are skipped). Runs per file, in parallel with the other files.
+pub fn extract(source: SourceId, documents: &[Document], diagnostics: &mut Vec<Diagnostic>) -> Vec<Manifest> {
+    documents
+        .iter()
+        .filter_map(|document| document.root.as_ref().and_then(|root| manifest::read(root, source, diagnostics)))
+        .collect()
 }
 
 pub fn build(files: &[LoadedFile], diagnostics: &mut Vec<Diagnostic>) -> Vec<Model> {
     let mut ordered: Vec<&LoadedFile> = files.iter().collect();
     ordered.sort_by(|a, b| a.root_relative.as_bytes().cmp(b.root_relative.as_bytes()));
 
-    let mut manifests: Vec<(String, Manifest)> = Vec::new();
+    let mut manifests: Vec<(&str, &Manifest)> = Vec::new();
     for file in ordered {
-        let dir = match file.root_relative.rsplit_once('/') {
-            Some((dir, _)) => dir.to_string(),
-            None => String::new(),
-        };
-        for document in &file.documents {
-            if let Some(manifest) = document
-                .root
-                .as_ref()
-                .and_then(|root| manifest::read(root, file.source, diagnostics))
-            {
-                manifests.push((dir.clone(), manifest));
-            }
-        }
+        let dir = file.root_relative.rsplit_once('/').map_or("", |(dir, _)| dir);
+        manifests.extend(file.manifests.iter().map(|manifest| (dir, manifest)));
     }
 
     // The first DataPlane of a directory owns it; a second one is an error.
     let mut owners: BTreeMap<&str, &Manifest> = BTreeMap::new();
-    for (dir, manifest) in manifests.iter().filter(|(_, m)| m.kind == Kind::DataPlane) {
-        match owners.get(dir.as_str()) {
+    for &(dir, manifest) in manifests.iter().filter(|(_, m)| m.kind == Kind::DataPlane) {
+        match owners.get(dir) {
             Some(first) => diagnostics.push(
                 Diagnostic::error(
                     MANIFEST_SCHEMA,
@@ -64,12 +63,12 @@ pub fn build(files: &[LoadedFile], diagnostics: &mut Vec<Diagnostic>) -> Vec<Mod
     }
 
     let mut models: BTreeMap<Option<&str>, ModelBuilder> = BTreeMap::new();
-    for (dir, manifest) in &manifests {
+    for &(dir, manifest) in &manifests {
         let owner = nearest_owner(dir, &owners);
         let builder = models.entry(owner).or_default();
         match manifest.kind {
             Kind::DataPlane => {
-                if owners.get(dir.as_str()).is_some_and(|m| std::ptr::eq(*m, manifest)) {
+                if owners.get(dir).is_some_and(|m| std::ptr::eq(*m, manifest)) {
                     builder.data_plane(manifest);
                 }
             }

@@ -6,7 +6,8 @@
 mod build;
 mod manifest;
 
-pub use build::{LoadedFile, build};
+pub use build::{LoadedFile, build, extract};
+pub use manifest::Manifest;
 
 use crate::diagnostic::Location;
 use std::sync::Arc;
