@@ -322,7 +322,7 @@ fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile
     for (file, slot) in found.iter().zip(slots) {
         let loaded = slot.into_inner().ok().flatten().unwrap_or_else(|| Loaded {
             source: SourceFile::new(file.name.clone(), file.path.clone(), Arc::from("")),
-            manifests: Vec::new(),
+            extracted: model::Extracted::default(),
             diagnostics: Vec::new(),
         });
         let source = run.sources.add(loaded.source);
@@ -330,7 +330,7 @@ fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile
         files.push(LoadedFile {
             source,
             root_relative: file.name.clone(),
-            manifests: loaded.manifests,
+            extracted: loaded.extracted,
         });
     }
     files
@@ -347,7 +347,7 @@ fn thread_count(requested: usize) -> usize {
 /// One file after reading and parsing, before it joins the source map.
 struct Loaded {
     source: SourceFile,
-    manifests: Vec<model::Manifest>,
+    extracted: model::Extracted,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -356,7 +356,7 @@ struct Loaded {
 fn load_file(found: &Found, options: &Options, id: SourceId) -> Loaded {
     let fail = |text: Arc<str>, rule: &str, message: String, span: Span| Loaded {
         source: SourceFile::new(found.name.clone(), found.path.clone(), text),
-        manifests: Vec::new(),
+        extracted: model::Extracted::default(),
         diagnostics: vec![Diagnostic::error(rule, message, Location { source: id, span })],
     };
     let size = std::fs::metadata(&found.path).map(|m| m.len()).unwrap_or(0);
@@ -387,10 +387,10 @@ fn load_file(found: &Found, options: &Options, id: SourceId) -> Loaded {
     let mut loaded = yaml::load(&text, id, options.yaml_limits);
     // Manifests are read here, on the loading threads; the YAML tree is
     // dropped here too, and only the manifests go on.
-    let manifests = model::extract(id, &loaded.documents, &mut loaded.diagnostics);
+    let extracted = model::extract(id, &loaded.documents, &mut loaded.diagnostics);
     Loaded {
         source: SourceFile::new(found.name.clone(), found.path.clone(), text),
-        manifests,
+        extracted,
         diagnostics: loaded.diagnostics,
     }
 }

@@ -408,7 +408,11 @@ fn a_runaway_evaluation_is_stopped_by_its_budget() {
 
 #[test]
 fn gitignored_files_are_not_scanned() {
-    let dir = repo(&[(".gitignore", "ignored/\n"), ("ignored/dataplane.yaml", SHARED_ACCOUNTS), ("ok.yaml", "a: 1\n")]);
+    let dir = repo(&[
+        (".gitignore", "ignored/\n"),
+        ("ignored/dataplane.yaml", SHARED_ACCOUNTS),
+        ("ok.yaml", "a: 1\n"),
+    ]);
     let out = planelint_in(dir.path(), &["check"]);
     assert_eq!((out.code, out.stdout.as_str()), (0, "no findings in 1 file\n"));
 }
@@ -421,5 +425,8 @@ fn a_repeated_key_gets_its_occurrence_in_the_model_path() {
     let finding = &report["diagnostics"][0];
     assert_eq!(finding["model_path"], "placements[development]#2.domain");
     assert_eq!(finding["related"][0]["message"], "placements[development].domain");
-    assert_eq!(finding["message"], "unit development is already placed on gcp-project-acme-development");
+    assert_eq!(
+        finding["message"],
+        "unit development is already placed on gcp-project-acme-development"
+    );
 }

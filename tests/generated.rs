@@ -86,7 +86,19 @@ fn counts_per_rule_match_the_generator() {
 fn output_is_byte_identical_across_thread_counts() {
     let dir = tempfile::tempdir().unwrap();
     // Enough entities for several evaluation chunks per policy.
-    if !generate(dir.path(), &["--projects", "1000", "--clusters", "2500", "--pools", "30", "--seed", "5"]) {
+    if !generate(
+        dir.path(),
+        &[
+            "--projects",
+            "1000",
+            "--clusters",
+            "2500",
+            "--pools",
+            "30",
+            "--seed",
+            "5",
+        ],
+    ) {
         return;
     }
     let one = planelint_in(dir.path(), &["check", "--format", "json", "--threads", "1"]);

@@ -134,7 +134,12 @@ impl Engine {
         for compiled in &self.policies {
             match &compiled.policy.for_each {
                 Some(collection) => {
-                    tasks.extend(model_val.collection(collection).chunks(CHUNK).map(|chunk| (compiled, Some(chunk))));
+                    tasks.extend(
+                        model_val
+                            .collection(collection)
+                            .chunks(CHUNK)
+                            .map(|chunk| (compiled, Some(chunk))),
+                    );
                 }
                 None => tasks.push((compiled, None)),
             }
@@ -165,11 +170,16 @@ impl Engine {
             for _ in 1..threads {
                 // Every worker gets the stack the AST limits are sized for;
                 // if one cannot start, the others (and this thread) do its share.
-                let _ = std::thread::Builder::new().stack_size(ENGINE_STACK_BYTES).spawn_scoped(scope, work);
+                let _ = std::thread::Builder::new()
+                    .stack_size(ENGINE_STACK_BYTES)
+                    .spawn_scoped(scope, work);
             }
             work();
         });
-        slots.into_iter().flat_map(|slot| slot.into_inner().unwrap_or_default()).collect()
+        slots
+            .into_iter()
+            .flat_map(|slot| slot.into_inner().unwrap_or_default())
+            .collect()
     }
 
     /// A root context for one thread: the model, and our functions.

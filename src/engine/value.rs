@@ -6,7 +6,7 @@
 use crate::model::{Entity, Field, Model, Value};
 use cel::ExecutionError;
 use cel::common::traits::{Container, Indexer, Iterable, Iterator as CelIterator, Sizer};
-use cel::common::types::{self, CelBool, CelInt, CelList, CelMap, CelMapKey, CelString, Type};
+use cel::common::types::{self, CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelString, Type};
 use cel::common::value::{CowVal, StaticVal, Val};
 use std::any::Any;
 use std::collections::HashMap;
@@ -16,6 +16,7 @@ fn field_to_val(field: &Field) -> Box<dyn Val> {
     match &field.value {
         Value::String(s) => Box::new(CelString::from(s.to_string())),
         Value::Bool(b) => Box::new(CelBool::from(*b)),
+        Value::Number(n) => Box::new(CelDouble::from(*n)),
         Value::List(items) => Box::new(CelList::from(items.iter().map(field_to_val).collect::<Vec<_>>())),
         Value::Map(entries) => {
             let map: HashMap<CelMapKey<'static>, Box<dyn Val>> = entries
@@ -44,11 +45,7 @@ struct EntityData {
 
 impl EntityVal {
     pub fn new(entity: Arc<Entity>) -> EntityVal {
-        let names = entity
-            .fields
-            .iter()
-            .map(|(n, _)| CelString::from(*n))
-            .collect();
+        let names = entity.fields.iter().map(|(n, _)| CelString::from(*n)).collect();
         let values = entity.fields.iter().map(|(_, f)| field_to_val(f)).collect();
         EntityVal(Arc::new(EntityData { entity, names, values }))
     }
@@ -186,7 +183,11 @@ impl KeyedList {
     pub fn new(items: Vec<EntityVal>) -> KeyedList {
         let len = items.len();
         KeyedList {
-            data: Arc::new(ListData { items, first_by_key: OnceLock::new(), groupings: Mutex::default() }),
+            data: Arc::new(ListData {
+                items,
+                first_by_key: OnceLock::new(),
+                groupings: Mutex::default(),
+            }),
             len,
         }
     }
@@ -241,6 +242,7 @@ impl KeyedList {
             let key: Arc<str> = match item.entity().field(field).map(|f| &f.value) {
                 Some(Value::String(s)) => s.clone(),
                 Some(Value::Bool(b)) => Arc::from(if *b { "true" } else { "false" }),
+                Some(Value::Number(n)) => Arc::from(n.to_string().as_str()),
                 _ => continue,
             };
             let at = *position.entry(key.clone()).or_insert_with(|| {

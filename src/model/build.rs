@@ -4,6 +4,7 @@
 
 use super::manifest::{self, Kind, Manifest};
 use super::{COLLECTIONS, Entity, Field, Model, Value, bucket_name};
+use super::{Proto, flyte};
 use crate::diagnostic::{Diagnostic, Location, MANIFEST_SCHEMA};
 use crate::source::SourceId;
 use crate::yaml::Document;
@@ -16,17 +17,34 @@ pub struct LoadedFile {
     /// The path relative to the scanned root, with `/` separators: it orders
     /// entities and places documents under their `DataPlane`.
     pub root_relative: String,
-    /// The planelint manifests of the file, read by [`extract`].
-    pub manifests: Vec<Manifest>,
+    pub extracted: Extracted,
 }
 
-/// Reads the planelint manifests of one file's documents (other documents
-/// are skipped). Runs per file, in parallel with the other files.
-pub fn extract(source: SourceId, documents: &[Document], diagnostics: &mut Vec<Diagnostic>) -> Vec<Manifest> {
-    documents
-        .iter()
-        .filter_map(|document| document.root.as_ref().and_then(|root| manifest::read(root, source, diagnostics)))
-        .collect()
+/// What one file contributes to the model.
+#[derive(Debug, Default)]
+pub struct Extracted {
+    /// Its planelint manifests.
+    pub manifests: Vec<Manifest>,
+    /// The entities adapters read from its other documents.
+    pub entities: Vec<Proto>,
+}
+
+/// Reads one file's documents: planelint manifests strictly, the rest
+/// through the adapters. Runs per file, in parallel with the other files.
+pub fn extract(source: SourceId, documents: &[Document], diagnostics: &mut Vec<Diagnostic>) -> Extracted {
+    let mut extracted = Extracted::default();
+    for root in documents.iter().filter_map(|d| d.root.as_ref()) {
+        let planelint = root
+            .get("apiVersion")
+            .and_then(|v| v.as_str())
+            .is_some_and(|v| v.starts_with("planelint/"));
+        if planelint {
+            extracted.manifests.extend(manifest::read(root, source, diagnostics));
+        } else {
+            flyte::extract(root, source, &mut extracted.entities);
+        }
+    }
+    extracted
 }
 
 pub fn build(files: &[LoadedFile], diagnostics: &mut Vec<Diagnostic>) -> Vec<Model> {
@@ -34,9 +52,11 @@ pub fn build(files: &[LoadedFile], diagnostics: &mut Vec<Diagnostic>) -> Vec<Mod
     ordered.sort_by(|a, b| a.root_relative.as_bytes().cmp(b.root_relative.as_bytes()));
 
     let mut manifests: Vec<(&str, &Manifest)> = Vec::new();
+    let mut protos: Vec<(&str, &Proto)> = Vec::new();
     for file in ordered {
         let dir = file.root_relative.rsplit_once('/').map_or("", |(dir, _)| dir);
-        manifests.extend(file.manifests.iter().map(|manifest| (dir, manifest)));
+        manifests.extend(file.extracted.manifests.iter().map(|manifest| (dir, manifest)));
+        protos.extend(file.extracted.entities.iter().map(|proto| (dir, proto)));
     }
 
     // The first DataPlane of a directory owns it; a second one is an error.
@@ -75,6 +95,15 @@ pub fn build(files: &[LoadedFile], diagnostics: &mut Vec<Diagnostic>) -> Vec<Mod
             Kind::ClusterPool => builder.pool(manifest),
             Kind::Cluster => builder.cluster(manifest),
         }
+    }
+    for (dir, proto) in protos {
+        let builder = models.entry(nearest_owner(dir, &owners)).or_default();
+        builder.add(
+            proto.collection,
+            proto.key.clone(),
+            proto.location,
+            proto.fields.clone(),
+        );
     }
     models.into_values().map(ModelBuilder::finish).collect()
 }
@@ -120,7 +149,7 @@ impl ModelBuilder {
         location: Location,
         mut fields: Vec<(&'static str, Field)>,
     ) {
-        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        fields.sort_by(|a, b| a.0.cmp(b.0));
         fields.dedup_by(|a, b| a.0 == b.0);
         let occurrence = self.occurrences.entry((collection, key.clone())).or_insert(0);
         *occurrence += 1;
@@ -162,10 +191,7 @@ impl ModelBuilder {
                 location: name_field.location,
             });
             production.insert(name, is_production.clone());
-            let fields = vec![
-                ("name", name_field.clone()),
-                ("production", is_production),
-            ];
+            let fields = vec![("name", name_field.clone()), ("production", is_production)];
             self.add("domains", Arc::from(name), name_field.location, fields);
         }
         let projects = list_items(spec_field(manifest, "projects"));
@@ -186,10 +212,7 @@ impl ModelBuilder {
             let Some(is_production) = production.get(domain_name) else {
                 continue;
             };
-            let base = vec![
-                ("domain", domain_field.clone()),
-                ("production", is_production.clone()),
-            ];
+            let base = vec![("domain", domain_field.clone()), ("production", is_production.clone())];
             if isolation == "project" {
                 for project in projects {
                     let key = format!("{domain_name}/{}", project.as_str().unwrap_or_default());

@@ -86,11 +86,20 @@ const CLUSTER_SPEC: &[Key] = &[
 /// The schema's own `'static` name for a key the schema knows: entity
 /// fields are named by these, so no field name is ever copied.
 pub fn intern(name: &str) -> Option<&'static str> {
-    [METADATA, DOMAIN, PLACEMENT, ACCOUNT, ON_DEMAND, DATA_PLANE_SPEC, POOL_SPEC, CLUSTER_SPEC]
-        .iter()
-        .flat_map(|keys| keys.iter())
-        .find(|k| k.name == name)
-        .map(|k| k.name)
+    [
+        METADATA,
+        DOMAIN,
+        PLACEMENT,
+        ACCOUNT,
+        ON_DEMAND,
+        DATA_PLANE_SPEC,
+        POOL_SPEC,
+        CLUSTER_SPEC,
+    ]
+    .iter()
+    .flat_map(|keys| keys.iter())
+    .find(|k| k.name == name)
+    .map(|k| k.name)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,9 +179,16 @@ pub fn read(root: &Node, source: SourceId, diagnostics: &mut Vec<Diagnostic>) ->
     let metadata = fields.iter().find(|(k, _)| *k == "metadata").map(|(_, f)| f)?;
     let name = metadata.at_path("name")?.clone();
     let spec = match fields.into_iter().find(|(k, _)| *k == "spec") {
-        Some((_, Field { value: Value::Map(entries), .. })) => {
-            entries.into_iter().filter_map(|(name, field)| intern(&name).map(|name| (name, field))).collect()
-        }
+        Some((
+            _,
+            Field {
+                value: Value::Map(entries),
+                ..
+            },
+        )) => entries
+            .into_iter()
+            .filter_map(|(name, field)| intern(&name).map(|name| (name, field)))
+            .collect(),
         _ => Vec::new(),
     };
     Some(Manifest { kind, name, spec })
@@ -316,7 +332,12 @@ impl Reader<'_> {
                     return self.wrong_type(node, name, "a mapping");
                 };
                 let fields = self.mapping(entries, keys, key_span, &format!("`{name}`"))?;
-                Value::Map(fields.into_iter().map(|(name, field)| (Arc::from(name), field)).collect())
+                Value::Map(
+                    fields
+                        .into_iter()
+                        .map(|(name, field)| (Arc::from(name), field))
+                        .collect(),
+                )
             }
         };
         Some(Field { value, location })

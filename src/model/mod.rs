@@ -4,9 +4,10 @@
 //! `diagnostic` and `yaml`.
 
 mod build;
+mod flyte;
 mod manifest;
 
-pub use build::{LoadedFile, build, extract};
+pub use build::{Extracted, LoadedFile, build, extract};
 pub use manifest::Manifest;
 
 use crate::diagnostic::Location;
@@ -17,9 +18,14 @@ pub const COLLECTIONS: &[&str] = &[
     "clusters",
     "dataPlanes",
     "domains",
+    "executionLabels",
+    "flyteClusters",
+    "labels",
     "placements",
     "pools",
     "projects",
+    "routes",
+    "unitRefs",
     "units",
 ];
 
@@ -28,6 +34,7 @@ pub const COLLECTIONS: &[&str] = &[
 pub enum Value {
     String(Arc<str>),
     Bool(bool),
+    Number(f64),
     List(Vec<Field>),
     Map(Vec<(Arc<str>, Field)>),
 }
@@ -68,6 +75,16 @@ impl Field {
         }
         Some(field)
     }
+}
+
+/// An entity as an adapter reads it from one file, before the model orders
+/// it and gives it its place in a collection.
+#[derive(Debug)]
+pub struct Proto {
+    pub collection: &'static str,
+    pub key: Arc<str>,
+    pub location: Location,
+    pub fields: Vec<(&'static str, Field)>,
 }
 
 /// One entity of a collection: a cluster, a pool, a placement, a unit...

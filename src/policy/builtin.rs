@@ -4,6 +4,14 @@
 /// (file name, contents) of every built-in policy, sorted by name.
 pub const BUILTIN: &[(&str, &str)] = &[
     (
+        "cluster-endpoint-duplicate.yaml",
+        include_str!("../../policies/cluster-endpoint-duplicate.yaml"),
+    ),
+    (
+        "cluster-name-duplicate.yaml",
+        include_str!("../../policies/cluster-name-duplicate.yaml"),
+    ),
+    (
         "cluster-pool-unknown.yaml",
         include_str!("../../policies/cluster-pool-unknown.yaml"),
     ),
@@ -40,4 +48,24 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../policies/pool-metadata-bucket-shared.yaml"),
     ),
     ("provider-mix.yaml", include_str!("../../policies/provider-mix.yaml")),
+    (
+        "routing-cluster-disabled.yaml",
+        include_str!("../../policies/routing-cluster-disabled.yaml"),
+    ),
+    (
+        "routing-cluster-unknown.yaml",
+        include_str!("../../policies/routing-cluster-unknown.yaml"),
+    ),
+    (
+        "routing-label-unknown.yaml",
+        include_str!("../../policies/routing-label-unknown.yaml"),
+    ),
+    (
+        "routing-unit-unknown.yaml",
+        include_str!("../../policies/routing-unit-unknown.yaml"),
+    ),
+    (
+        "routing-weights.yaml",
+        include_str!("../../policies/routing-weights.yaml"),
+    ),
 ];

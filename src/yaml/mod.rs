@@ -213,6 +213,7 @@ enum Frame {
 }
 
 struct Builder<'a> {
+    text: &'a str,
     source: SourceId,
     limits: Limits,
     offsets: CharToByte<'a>,
@@ -230,6 +231,7 @@ enum Stop {
 
 pub fn load(text: &str, source: SourceId, limits: Limits) -> Loaded {
     let mut builder = Builder {
+        text,
         source,
         limits,
         offsets: CharToByte::new(text),
@@ -302,6 +304,15 @@ impl Builder<'_> {
                     ScalarStyle::Literal | ScalarStyle::Folded => Style::Block,
                 };
                 let tag = tag.map(|t| Arc::from(format!("{}{}", expand_handle(&t.handle), t.suffix)));
+                // The parser ends a quoted scalar's span after the blanks and
+                // comment that follow it: end it at its closing quote.
+                let span = match style {
+                    Style::Quoted => Span::new(
+                        span.start,
+                        quoted_end(self.text, span.start).unwrap_or(span.end).min(span.end),
+                    ),
+                    _ => span,
+                };
                 let node = Node {
                     span,
                     kind: NodeKind::Scalar {
@@ -469,6 +480,28 @@ impl Builder<'_> {
         }
         own
     }
+}
+
+/// The byte after the closing quote of the quoted scalar that starts at
+/// `start` (its opening quote, possibly after an anchor or a tag).
+fn quoted_end(text: &str, start: usize) -> Option<usize> {
+    let rest = text.get(start..)?;
+    let open = rest.find(['\'', '"'])?;
+    let quote = rest.as_bytes().get(open).copied()?;
+    let mut bytes = rest.bytes().enumerate().skip(open + 1);
+    while let Some((i, b)) = bytes.next() {
+        if quote == b'"' && b == b'\\' {
+            bytes.next();
+        } else if b == quote {
+            // In single quotes, `''` is an escaped quote.
+            if quote == b'\'' && rest.as_bytes().get(i + 1) == Some(&b'\'') {
+                bytes.next();
+                continue;
+            }
+            return Some(start + i + 1);
+        }
+    }
+    None
 }
 
 fn key_text(node: &Node) -> Option<&str> {

@@ -112,3 +112,18 @@ fn billion_laughs_is_a_limit() {
     assert_eq!(loaded.diagnostics.len(), 1);
     assert_eq!(loaded.diagnostics[0].rule.as_str(), INPUT_LIMIT);
 }
+
+#[test]
+fn quoted_scalar_span_ends_at_its_closing_quote() {
+    let text = "a: \"x \\\" y\"  # a comment\nb: 'it''s'   # another\nc: [\"q\" , 'r']\n";
+    let node = root(text);
+    let span = |key: &str| {
+        let value = node.get(key).unwrap();
+        &text[value.span.start..value.span.end]
+    };
+    assert_eq!(span("a"), "\"x \\\" y\"");
+    assert_eq!(span("b"), "'it''s'");
+    let items = node.get("c").unwrap().as_sequence().unwrap();
+    assert_eq!(&text[items[0].span.start..items[0].span.end], "\"q\"");
+    assert_eq!(&text[items[1].span.start..items[1].span.end], "'r'");
+}

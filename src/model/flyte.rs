@@ -1,0 +1,223 @@
+//! The Flyte adapter: multi-cluster configuration (`clusters.clusterConfigs`,
+//! `clusters.labelClusterMap`, `clusters.defaultExecutionLabel`) wherever it
+//! is nested in a values or config file, and flytectl attribute files
+//! (execution cluster labels, cluster resource attributes). Adapters are
+//! lenient: a field of an unexpected type is left out, never an error, since
+//! these files belong to other tools.
+
+use super::{Field, Proto, Value};
+use crate::diagnostic::Location;
+use crate::source::{SourceId, Span};
+use crate::yaml::{Node, Scalar};
+use std::sync::Arc;
+
+/// How deep a `clusters` block is searched for.
+const SEARCH_DEPTH: usize = 8;
+
+const ATTRIBUTE_FILE_KEYS: &[&str] = &["domain", "project", "workflow", "value", "attributes"];
+
+/// The Flyte entities of one document.
+pub fn extract(root: &Node, source: SourceId, out: &mut Vec<Proto>) {
+    if !attribute_file(root, source, out) {
+        find_cluster_blocks(root, source, 0, out);
+    }
+}
+
+fn at(source: SourceId, span: Span) -> Location {
+    Location { source, span }
+}
+
+fn string_field(node: &Node, source: SourceId) -> Option<Field> {
+    node.as_str()
+        .filter(|s| !s.is_empty())
+        .map(|s| Field::string(s, at(source, node.span)))
+}
+
+fn number(node: &Node) -> Option<f64> {
+    match node.scalar()? {
+        Scalar::Int(i) => Some(i as f64),
+        Scalar::Float(f) => Some(f),
+        _ => None,
+    }
+}
+
+/// A flytectl attribute file: `domain`, `project`, optional `workflow`, and
+/// `value` (an execution cluster label) or `attributes` (cluster resources).
+fn attribute_file(root: &Node, source: SourceId, out: &mut Vec<Proto>) -> bool {
+    let Some(entries) = root.as_mapping() else {
+        return false;
+    };
+    let known = entries
+        .iter()
+        .all(|e| e.key.as_str().is_some_and(|k| ATTRIBUTE_FILE_KEYS.contains(&k)));
+    let (Some(domain), true) = (root.get("domain"), known) else {
+        return false;
+    };
+    if root.get("value").is_none() && root.get("attributes").is_none() {
+        return false;
+    }
+    let Some(domain_field) = string_field(domain, source) else {
+        return false;
+    };
+    let mut fields = vec![("domain", domain_field.clone())];
+    for name in ["project", "workflow"] {
+        if let Some(field) = root.get(name).and_then(|n| string_field(n, source)) {
+            fields.push((name, field));
+        }
+    }
+    let key = match fields
+        .iter()
+        .find(|(n, _)| *n == "project")
+        .and_then(|(_, f)| f.as_str())
+    {
+        Some(project) => format!("{}/{project}", domain_field.as_str().unwrap_or_default()),
+        None => domain_field.as_str().unwrap_or_default().to_string(),
+    };
+    out.push(Proto {
+        collection: "unitRefs",
+        key: Arc::from(key.as_str()),
+        location: domain_field.location,
+        fields: fields.clone(),
+    });
+    if let Some(label) = root.get("value").and_then(|n| string_field(n, source)) {
+        let mut label_fields = fields;
+        label_fields.push(("label", label.clone()));
+        out.push(Proto {
+            collection: "executionLabels",
+            key: Arc::from(label.as_str().unwrap_or_default()),
+            location: label.location,
+            fields: label_fields,
+        });
+    }
+    true
+}
+
+fn is_cluster_block(node: &Node) -> bool {
+    node.as_mapping().is_some_and(|entries| {
+        entries.iter().any(|e| {
+            matches!(
+                e.key.as_str(),
+                Some("clusterConfigs" | "labelClusterMap" | "defaultExecutionLabel")
+            )
+        })
+    })
+}
+
+fn find_cluster_blocks(node: &Node, source: SourceId, depth: usize, out: &mut Vec<Proto>) {
+    let Some(entries) = node.as_mapping() else {
+        return;
+    };
+    for entry in entries {
+        if entry.key.as_str() == Some("clusters") && is_cluster_block(&entry.value) {
+            cluster_block(&entry.value, source, out);
+        } else if depth < SEARCH_DEPTH {
+            find_cluster_blocks(&entry.value, source, depth + 1, out);
+        }
+    }
+}
+
+/// One `clusters` block. Its `group` names it, so that cluster configs are
+/// compared within one `clusterConfigs` list and routes within one map.
+fn cluster_block(block: &Node, source: SourceId, out: &mut Vec<Proto>) {
+    let group = Field::string(&format!("{}@{}", source.0, block.span.start), at(source, block.span));
+    for config in block.get("clusterConfigs").and_then(Node::as_sequence).unwrap_or(&[]) {
+        let Some(name) = config.get("name").and_then(|n| string_field(n, source)) else {
+            continue;
+        };
+        let mut fields = vec![("name", name.clone()), ("group", group.clone())];
+        if let Some(endpoint) = config.get("endpoint").and_then(|n| string_field(n, source)) {
+            fields.push(("endpoint", endpoint));
+        }
+        if let Some(Scalar::Bool(enabled)) = config.get("enabled").and_then(Node::scalar) {
+            let node = config.get("enabled").map_or(config.span, |n| n.span);
+            fields.push((
+                "enabled",
+                Field {
+                    value: Value::Bool(enabled),
+                    location: at(source, node),
+                },
+            ));
+        }
+        if let Some(credentials) = config.get("auth").and_then(|auth| credentials(auth, source)) {
+            fields.push(("credentials", credentials));
+        }
+        out.push(Proto {
+            collection: "flyteClusters",
+            key: Arc::from(name.as_str().unwrap_or_default()),
+            location: name.location,
+            fields,
+        });
+    }
+    for entry in block.get("labelClusterMap").and_then(Node::as_mapping).unwrap_or(&[]) {
+        let Some(label) = string_field(&entry.key, source) else {
+            continue;
+        };
+        let mut total = 0.0;
+        for route in entry.value.as_sequence().unwrap_or(&[]) {
+            let Some(cluster) = route.get("id").and_then(|n| string_field(n, source)) else {
+                continue;
+            };
+            let mut fields = vec![
+                ("label", label.clone()),
+                ("cluster", cluster.clone()),
+                ("group", group.clone()),
+            ];
+            if let Some((weight, node)) = route.get("weight").and_then(|n| number(n).map(|w| (w, n))) {
+                total += weight;
+                fields.push((
+                    "weight",
+                    Field {
+                        value: Value::Number(weight),
+                        location: at(source, node.span),
+                    },
+                ));
+            }
+            out.push(Proto {
+                collection: "routes",
+                key: label.as_str().map(Arc::from).unwrap_or_default(),
+                location: cluster.location,
+                fields,
+            });
+        }
+        let fields = vec![
+            ("label", label.clone()),
+            ("group", group.clone()),
+            (
+                "totalWeight",
+                Field {
+                    value: Value::Number(total),
+                    location: label.location,
+                },
+            ),
+        ];
+        out.push(Proto {
+            collection: "labels",
+            key: label.as_str().map(Arc::from).unwrap_or_default(),
+            location: label.location,
+            fields,
+        });
+    }
+    if let Some(label) = block.get("defaultExecutionLabel").and_then(|n| string_field(n, source)) {
+        let fields = vec![("label", label.clone()), ("group", group)];
+        out.push(Proto {
+            collection: "executionLabels",
+            key: label.as_str().map(Arc::from).unwrap_or_default(),
+            location: label.location,
+            fields,
+        });
+    }
+}
+
+/// A cluster's credentials: its token and certificate paths, compared as
+/// one value; located at the token path.
+fn credentials(auth: &Node, source: SourceId) -> Option<Field> {
+    let token = auth.get("tokenPath").and_then(|n| string_field(n, source));
+    let cert = auth.get("certPath").and_then(|n| string_field(n, source));
+    let location = token.as_ref().or(cert.as_ref())?.location;
+    let text = format!(
+        "{}|{}",
+        token.as_ref().and_then(Field::as_str).unwrap_or_default(),
+        cert.as_ref().and_then(Field::as_str).unwrap_or_default()
+    );
+    Some(Field::string(&text, location))
+}
