@@ -143,7 +143,12 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
         let (read, mut problems) = policy::read(&run.sources, source, origin, COLLECTIONS);
         load_diagnostics.append(&mut problems);
         for policy in read {
-            if let Some(first) = policies.iter().find(|p| p.id == policy.id) {
+            // A rule may be written as several policies in one file (one per
+            // collection); the same id in another file is a clash.
+            if let Some(first) = policies
+                .iter()
+                .find(|p| p.id == policy.id && p.location.source != policy.location.source)
+            {
                 load_diagnostics.push(
                     Diagnostic::error(
                         POLICY_ERROR,

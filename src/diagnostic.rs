@@ -44,9 +44,15 @@ pub const POLICY_ERROR: &str = "policy-error";
 pub const INPUT_LIMIT: &str = "input-limit";
 /// A file that could not be read.
 pub const FILE_UNREADABLE: &str = "file-unreadable";
+/// A Helm values file and the `Cluster` manifest of the same cluster disagree.
+pub const CLUSTER_FIELD_CONFLICT: &str = "cluster-field-conflict";
 
 /// The rules the engine itself reports, with their summaries.
 pub const ENGINE_RULES: &[(&str, &str)] = &[
+    (
+        CLUSTER_FIELD_CONFLICT,
+        "A Helm values file and the Cluster manifest of the same cluster give one field different values.",
+    ),
     (
         FILE_UNREADABLE,
         "A file that was found while scanning could not be read.",

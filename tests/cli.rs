@@ -147,7 +147,7 @@ kind: DataPlane
 metadata:
   name: acme
 spec:
-  domains: [{name: dev}, {name: prod, production: true}]
+  domains: [{name: dev}, {name: prod}]
   placements:
     - {domain: dev, provider: gcp, account: shared}
     - {domain: prod, provider: gcp, account: shared}

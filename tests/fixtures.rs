@@ -54,7 +54,11 @@ fn expectations(dir: &Path) -> BTreeSet<(String, usize, String)> {
 }
 
 fn fixture_dirs() -> Vec<PathBuf> {
-    let mut dirs = vec![root().join("fixtures/seed-table"), root().join("fixtures/valid")];
+    let mut dirs = vec![
+        root().join("fixtures/seed-table"),
+        root().join("fixtures/valid"),
+        root().join("fixtures/mixed-values"),
+    ];
     let mut rules: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/rules"))
         .unwrap()
         .map(|e| e.unwrap().path())

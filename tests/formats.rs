@@ -98,31 +98,38 @@ fn sarif_for_the_seed_table_has_rules_regions_and_repo_relative_uris() {
     assert_eq!(
         ids,
         [
+            "cluster-account-mismatch",
             "cluster-endpoint-duplicate",
+            "cluster-field-conflict",
             "cluster-name-duplicate",
             "cluster-pool-unknown",
             "file-unreadable",
+            "identity-account-mismatch",
             "input-limit",
             "manifest-schema",
             "on-demand-default-account",
+            "org-name-mismatch",
             "placement-account-shared",
             "placement-duplicate",
             "placement-missing",
             "placement-shape",
             "placement-unknown-unit",
             "policy-error",
+            "pool-fastreg-bucket-shared",
             "pool-metadata-bucket-mismatch",
             "pool-metadata-bucket-shared",
+            "production-shares-with-nonproduction",
             "provider-mix",
             "routing-cluster-disabled",
             "routing-cluster-unknown",
             "routing-label-unknown",
             "routing-unit-unknown",
             "routing-weights",
+            "storage-provider-mismatch",
             "yaml-syntax",
         ]
     );
-    let rule = &rules[7];
+    let rule = &rules[11];
     assert_eq!(rule["name"], "PlacementAccountShared");
     assert_eq!(
         rule["shortDescription"]["text"],
@@ -135,13 +142,13 @@ fn sarif_for_the_seed_table_has_rules_regions_and_repo_relative_uris() {
             .unwrap()
             .starts_with("**Each isolation unit")
     );
-    assert_eq!(rules[2]["defaultConfiguration"]["level"], "warning");
+    assert_eq!(rules[4]["defaultConfiguration"]["level"], "warning");
 
     let results = results(&log);
     assert_eq!(results.len(), 4);
     let first = &results[0];
     assert_eq!(first["ruleId"], "placement-account-shared");
-    assert_eq!(first["ruleIndex"], 7);
+    assert_eq!(first["ruleIndex"], 11);
     assert_eq!(first["level"], "error");
     assert_eq!(
         first["message"]["text"],
@@ -387,7 +394,7 @@ fn junit_has_a_testcase_per_rule_and_file_and_escapes_scanned_text() {
     let output = planelint_env(dir.path(), &["check", "--format", "junit", "."], &[]);
     assert_eq!(output.status.code(), Some(1));
     let xml = stdout(&output);
-    assert!(xml.contains(r#"<testsuites name="planelint" tests="44" failures="1" errors="0">"#));
+    assert!(xml.contains(r#"<testsuites name="planelint" tests="58" failures="1" errors="0">"#));
     assert!(xml.contains(
         r#"  <testsuite name="placement-account-shared" tests="2" failures="1" errors="0">
     <testcase name="a&lt;&amp;&gt;.yaml" classname="planelint.placement-account-shared">
@@ -412,7 +419,7 @@ fn junit_has_a_testcase_per_rule_and_file_and_escapes_scanned_text() {
             .unwrap();
         assert_eq!(
             String::from_utf8(parsed.stdout).unwrap(),
-            "testsuites 44 'account a,1:%\\r\\n::err'\n"
+            "testsuites 58 'account a,1:%\\r\\n::err'\n"
         );
     }
 }

@@ -190,6 +190,7 @@ impl Engine {
         let _ = root.add_function(guard::BUDGET_FUNCTION, as_function(guard::budget_function));
         let _ = root.add_function("groupBy", as_function(group_by));
         let _ = root.add_function("before", as_function(before));
+        let _ = root.add_function("having", as_function(having));
         root
     }
 
@@ -443,6 +444,17 @@ fn group_by<'c, 'call>(ftx: &mut FunctionContext<'c, 'call>) -> Result<CowVal<'c
         .and_then(|a| a.downcast_ref::<CelString>())
         .ok_or_else(|| ftx.error("takes a field name: groupBy('pool')"))?;
     Ok(CowVal::owned(list.group_by(field.inner())))
+}
+
+/// `list.having('field')`: the entities of the list that have `field`.
+fn having<'c, 'call>(ftx: &mut FunctionContext<'c, 'call>) -> Result<CowVal<'c, 'call>, ExecutionError> {
+    let list = target_list(ftx, "model.clusters.having('organization')")?;
+    let field = ftx
+        .args
+        .first()
+        .and_then(|a| a.downcast_ref::<CelString>())
+        .ok_or_else(|| ftx.error("takes a field name: having('organization')"))?;
+    Ok(CowVal::owned(list.having(field.inner())))
 }
 
 /// `list.before(entity)`: the entities of the list that come before `entity`.

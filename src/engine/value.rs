@@ -174,6 +174,7 @@ struct ListData {
     /// for a map to beat a scan: most groups hold an entity or two.
     first_by_key: OnceLock<HashMap<Arc<str>, usize>>,
     groupings: Mutex<Vec<(String, GroupIndex)>>,
+    havings: Mutex<Vec<(String, KeyedList)>>,
 }
 
 /// Up to this many entries, a linear scan finds a key faster than a map.
@@ -187,6 +188,7 @@ impl KeyedList {
                 items,
                 first_by_key: OnceLock::new(),
                 groupings: Mutex::default(),
+                havings: Mutex::default(),
             }),
             len,
         }
@@ -219,6 +221,33 @@ impl KeyedList {
             data: self.data.clone(),
             len,
         }
+    }
+
+    /// The entities that have `field`, in order; computed once per list and
+    /// field.
+    pub fn having(&self, field: &str) -> KeyedList {
+        let whole = self.len == self.data.items.len();
+        if whole
+            && let Some(cached) = self
+                .data
+                .havings
+                .lock()
+                .ok()
+                .and_then(|h| h.iter().find(|(f, _)| f == field).map(|(_, list)| list.clone()))
+        {
+            return cached;
+        }
+        let list = KeyedList::new(
+            self.items()
+                .iter()
+                .filter(|e| e.entity().field(field).is_some())
+                .cloned()
+                .collect(),
+        );
+        if whole && let Ok(mut havings) = self.data.havings.lock() {
+            havings.push((field.to_string(), list.clone()));
+        }
+        list
     }
 
     /// The entities grouped by the value of `field`, groups and their

@@ -4,8 +4,8 @@
 
 use super::manifest::{self, Kind, Manifest};
 use super::{COLLECTIONS, Entity, Field, Model, Value, bucket_name};
-use super::{Proto, flyte};
-use crate::diagnostic::{Diagnostic, Location, MANIFEST_SCHEMA};
+use super::{Proto, flyte, values};
+use crate::diagnostic::{CLUSTER_FIELD_CONFLICT, Diagnostic, Location, MANIFEST_SCHEMA};
 use crate::source::SourceId;
 use crate::yaml::Document;
 use std::collections::{BTreeMap, HashMap};
@@ -41,6 +41,7 @@ pub fn extract(source: SourceId, documents: &[Document], diagnostics: &mut Vec<D
         if planelint {
             extracted.manifests.extend(manifest::read(root, source, diagnostics));
         } else {
+            values::extract(root, source, &mut extracted.entities);
             flyte::extract(root, source, &mut extracted.entities);
         }
     }
@@ -98,6 +99,9 @@ pub fn build(files: &[LoadedFile], diagnostics: &mut Vec<Diagnostic>) -> Vec<Mod
     }
     for (dir, proto) in protos {
         let builder = models.entry(nearest_owner(dir, &owners)).or_default();
+        if proto.collection == "clusters" && builder.merge_into_manifest(proto, diagnostics) {
+            continue;
+        }
         builder.add(
             proto.collection,
             proto.key.clone(),
@@ -267,7 +271,90 @@ impl ModelBuilder {
         self.add("clusters", Arc::from(name), manifest.name.location, fields);
     }
 
+    /// Folds a cluster read from a values file into the `Cluster` manifest of
+    /// the same name, if there is one: the manifest gives the pool, the values
+    /// file the fields the manifest leaves out, and a field both give with
+    /// different values is a finding on both. `false` when there is no manifest.
+    fn merge_into_manifest(&mut self, proto: &Proto, diagnostics: &mut Vec<Diagnostic>) -> bool {
+        let Some(cluster) = self.entities.get_mut("clusters").and_then(|clusters| {
+            clusters
+                .iter_mut()
+                .find(|c| c.key == proto.key && c.field("source").is_none())
+        }) else {
+            return false;
+        };
+        for (name, field) in &proto.fields {
+            if matches!(*name, "name" | "pool" | "source") {
+                continue;
+            }
+            // Bucket URIs may differ in form for one bucket: buckets compare by name.
+            let compared = *name != "metadataBucketUri";
+            match cluster.fields.iter().find(|(n, _)| n == name) {
+                Some((_, own)) if compared && own.value != field.value => diagnostics.push(
+                    Diagnostic::error(
+                        CLUSTER_FIELD_CONFLICT,
+                        format!(
+                            "cluster {}: the values file sets `{name}` to {}, but its Cluster manifest says {}",
+                            proto.key,
+                            describe(field),
+                            describe(own)
+                        ),
+                        field.location,
+                    )
+                    .with_related(own.location, format!("`{name}` in the Cluster manifest")),
+                ),
+                Some(_) => {}
+                None => cluster.fields.push((name, field.clone())),
+            }
+        }
+        cluster.fields.sort_by(|a, b| a.0.cmp(b.0));
+        true
+    }
+
+    /// A cluster is production when a unit it serves (`units`) is; it is
+    /// non-production when it serves units and none is. Unknown otherwise.
+    fn derive_cluster_production(&mut self) {
+        let production: HashMap<Arc<str>, bool> = self
+            .entities
+            .get("units")
+            .into_iter()
+            .flatten()
+            .map(|u| {
+                (
+                    u.key.clone(),
+                    matches!(u.field("production").map(|f| &f.value), Some(Value::Bool(true))),
+                )
+            })
+            .collect();
+        if production.is_empty() {
+            return;
+        }
+        for cluster in self.entities.get_mut("clusters").into_iter().flatten() {
+            let Some(units) = cluster.field("units").cloned() else {
+                continue;
+            };
+            let Value::List(items) = &units.value else { continue };
+            let known: Vec<bool> = items
+                .iter()
+                .filter_map(|u| u.as_str().and_then(|u| production.get(u)).copied())
+                .collect();
+            if known.is_empty() {
+                continue;
+            }
+            let value = Value::Bool(known.iter().any(|p| *p));
+            cluster.fields.push((
+                "production",
+                Field {
+                    value,
+                    location: units.location,
+                },
+            ));
+            cluster.fields.sort_by(|a, b| a.0.cmp(b.0));
+        }
+    }
+
     fn finish(mut self) -> Model {
+        self.derive_cluster_production();
         let collections = COLLECTIONS
             .iter()
             .map(|&name| {
@@ -282,14 +369,26 @@ impl ModelBuilder {
     }
 }
 
+fn describe(field: &Field) -> String {
+    match &field.value {
+        Value::String(s) => format!("`{s}`"),
+        Value::Bool(b) => format!("`{b}`"),
+        Value::Number(n) => format!("`{n}`"),
+        Value::List(_) | Value::Map(_) => "a different value".to_string(),
+    }
+}
+
 /// The spec's fields, with bucket URIs reduced to bucket names.
 fn normalized_spec(manifest: &Manifest) -> Vec<(&'static str, Field)> {
     manifest
         .spec
         .iter()
-        .map(|(name, field)| match (*name, field.as_str()) {
-            ("metadataBucket", Some(uri)) => (*name, Field::string(bucket_name(uri), field.location)),
-            _ => (*name, field.clone()),
+        .flat_map(|(name, field)| match (*name, field.as_str()) {
+            ("metadataBucket", Some(uri)) => vec![
+                (*name, Field::string(bucket_name(uri), field.location)),
+                ("metadataBucketUri", field.clone()),
+            ],
+            _ => vec![(*name, field.clone())],
         })
         .collect()
 }

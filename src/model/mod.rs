@@ -6,6 +6,7 @@
 mod build;
 mod flyte;
 mod manifest;
+mod values;
 
 pub use build::{Extracted, LoadedFile, build, extract};
 pub use manifest::Manifest;

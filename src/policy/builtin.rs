@@ -4,6 +4,10 @@
 /// (file name, contents) of every built-in policy, sorted by name.
 pub const BUILTIN: &[(&str, &str)] = &[
     (
+        "cluster-account-mismatch.yaml",
+        include_str!("../../policies/cluster-account-mismatch.yaml"),
+    ),
+    (
         "cluster-endpoint-duplicate.yaml",
         include_str!("../../policies/cluster-endpoint-duplicate.yaml"),
     ),
@@ -16,8 +20,16 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../policies/cluster-pool-unknown.yaml"),
     ),
     (
+        "identity-account-mismatch.yaml",
+        include_str!("../../policies/identity-account-mismatch.yaml"),
+    ),
+    (
         "on-demand-default-account.yaml",
         include_str!("../../policies/on-demand-default-account.yaml"),
+    ),
+    (
+        "org-name-mismatch.yaml",
+        include_str!("../../policies/org-name-mismatch.yaml"),
     ),
     (
         "placement-account-shared.yaml",
@@ -40,12 +52,20 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../policies/placement-unknown-unit.yaml"),
     ),
     (
+        "pool-fastreg-bucket-shared.yaml",
+        include_str!("../../policies/pool-fastreg-bucket-shared.yaml"),
+    ),
+    (
         "pool-metadata-bucket-mismatch.yaml",
         include_str!("../../policies/pool-metadata-bucket-mismatch.yaml"),
     ),
     (
         "pool-metadata-bucket-shared.yaml",
         include_str!("../../policies/pool-metadata-bucket-shared.yaml"),
+    ),
+    (
+        "production-shares-with-nonproduction.yaml",
+        include_str!("../../policies/production-shares-with-nonproduction.yaml"),
     ),
     ("provider-mix.yaml", include_str!("../../policies/provider-mix.yaml")),
     (
@@ -67,5 +87,9 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "routing-weights.yaml",
         include_str!("../../policies/routing-weights.yaml"),
+    ),
+    (
+        "storage-provider-mismatch.yaml",
+        include_str!("../../policies/storage-provider-mismatch.yaml"),
     ),
 ];

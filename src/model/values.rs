@@ -1,0 +1,180 @@
+//! The Union data-plane Helm values adapter: a values file (`global.CLUSTER_NAME`,
+//! `global.METADATA_BUCKET`, `storage.bucketName`, `provider`, ...) describes
+//! one cluster. Simple `{{ .Values.a.b }}` and `{{ tpl .Values.a.b . }}`
+//! references are resolved, and a field keeps the span of the value that was
+//! finally used. Empty strings (the chart's defaults) are unset, so a file
+//! whose cluster name is empty describes no cluster.
+
+use super::{Field, Proto, bucket_name};
+use crate::diagnostic::Location;
+use crate::source::SourceId;
+use crate::yaml::{Node, Scalar};
+use std::sync::Arc;
+
+/// How many references deep a value may be resolved.
+const MAX_RESOLUTION_DEPTH: usize = 8;
+
+/// The cluster a values document describes, if it is one.
+pub fn extract(root: &Node, source: SourceId, out: &mut Vec<Proto>) {
+    if root.get("global").and_then(|g| g.get("CLUSTER_NAME")).is_none() {
+        return;
+    }
+    let values = Values { root, source };
+    // An empty name is the chart's own defaults: a values file, no cluster.
+    let Some(name) = values.field(&["global", "CLUSTER_NAME"]) else {
+        return;
+    };
+    let provider = values.field(&["provider"]);
+    let mut fields: Vec<(&'static str, Field)> = vec![
+        ("name", name.clone()),
+        ("pool", Field::string("default", name.location)),
+    ];
+    let provider_name = provider
+        .as_ref()
+        .and_then(Field::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if let Some(provider) = provider {
+        fields.push(("provider", provider));
+    }
+    let (account_keys, region_keys): (&[&str], &[&str]) = match provider_name.as_str() {
+        "gcp" => (&["GOOGLE_PROJECT_ID", "AWS_ACCOUNT_ID"], &["GCP_REGION", "AWS_REGION"]),
+        _ => (&["AWS_ACCOUNT_ID", "GOOGLE_PROJECT_ID"], &["AWS_REGION", "GCP_REGION"]),
+    };
+    let first = |keys: &[&str]| keys.iter().find_map(|key| values.field(&["global", key]));
+    let optional: [(&'static str, Option<Field>); 7] = [
+        ("organization", values.field(&["global", "ORG_NAME"])),
+        ("account", first(account_keys)),
+        ("region", first(region_keys)),
+        ("backendIdentity", values.field(&["global", "BACKEND_IAM_ROLE_ARN"])),
+        ("workerIdentity", values.field(&["global", "WORKER_IAM_ROLE_ARN"])),
+        ("storageProvider", values.field(&["storage", "provider"])),
+        (
+            "fastRegistrationBucket",
+            values
+                .field(&["storage", "fastRegistrationBucketName"])
+                .or_else(|| values.field(&["global", "FAST_REGISTRATION_BUCKET"])),
+        ),
+    ];
+    fields.extend(
+        optional
+            .into_iter()
+            .filter_map(|(name, field)| field.map(|f| (name, f))),
+    );
+    // The bucket the chart uses: an explicit prefix, else the storage bucket,
+    // which defaults to METADATA_BUCKET.
+    let metadata = values
+        .field(&["config", "operator", "clusterData", "metadataBucketPrefix"])
+        .or_else(|| values.field(&["storage", "bucketName"]))
+        .or_else(|| values.field(&["global", "METADATA_BUCKET"]));
+    if let Some(uri) = metadata {
+        let text = uri.as_str().unwrap_or_default();
+        fields.push(("metadataBucket", Field::string(bucket_name(text), uri.location)));
+        fields.push(("metadataBucketUri", uri));
+    }
+    if let Some(bucket) = fields
+        .iter()
+        .find(|(n, _)| *n == "fastRegistrationBucket")
+        .map(|(_, f)| f.clone())
+    {
+        let text = bucket.as_str().unwrap_or_default();
+        fields.retain(|(n, _)| *n != "fastRegistrationBucket");
+        fields.push((
+            "fastRegistrationBucket",
+            Field::string(bucket_name(text), bucket.location),
+        ));
+    }
+    fields.push(("source", Field::string("values", name.location)));
+    out.push(Proto {
+        collection: "clusters",
+        key: Arc::from(name.as_str().unwrap_or_default()),
+        location: name.location,
+        fields,
+    });
+}
+
+struct Values<'a> {
+    root: &'a Node,
+    source: SourceId,
+}
+
+impl Values<'_> {
+    fn node(&self, path: &[&str]) -> Option<&Node> {
+        path.iter().try_fold(self.root, |node, key| node.get(key))
+    }
+
+    /// The non-empty string at `path`, references resolved, located at the
+    /// value that was finally used.
+    fn field(&self, path: &[&str]) -> Option<Field> {
+        self.resolve(self.node(path)?, 0)
+    }
+
+    fn resolve(&self, node: &Node, depth: usize) -> Option<Field> {
+        let text = match node.scalar()? {
+            Scalar::String(s) => s.to_string(),
+            Scalar::Int(i) => i.to_string(),
+            _ => return None,
+        };
+        let location = Location {
+            source: self.source,
+            span: node.span,
+        };
+        if !text.contains("{{") {
+            return (!text.trim().is_empty()).then(|| Field::string(text.trim(), location));
+        }
+        if depth >= MAX_RESOLUTION_DEPTH {
+            return None;
+        }
+        // Substitute every reference; anything else in braces is a template
+        // planelint does not evaluate, and the value stays unknown.
+        let mut resolved = String::new();
+        let mut used: Option<Location> = None;
+        let mut rest = text.as_str();
+        while let Some(open) = rest.find("{{") {
+            resolved.push_str(rest.get(..open)?);
+            let after = rest.get(open + 2..)?;
+            let close = after.find("}}")?;
+            let path = reference(after.get(..close)?)?;
+            let target = self.node(&path)?;
+            let value = self.resolve(target, depth + 1)?;
+            resolved.push_str(value.as_str()?);
+            used = Some(value.location);
+            rest = after.get(close + 2..)?;
+        }
+        resolved.push_str(rest);
+        let resolved = resolved.trim();
+        (!resolved.is_empty()).then(|| Field::string(resolved, used.unwrap_or(location)))
+    }
+}
+
+/// The path of `.Values.a.b` in `.Values.a.b` or `tpl .Values.a.b .`.
+fn reference(expression: &str) -> Option<Vec<&str>> {
+    let words: Vec<&str> = expression.trim().trim_matches('-').split_whitespace().collect();
+    let path = match words.as_slice() {
+        [path] => *path,
+        ["tpl", path, "."] => *path,
+        _ => return None,
+    };
+    let path = path.strip_prefix(".Values.")?;
+    let segments: Vec<&str> = path.split('.').collect();
+    segments.iter().all(|s| !s.is_empty()).then_some(segments)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reference;
+
+    #[test]
+    fn references_are_simple_values_paths() {
+        assert_eq!(
+            reference(" .Values.global.AWS_REGION "),
+            Some(vec!["global", "AWS_REGION"])
+        );
+        assert_eq!(
+            reference(" tpl .Values.storage.bucketName . "),
+            Some(vec!["storage", "bucketName"])
+        );
+        assert_eq!(reference(" include \"x\" . "), None);
+        assert_eq!(reference(" .Release.Name "), None);
+    }
+}
