@@ -28,8 +28,103 @@ fn field_to_val(field: &Field) -> Box<dyn Val> {
     }
 }
 
-fn key_of(idx: &dyn Val) -> Option<&str> {
-    idx.downcast_ref::<CelString>().map(CelString::inner)
+fn key_of(idx: &dyn Val) -> Result<&str, ExecutionError> {
+    idx.downcast_ref::<CelString>()
+        .map(CelString::inner)
+        .ok_or_else(|| ExecutionError::UnsupportedKeyType(cel::Value::Null))
+}
+
+fn size_of(len: usize) -> CelInt {
+    CelInt::from(i64::try_from(len).unwrap_or(i64::MAX))
+}
+
+/// A lookup in one of our values: the element lives as long as the value.
+trait Lookup {
+    fn lookup(&self, idx: &dyn Val) -> Result<&(dyn Val + 'static), ExecutionError>;
+}
+
+/// The `Val` plumbing our values share: their CEL type, the traits each one
+/// implements (answered with `self`), cloning, downcasting, and indexing by
+/// [`Lookup`]. Equality is the type's own `same`.
+macro_rules! model_val {
+    ($ty:ty, $cel_type:expr $(, $capability:ident)*) => {
+        impl Val for $ty {
+            fn get_type(&self) -> &Type {
+                &$cel_type
+            }
+            fn cel_type() -> &'static Type {
+                &$cel_type
+            }
+            fn as_indexer<'b, 'w>(&'b self) -> Option<&'b (dyn Indexer + 'w)>
+            where
+                Self: 'w,
+            {
+                Some(self)
+            }
+            $(model_val!(@$capability);)*
+            fn equals(&self, other: &dyn Val) -> bool {
+                other.downcast_ref::<$ty>().is_some_and(|other| self.same(other))
+            }
+            fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
+            where
+                Self: 'w,
+            {
+                Box::new(self.clone())
+            }
+            fn as_any(&self) -> Option<&dyn Any> {
+                Some(self)
+            }
+        }
+
+        impl StaticVal for $ty {}
+
+        impl Indexer for $ty {
+            fn get<'b, 'w>(&'b self, idx: &dyn Val) -> Result<CowVal<'b, 'w>, ExecutionError>
+            where
+                Self: 'w,
+            {
+                self.lookup(idx).map(CowVal::Borrowed)
+            }
+            fn steal<'w>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'w>, ExecutionError>
+            where
+                Self: 'w,
+            {
+                self.lookup(idx).map(|v| v.clone_as_boxed())
+            }
+        }
+    };
+    (@container) => {
+        fn as_container(&self) -> Option<&dyn Container> {
+            Some(self)
+        }
+    };
+    (@iterable) => {
+        fn as_iterable<'b, 'w>(&'b self) -> Option<&'b (dyn Iterable + 'w)>
+        where
+            Self: 'w,
+        {
+            Some(self)
+        }
+    };
+    (@sizer) => {
+        fn as_sizer(&self) -> Option<&dyn Sizer> {
+            Some(self)
+        }
+    };
+}
+
+/// Lends the elements of a slice of values, in order.
+struct Lend<'b, T> {
+    items: &'b [T],
+    position: usize,
+}
+
+impl<'b, 'w, T: Val + 'w> CelIterator<'b, 'w> for Lend<'b, T> {
+    fn next(&mut self) -> Option<&'b (dyn Val + 'w)> {
+        let item = self.items.get(self.position)?;
+        self.position += 1;
+        Some(item)
+    }
 }
 
 /// One entity: a map from field names to values.
@@ -57,79 +152,33 @@ impl EntityVal {
     fn position(&self, name: &str) -> Option<usize> {
         self.0.names.binary_search_by(|n| n.inner().cmp(name)).ok()
     }
-}
 
-impl Val for EntityVal {
-    fn get_type(&self) -> &Type {
-        &types::MAP_TYPE
-    }
-    fn cel_type() -> &'static Type {
-        &types::MAP_TYPE
-    }
-    fn as_indexer<'b, 'w>(&'b self) -> Option<&'b (dyn Indexer + 'w)>
-    where
-        Self: 'w,
-    {
-        Some(self)
-    }
-    fn as_container(&self) -> Option<&dyn Container> {
-        Some(self)
-    }
-    fn as_iterable<'b, 'w>(&'b self) -> Option<&'b (dyn Iterable + 'w)>
-    where
-        Self: 'w,
-    {
-        Some(self)
-    }
-    fn as_sizer(&self) -> Option<&dyn Sizer> {
-        Some(self)
-    }
-    fn equals(&self, other: &dyn Val) -> bool {
-        other
-            .downcast_ref::<EntityVal>()
-            .is_some_and(|o| Arc::ptr_eq(&o.0.entity, &self.0.entity))
-    }
-    fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
-    where
-        Self: 'w,
-    {
-        Box::new(self.clone())
-    }
-    fn as_any(&self) -> Option<&dyn Any> {
-        Some(self)
+    fn same(&self, other: &EntityVal) -> bool {
+        Arc::ptr_eq(&self.0.entity, &other.0.entity)
     }
 }
 
-impl StaticVal for EntityVal {}
+model_val!(EntityVal, types::MAP_TYPE, container, iterable, sizer);
 
-impl Indexer for EntityVal {
-    fn get<'b, 'w>(&'b self, idx: &dyn Val) -> Result<CowVal<'b, 'w>, ExecutionError>
-    where
-        Self: 'w,
-    {
-        let name = key_of(idx).ok_or_else(|| ExecutionError::UnsupportedKeyType(cel::Value::Null))?;
+impl Lookup for EntityVal {
+    fn lookup(&self, idx: &dyn Val) -> Result<&(dyn Val + 'static), ExecutionError> {
+        let name = key_of(idx)?;
         match self.position(name).and_then(|i| self.0.values.get(i)) {
-            Some(value) => Ok(CowVal::Borrowed(value.as_ref())),
+            Some(value) => Ok(value.as_ref()),
             None => Err(ExecutionError::no_such_key(name)),
         }
-    }
-    fn steal<'w>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'w>, ExecutionError>
-    where
-        Self: 'w,
-    {
-        self.get(idx).map(CowVal::into_owned)
     }
 }
 
 impl Container for EntityVal {
     fn contains(&self, value: &dyn Val) -> Result<bool, ExecutionError> {
-        Ok(key_of(value).and_then(|k| self.position(k)).is_some())
+        Ok(key_of(value).ok().and_then(|k| self.position(k)).is_some())
     }
 }
 
 impl Sizer for EntityVal {
     fn size(&self) -> CelInt {
-        CelInt::from(i64::try_from(self.0.names.len()).unwrap_or(i64::MAX))
+        size_of(self.0.names.len())
     }
 }
 
@@ -142,20 +191,6 @@ impl Iterable for EntityVal {
             items: &self.0.names,
             position: 0,
         })
-    }
-}
-
-/// Lends the elements of a slice of values, in order.
-struct Lend<'b, T> {
-    items: &'b [T],
-    position: usize,
-}
-
-impl<'b, 'w, T: Val + 'w> CelIterator<'b, 'w> for Lend<'b, T> {
-    fn next(&mut self) -> Option<&'b (dyn Val + 'w)> {
-        let item = self.items.get(self.position)?;
-        self.position += 1;
-        Some(item)
     }
 }
 
@@ -180,22 +215,51 @@ struct ListData {
 /// Up to this many entries, a linear scan finds a key faster than a map.
 const SCAN_LIMIT: usize = 16;
 
+/// The view of `field` cached in `cache`, computed by `compute` the first
+/// time. Only views of a whole list are cached (a prefix view is a one-off).
+fn cached<T: Clone>(cache: &Mutex<Vec<(String, T)>>, whole: bool, field: &str, compute: impl FnOnce() -> T) -> T {
+    if !whole {
+        return compute();
+    }
+    if let Some(found) = cache
+        .lock()
+        .ok()
+        .and_then(|c| c.iter().find(|(f, _)| f == field).map(|(_, v)| v.clone()))
+    {
+        return found;
+    }
+    let value = compute();
+    if let Ok(mut cache) = cache.lock() {
+        cache.push((field.to_string(), value.clone()));
+    }
+    value
+}
+
 impl KeyedList {
     pub fn new(items: Vec<EntityVal>) -> KeyedList {
         let len = items.len();
+        let data = ListData {
+            items,
+            first_by_key: OnceLock::new(),
+            groupings: Mutex::default(),
+            havings: Mutex::default(),
+        };
         KeyedList {
-            data: Arc::new(ListData {
-                items,
-                first_by_key: OnceLock::new(),
-                groupings: Mutex::default(),
-                havings: Mutex::default(),
-            }),
+            data: Arc::new(data),
             len,
         }
     }
 
     fn items(&self) -> &[EntityVal] {
         self.data.items.get(..self.len).unwrap_or(&[])
+    }
+
+    fn whole(&self) -> bool {
+        self.len == self.data.items.len()
+    }
+
+    fn same(&self, other: &KeyedList) -> bool {
+        other.len == self.len && other.items().iter().zip(self.items()).all(|(a, b)| a.same(b))
     }
 
     fn by_key(&self, key: &str) -> Option<&EntityVal> {
@@ -226,44 +290,26 @@ impl KeyedList {
     /// The entities that have `field`, in order; computed once per list and
     /// field.
     pub fn having(&self, field: &str) -> KeyedList {
-        let whole = self.len == self.data.items.len();
-        if whole
-            && let Some(cached) = self
-                .data
-                .havings
-                .lock()
-                .ok()
-                .and_then(|h| h.iter().find(|(f, _)| f == field).map(|(_, list)| list.clone()))
-        {
-            return cached;
-        }
-        let list = KeyedList::new(
-            self.items()
-                .iter()
-                .filter(|e| e.entity().field(field).is_some())
-                .cloned()
-                .collect(),
-        );
-        if whole && let Ok(mut havings) = self.data.havings.lock() {
-            havings.push((field.to_string(), list.clone()));
-        }
-        list
+        cached(&self.data.havings, self.whole(), field, || {
+            KeyedList::new(
+                self.items()
+                    .iter()
+                    .filter(|e| e.entity().field(field).is_some())
+                    .cloned()
+                    .collect(),
+            )
+        })
     }
 
     /// The entities grouped by the value of `field`, groups and their
     /// members in model order; computed once per list and field.
     pub fn group_by(&self, field: &str) -> GroupIndex {
-        let whole = self.len == self.data.items.len();
-        if whole
-            && let Some(cached) = self
-                .data
-                .groupings
-                .lock()
-                .ok()
-                .and_then(|g| g.iter().find(|(f, _)| f == field).map(|(_, index)| index.clone()))
-        {
-            return cached;
-        }
+        cached(&self.data.groupings, self.whole(), field, || {
+            self.compute_group_by(field)
+        })
+    }
+
+    fn compute_group_by(&self, field: &str) -> GroupIndex {
         let mut keys: Vec<Arc<str>> = Vec::new();
         let mut members: Vec<Vec<EntityVal>> = Vec::new();
         let mut position: HashMap<Arc<str>, usize> = HashMap::new();
@@ -283,85 +329,31 @@ impl KeyedList {
                 group.push(item.clone());
             }
         }
-        let index = GroupIndex(Arc::new(GroupData {
+        GroupIndex(Arc::new(GroupData {
             names: keys.iter().map(|k| CelString::from(k.to_string())).collect(),
             keys,
             groups: members.into_iter().map(KeyedList::new).collect(),
             position,
-        }));
-        if whole && let Ok(mut groupings) = self.data.groupings.lock() {
-            groupings.push((field.to_string(), index.clone()));
-        }
-        index
+        }))
     }
 }
 
-impl Val for KeyedList {
-    fn get_type(&self) -> &Type {
-        &types::LIST_TYPE
-    }
-    fn cel_type() -> &'static Type {
-        &types::LIST_TYPE
-    }
-    fn as_indexer<'b, 'w>(&'b self) -> Option<&'b (dyn Indexer + 'w)>
-    where
-        Self: 'w,
-    {
-        Some(self)
-    }
-    fn as_container(&self) -> Option<&dyn Container> {
-        Some(self)
-    }
-    fn as_iterable<'b, 'w>(&'b self) -> Option<&'b (dyn Iterable + 'w)>
-    where
-        Self: 'w,
-    {
-        Some(self)
-    }
-    fn as_sizer(&self) -> Option<&dyn Sizer> {
-        Some(self)
-    }
-    fn equals(&self, other: &dyn Val) -> bool {
-        other
-            .downcast_ref::<KeyedList>()
-            .is_some_and(|o| o.len == self.len && o.items().iter().zip(self.items()).all(|(a, b)| a.equals(b)))
-    }
-    fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
-    where
-        Self: 'w,
-    {
-        Box::new(self.clone())
-    }
-    fn as_any(&self) -> Option<&dyn Any> {
-        Some(self)
-    }
-}
+model_val!(KeyedList, types::LIST_TYPE, container, iterable, sizer);
 
-impl StaticVal for KeyedList {}
-
-impl Indexer for KeyedList {
-    fn get<'b, 'w>(&'b self, idx: &dyn Val) -> Result<CowVal<'b, 'w>, ExecutionError>
-    where
-        Self: 'w,
-    {
+impl Lookup for KeyedList {
+    fn lookup(&self, idx: &dyn Val) -> Result<&(dyn Val + 'static), ExecutionError> {
         if let Some(i) = idx.downcast_ref::<CelInt>() {
             let index = *i.inner();
             return usize::try_from(index)
                 .ok()
                 .and_then(|i| self.items().get(i))
-                .map(|e| CowVal::Borrowed(e as &dyn Val))
+                .map(|e| e as &(dyn Val + 'static))
                 .ok_or_else(|| ExecutionError::IndexOutOfBounds(cel::Value::Int(index)));
         }
-        let key = key_of(idx).ok_or_else(|| ExecutionError::UnsupportedKeyType(cel::Value::Null))?;
+        let key = key_of(idx)?;
         self.by_key(key)
-            .map(|e| CowVal::Borrowed(e as &dyn Val))
+            .map(|e| e as &(dyn Val + 'static))
             .ok_or_else(|| ExecutionError::no_such_key(key))
-    }
-    fn steal<'w>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'w>, ExecutionError>
-    where
-        Self: 'w,
-    {
-        self.get(idx).map(CowVal::into_owned)
     }
 }
 
@@ -371,15 +363,15 @@ impl Container for KeyedList {
             let order = entity.entity().order;
             let items = self.items();
             let at = items.partition_point(|e| e.entity().order < order);
-            return Ok(items.get(at).is_some_and(|e| e.equals(entity)));
+            return Ok(items.get(at).is_some_and(|e| e.same(entity)));
         }
-        Ok(key_of(value).is_some_and(|k| self.by_key(k).is_some()))
+        Ok(key_of(value).ok().is_some_and(|k| self.by_key(k).is_some()))
     }
 }
 
 impl Sizer for KeyedList {
     fn size(&self) -> CelInt {
-        CelInt::from(i64::try_from(self.len).unwrap_or(i64::MAX))
+        size_of(self.len)
     }
 }
 
@@ -410,88 +402,41 @@ struct GroupData {
     position: HashMap<Arc<str>, usize>,
 }
 
-impl GroupData {
+impl GroupIndex {
     fn find(&self, key: &str) -> Option<usize> {
-        if self.keys.len() <= SCAN_LIMIT {
-            self.keys.iter().position(|k| k.as_ref() == key)
+        if self.0.keys.len() <= SCAN_LIMIT {
+            self.0.keys.iter().position(|k| k.as_ref() == key)
         } else {
-            self.position.get(key).copied()
+            self.0.position.get(key).copied()
         }
     }
-}
 
-impl Val for GroupIndex {
-    fn get_type(&self) -> &Type {
-        &types::MAP_TYPE
-    }
-    fn cel_type() -> &'static Type {
-        &types::MAP_TYPE
-    }
-    fn as_indexer<'b, 'w>(&'b self) -> Option<&'b (dyn Indexer + 'w)>
-    where
-        Self: 'w,
-    {
-        Some(self)
-    }
-    fn as_container(&self) -> Option<&dyn Container> {
-        Some(self)
-    }
-    fn as_iterable<'b, 'w>(&'b self) -> Option<&'b (dyn Iterable + 'w)>
-    where
-        Self: 'w,
-    {
-        Some(self)
-    }
-    fn as_sizer(&self) -> Option<&dyn Sizer> {
-        Some(self)
-    }
-    fn equals(&self, other: &dyn Val) -> bool {
-        other
-            .downcast_ref::<GroupIndex>()
-            .is_some_and(|o| Arc::ptr_eq(&o.0, &self.0))
-    }
-    fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
-    where
-        Self: 'w,
-    {
-        Box::new(self.clone())
-    }
-    fn as_any(&self) -> Option<&dyn Any> {
-        Some(self)
+    fn same(&self, other: &GroupIndex) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
     }
 }
 
-impl StaticVal for GroupIndex {}
+model_val!(GroupIndex, types::MAP_TYPE, container, iterable, sizer);
 
-impl Indexer for GroupIndex {
-    fn get<'b, 'w>(&'b self, idx: &dyn Val) -> Result<CowVal<'b, 'w>, ExecutionError>
-    where
-        Self: 'w,
-    {
-        let key = key_of(idx).ok_or_else(|| ExecutionError::UnsupportedKeyType(cel::Value::Null))?;
-        self.0
-            .find(key)
+impl Lookup for GroupIndex {
+    fn lookup(&self, idx: &dyn Val) -> Result<&(dyn Val + 'static), ExecutionError> {
+        let key = key_of(idx)?;
+        self.find(key)
             .and_then(|i| self.0.groups.get(i))
-            .map(|g| CowVal::Borrowed(g as &dyn Val))
+            .map(|g| g as &(dyn Val + 'static))
             .ok_or_else(|| ExecutionError::no_such_key(key))
-    }
-    fn steal<'w>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'w>, ExecutionError>
-    where
-        Self: 'w,
-    {
-        self.get(idx).map(CowVal::into_owned)
     }
 }
 
 impl Container for GroupIndex {
     fn contains(&self, value: &dyn Val) -> Result<bool, ExecutionError> {
-        Ok(key_of(value).is_some_and(|k| self.0.find(k).is_some()))
+        Ok(key_of(value).ok().is_some_and(|k| self.find(k).is_some()))
     }
 }
 
 impl Sizer for GroupIndex {
     fn size(&self) -> CelInt {
-        CelInt::from(i64::try_from(self.0.keys.len()).unwrap_or(i64::MAX))
+        size_of(self.0.keys.len())
     }
 }
 
@@ -518,7 +463,7 @@ impl ModelVal {
             .iter()
             .map(|(name, entities)| {
                 let items = entities.iter().cloned().map(EntityVal::new).collect();
-                (CelString::from(name.to_string()), KeyedList::new(items))
+                (CelString::from(*name), KeyedList::new(items))
             })
             .collect();
         ModelVal(Arc::new(collections))
@@ -531,56 +476,22 @@ impl ModelVal {
             .find(|(n, _)| n.inner() == name)
             .map_or(&[], |(_, list)| list.items())
     }
-}
 
-impl Val for ModelVal {
-    fn get_type(&self) -> &Type {
-        &types::MAP_TYPE
-    }
-    fn cel_type() -> &'static Type {
-        &types::MAP_TYPE
-    }
-    fn as_indexer<'b, 'w>(&'b self) -> Option<&'b (dyn Indexer + 'w)>
-    where
-        Self: 'w,
-    {
-        Some(self)
-    }
-    fn equals(&self, other: &dyn Val) -> bool {
-        other
-            .downcast_ref::<ModelVal>()
-            .is_some_and(|o| Arc::ptr_eq(&o.0, &self.0))
-    }
-    fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
-    where
-        Self: 'w,
-    {
-        Box::new(self.clone())
-    }
-    fn as_any(&self) -> Option<&dyn Any> {
-        Some(self)
+    fn same(&self, other: &ModelVal) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
     }
 }
 
-impl StaticVal for ModelVal {}
+model_val!(ModelVal, types::MAP_TYPE);
 
-impl Indexer for ModelVal {
-    fn get<'b, 'w>(&'b self, idx: &dyn Val) -> Result<CowVal<'b, 'w>, ExecutionError>
-    where
-        Self: 'w,
-    {
-        let key = key_of(idx).ok_or_else(|| ExecutionError::UnsupportedKeyType(cel::Value::Null))?;
+impl Lookup for ModelVal {
+    fn lookup(&self, idx: &dyn Val) -> Result<&(dyn Val + 'static), ExecutionError> {
+        let key = key_of(idx)?;
         self.0
             .iter()
             .find(|(n, _)| n.inner() == key)
-            .map(|(_, list)| CowVal::Borrowed(list as &dyn Val))
+            .map(|(_, list)| list as &(dyn Val + 'static))
             .ok_or_else(|| ExecutionError::no_such_key(key))
-    }
-    fn steal<'w>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'w>, ExecutionError>
-    where
-        Self: 'w,
-    {
-        self.get(idx).map(CowVal::into_owned)
     }
 }
 
@@ -588,48 +499,21 @@ impl Indexer for ModelVal {
 #[derive(Debug, Clone, Default)]
 pub struct VariablesVal(pub Vec<(Arc<str>, Arc<dyn Val>)>);
 
-impl Val for VariablesVal {
-    fn get_type(&self) -> &Type {
-        &types::MAP_TYPE
-    }
-    fn cel_type() -> &'static Type {
-        &types::MAP_TYPE
-    }
-    fn as_indexer<'b, 'w>(&'b self) -> Option<&'b (dyn Indexer + 'w)>
-    where
-        Self: 'w,
-    {
-        Some(self)
-    }
-    fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
-    where
-        Self: 'w,
-    {
-        Box::new(self.clone())
-    }
-    fn as_any(&self) -> Option<&dyn Any> {
-        Some(self)
+impl VariablesVal {
+    fn same(&self, _: &VariablesVal) -> bool {
+        false
     }
 }
 
-impl StaticVal for VariablesVal {}
+model_val!(VariablesVal, types::MAP_TYPE);
 
-impl Indexer for VariablesVal {
-    fn get<'b, 'w>(&'b self, idx: &dyn Val) -> Result<CowVal<'b, 'w>, ExecutionError>
-    where
-        Self: 'w,
-    {
-        let key = key_of(idx).ok_or_else(|| ExecutionError::UnsupportedKeyType(cel::Value::Null))?;
+impl Lookup for VariablesVal {
+    fn lookup(&self, idx: &dyn Val) -> Result<&(dyn Val + 'static), ExecutionError> {
+        let key = key_of(idx)?;
         self.0
             .iter()
             .find(|(n, _)| n.as_ref() == key)
-            .map(|(_, v)| CowVal::Borrowed(v.as_ref()))
+            .map(|(_, v)| v.as_ref())
             .ok_or_else(|| ExecutionError::no_such_key(key))
-    }
-    fn steal<'w>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'w>, ExecutionError>
-    where
-        Self: 'w,
-    {
-        self.get(idx).map(CowVal::into_owned)
     }
 }
