@@ -427,6 +427,7 @@ fn as_function(
     Box::new(f)
 }
 
+/// The list a view function is called on.
 fn target_list<'a>(ftx: &'a FunctionContext<'_, '_>, usage: &str) -> Result<&'a KeyedList, ExecutionError> {
     ftx.this
         .as_ref()
@@ -434,27 +435,30 @@ fn target_list<'a>(ftx: &'a FunctionContext<'_, '_>, usage: &str) -> Result<&'a 
         .ok_or_else(|| ftx.error(format!("works on model collections and groups: {usage}")))
 }
 
-/// `list.groupBy('field')`: a map from each value of `field` to the entities
-/// that have it, in model order.
-fn group_by<'c, 'call>(ftx: &mut FunctionContext<'c, 'call>) -> Result<CowVal<'c, 'call>, ExecutionError> {
-    let list = target_list(ftx, "model.clusters.groupBy('pool')")?;
+/// The list a view function is called on, and the field name it is given.
+fn list_and_field<'a>(
+    ftx: &'a FunctionContext<'_, '_>,
+    usage: &str,
+) -> Result<(&'a KeyedList, &'a str), ExecutionError> {
     let field = ftx
         .args
         .first()
         .and_then(|a| a.downcast_ref::<CelString>())
-        .ok_or_else(|| ftx.error("takes a field name: groupBy('pool')"))?;
-    Ok(CowVal::owned(list.group_by(field.inner())))
+        .ok_or_else(|| ftx.error(format!("takes a field name: {usage}")))?;
+    Ok((target_list(ftx, usage)?, field.inner()))
+}
+
+/// `list.groupBy('field')`: a map from each value of `field` to the entities
+/// that have it, in model order.
+fn group_by<'c, 'call>(ftx: &mut FunctionContext<'c, 'call>) -> Result<CowVal<'c, 'call>, ExecutionError> {
+    let (list, field) = list_and_field(ftx, "model.clusters.groupBy('pool')")?;
+    Ok(CowVal::owned(list.group_by(field)))
 }
 
 /// `list.having('field')`: the entities of the list that have `field`.
 fn having<'c, 'call>(ftx: &mut FunctionContext<'c, 'call>) -> Result<CowVal<'c, 'call>, ExecutionError> {
-    let list = target_list(ftx, "model.clusters.having('organization')")?;
-    let field = ftx
-        .args
-        .first()
-        .and_then(|a| a.downcast_ref::<CelString>())
-        .ok_or_else(|| ftx.error("takes a field name: having('organization')"))?;
-    Ok(CowVal::owned(list.having(field.inner())))
+    let (list, field) = list_and_field(ftx, "model.clusters.having('organization')")?;
+    Ok(CowVal::owned(list.having(field)))
 }
 
 /// `list.before(entity)`: the entities of the list that come before `entity`.
