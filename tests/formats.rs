@@ -112,6 +112,9 @@ fn sarif_for_the_seed_table_has_rules_regions_and_repo_relative_uris() {
             "pool-metadata-bucket-mismatch",
             "pool-metadata-bucket-shared",
             "provider-mix",
+            "suppression-expired",
+            "suppression-invalid",
+            "suppression-unused",
             "yaml-syntax",
         ]
     );
@@ -380,7 +383,7 @@ fn junit_has_a_testcase_per_rule_and_file_and_escapes_scanned_text() {
     let output = planelint_env(dir.path(), &["check", "--format", "junit", "."], &[]);
     assert_eq!(output.status.code(), Some(1));
     let xml = stdout(&output);
-    assert!(xml.contains(r#"<testsuites name="planelint" tests="30" failures="1" errors="0">"#));
+    assert!(xml.contains(r#"<testsuites name="planelint" tests="36" failures="1" errors="0">"#));
     assert!(xml.contains(
         r#"  <testsuite name="placement-account-shared" tests="2" failures="1" errors="0">
     <testcase name="a&lt;&amp;&gt;.yaml" classname="planelint.placement-account-shared">
@@ -405,7 +408,7 @@ fn junit_has_a_testcase_per_rule_and_file_and_escapes_scanned_text() {
             .unwrap();
         assert_eq!(
             String::from_utf8(parsed.stdout).unwrap(),
-            "testsuites 30 'account a,1:%\\r\\n::err'\n"
+            "testsuites 36 'account a,1:%\\r\\n::err'\n"
         );
     }
 }

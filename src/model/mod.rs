@@ -7,6 +7,7 @@ mod build;
 mod manifest;
 
 pub use build::{LoadedFile, build};
+pub use manifest::json_schema as manifest_schema;
 
 use crate::diagnostic::Location;
 use std::sync::Arc;
