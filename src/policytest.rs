@@ -119,9 +119,10 @@ pub fn render_human(out: &mut dyn Write, outcomes: &[Outcome]) -> io::Result<()>
     let total = |f: fn(&Outcome) -> usize| outcomes.iter().map(f).sum::<usize>();
     writeln!(
         out,
-        "test result: {}. {} fixture repos, {failed} failed; {} met, {} missed, {} unexpected",
+        "test result: {}. {} fixture {}, {failed} failed; {} met, {} missed, {} unexpected",
         if failed == 0 { "ok" } else { "FAILED" },
         outcomes.len(),
+        if outcomes.len() == 1 { "repo" } else { "repos" },
         total(|o| o.met.len()),
         total(|o| o.missed.len()),
         total(|o| o.unexpected.len()),
