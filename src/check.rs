@@ -1,14 +1,17 @@
 //! Runs the pipeline: discover -> load -> model -> evaluate. The only module
 //! that knows every stage.
 
+use crate::baseline::Baseline;
+use crate::config::{FileFilter, Rules};
 use crate::diagnostic::{
-    self, Diagnostic, FILE_UNREADABLE, INPUT_LIMIT, Location, POLICY_ERROR, Severity, YAML_SYNTAX,
+    self, Diagnostic, FILE_UNREADABLE, INPUT_LIMIT, Location, POLICY_ERROR, Severity, Suppressed, YAML_SYNTAX,
 };
 use crate::discover::{self, DiscoverError, Found};
 use crate::engine::{self, Engine};
 use crate::model::{self, COLLECTIONS, LoadedFile};
 use crate::policy::{self, Origin, Policy};
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
+use crate::suppress::{self, Date};
 use crate::yaml;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -27,6 +30,14 @@ pub struct Options {
     pub engine_limits: engine::Limits,
     /// Threads that read and parse files; 0: one per core.
     pub threads: usize,
+    /// Which rules are reported, at which severity.
+    pub rules: Rules,
+    /// Which discovered files are linted (`include`/`exclude`).
+    pub files: FileFilter,
+    /// Today, for `until=` of suppressions; `None`: none expires.
+    pub today: Option<Date>,
+    /// Findings to hide (`--baseline`).
+    pub baseline: Option<Baseline>,
 }
 
 impl Default for Options {
@@ -40,6 +51,10 @@ impl Default for Options {
             yaml_limits: yaml::Limits::default(),
             engine_limits: engine::Limits::default(),
             threads: 0,
+            rules: Rules::default(),
+            files: FileFilter::default(),
+            today: None,
+            baseline: None,
         }
     }
 }
@@ -60,6 +75,8 @@ pub struct Run {
     pub sources: SourceMap,
     /// Sorted by file, line, column, rule and message.
     pub diagnostics: Vec<Diagnostic>,
+    /// Findings hidden by a suppression comment or the baseline, sorted.
+    pub suppressed: Vec<Suppressed>,
     pub policies: Vec<Policy>,
     pub files_scanned: usize,
     /// The scanned config files that findings are reported for: every one,
@@ -110,7 +127,8 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
         scan_paths.push(root);
     }
     let started = Instant::now();
-    let discovered = discover::discover(&scan_paths, options.follow_symlinks, cwd)?;
+    let mut discovered = discover::discover(&scan_paths, options.follow_symlinks, cwd)?;
+    discovered.files.retain(|found| options.files.matches(&found.path));
     run.timings.discover = started.elapsed();
     let absolute: Vec<PathBuf> = scan_paths
         .iter()
@@ -253,7 +271,34 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
                 || d.related.iter().any(|r| reported.contains(&r.location.source))
         });
     }
+    adopt(&mut run, options, first_config_source);
     Ok(run)
+}
+
+/// Applies the adoption settings to the findings: rules turned off or
+/// re-levelled, inline suppressions, then the baseline.
+fn adopt(run: &mut Run, options: &Options, first_config_source: usize) {
+    options.rules.apply(&mut run.diagnostics);
+    for policy in &mut run.policies {
+        policy.severity = options.rules.severity(policy.id.as_str()).unwrap_or(policy.severity);
+    }
+    let config_sources: Vec<SourceId> = run.sources.iter().skip(first_config_source).map(|(id, _)| id).collect();
+    let (mut suppressed, mut problems) = suppress::apply(
+        &mut run.diagnostics,
+        &run.sources,
+        &config_sources,
+        &run.scanned,
+        options.today,
+        |rule| options.rules.enabled(rule),
+    );
+    options.rules.apply(&mut problems);
+    run.diagnostics.append(&mut problems);
+    if let Some(baseline) = &options.baseline {
+        suppressed.append(&mut baseline.apply(&mut run.diagnostics, &run.sources));
+    }
+    diagnostic::sort(&mut run.diagnostics, &run.sources);
+    suppressed.sort_by(|a, b| diagnostic::compare(&a.diagnostic, &b.diagnostic, &run.sources));
+    run.suppressed = suppressed;
 }
 
 /// The canonical paths of `paths` when every one of them is a file (whole-root

@@ -3,6 +3,7 @@
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
 use planelint::report::Format;
+use planelint::suppress::Date;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -20,6 +21,34 @@ pub struct Cli {
 pub enum Command {
     /// Lint config repos: every isolation and metadata-sharing violation, at its exact line and column.
     Check(CheckArgs),
+    /// List every rule: id, severity, origin and summary.
+    Rules(PolicyArgs),
+    /// Describe a rule: what it reports, why, and how to fix it.
+    Explain(ExplainArgs),
+    /// Run policy tests: fixture repos whose lines carry `# expect: rule-id` markers.
+    Test(TestArgs),
+    /// Write a starter `.planelint.yaml` and a sample `DataPlane` manifest.
+    Init(InitArgs),
+    /// Print the JSON Schema of a file kind.
+    Schema(SchemaArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
+}
+
+/// Where rules come from: the config file, policy directories, the built-in pack.
+#[derive(Debug, clap::Args)]
+pub struct PolicyArgs {
+    /// The config file to use instead of the nearest `.planelint.yaml` at or above the working directory.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// A directory of policy files to add to the built-in pack and the config file's `policies` (repeatable).
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policy_dirs: Vec<PathBuf>,
+    /// Leave out the built-in policy pack.
+    #[arg(long)]
+    pub no_builtin: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -27,25 +56,32 @@ pub struct CheckArgs {
     /// Files or directories to lint.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
-    /// A directory of policy files to add to the built-in pack (repeatable).
-    #[arg(long = "policy", value_name = "DIR")]
-    pub policy_dirs: Vec<PathBuf>,
-    /// Leave out the built-in policy pack.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Print the effective configuration, with where each value came from, and exit.
     #[arg(long)]
-    pub no_builtin: bool,
-    /// Output format on standard output.
-    #[arg(
-        long,
-        default_value = "human",
-        value_parser = PossibleValuesParser::new(Format::ALL.map(Format::name)).try_map(|s| s.parse::<Format>())
-    )]
-    pub format: Format,
+    pub show_config: bool,
+    /// Output format on standard output [default: `format` of the config file, else human].
+    #[arg(long, value_parser = format_parser())]
+    pub format: Option<Format>,
     /// Also write a report in FORMAT to the file PATH (repeatable), e.g. `--output sarif=planelint.sarif`.
     #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = parse_output)]
     pub outputs: Vec<Output>,
-    /// The lowest severity that makes the run fail (exit 1).
-    #[arg(long, value_enum, default_value_t = Level::Error)]
-    pub fail_level: Level,
+    /// The lowest severity that makes the run fail (exit 1) [default: `failLevel` of the config file, else error].
+    #[arg(long, value_enum)]
+    pub fail_level: Option<Level>,
+    /// Report only these rules (comma-separated).
+    #[arg(long, value_name = "RULE,...", value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Never report these rules (comma-separated).
+    #[arg(long, value_name = "RULE,...", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Hide the findings recorded in this baseline file; show only new ones.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record the current findings in this baseline file and exit 0.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    pub write_baseline: Option<PathBuf>,
     /// Follow symbolic links (never out of the scanned root).
     #[arg(long)]
     pub follow_symlinks: bool,
@@ -55,6 +91,75 @@ pub struct CheckArgs {
     /// Print the time spent in each pipeline stage to standard error.
     #[arg(long)]
     pub timings: bool,
+    /// The date `until=` of suppressions is compared with (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", hide = true, value_parser = parse_date)]
+    pub today: Option<Date>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The rule id.
+    pub rule: String,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// Directories of fixture repos: a directory named `fires` or `quiet`, or holding a YAML file, is one repo;
+    /// others are searched.
+    #[arg(default_value = ".")]
+    pub dirs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Output format: human or junit.
+    #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+    pub format: TestFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    Human,
+    Junit,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The directory to write the files in.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// The file kind.
+    #[arg(value_enum)]
+    pub kind: SchemaKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// A `planelint/v1` manifest: DataPlane, ClusterPool or Cluster.
+    Manifest,
+    /// A policy file.
+    Policy,
+    /// `.planelint.yaml`.
+    Config,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+fn format_parser() -> impl TypedValueParser<Value = Format> {
+    PossibleValuesParser::new(Format::ALL.map(Format::name)).try_map(|s| s.parse::<Format>())
+}
+
+fn parse_date(text: &str) -> Result<Date, String> {
+    Date::parse(text).ok_or_else(|| format!("expected a date YYYY-MM-DD, got `{text}`"))
 }
 
 /// One `--output FORMAT=PATH`.

@@ -47,27 +47,123 @@ pub const FILE_UNREADABLE: &str = "file-unreadable";
 /// A Helm values file and the `Cluster` manifest of the same cluster disagree.
 pub const CLUSTER_FIELD_CONFLICT: &str = "cluster-field-conflict";
 
-/// The rules the engine itself reports, with their summaries.
-pub const ENGINE_RULES: &[(&str, &str)] = &[
-    (
-        CLUSTER_FIELD_CONFLICT,
-        "A Helm values file and the Cluster manifest of the same cluster give one field different values.",
-    ),
-    (
-        FILE_UNREADABLE,
-        "A file that was found while scanning could not be read.",
-    ),
-    (
-        INPUT_LIMIT,
-        "An input exceeds a configured limit and was not fully checked.",
-    ),
-    (
-        MANIFEST_SCHEMA,
-        "A planelint manifest or policy file does not follow its schema.",
-    ),
-    (POLICY_ERROR, "A policy could not be compiled or evaluated."),
-    (YAML_SYNTAX, "A file is not valid YAML."),
+/// A suppression comment without a rule id or a reason, or with a bad date.
+pub const SUPPRESSION_INVALID: &str = "suppression-invalid";
+/// A suppression comment whose `until=` date has passed.
+pub const SUPPRESSION_EXPIRED: &str = "suppression-expired";
+/// A suppression comment that matches no finding.
+pub const SUPPRESSION_UNUSED: &str = "suppression-unused";
+
+/// A rule the engine itself reports: it has no policy file, so its
+/// documentation lives here.
+pub struct EngineRule {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    /// Markdown: what it reports, why, and how to fix it.
+    pub description: &'static str,
+}
+
+/// The rules the engine itself reports, sorted by id.
+pub const ENGINE_RULES: &[EngineRule] = &[
+    EngineRule {
+        id: CLUSTER_FIELD_CONFLICT,
+        severity: Severity::Error,
+        summary: "A Helm values file and the Cluster manifest of the same cluster disagree on a field.",
+        description: "A Union data-plane values file and a `planelint/v1` `Cluster` manifest with the \
+same cluster name describe one cluster: the manifest gives its pool, the values file the rest. \
+When both give a field (account, region, provider, metadata bucket...) with different values, one \
+of them is wrong, and the cluster is not what one of the files says.\n\n\
+Fix: make the two files agree, or remove the field from one of them.",
+    },
+    EngineRule {
+        id: FILE_UNREADABLE,
+        severity: Severity::Error,
+        summary: "A file that was found while scanning could not be read.",
+        description: "A YAML file under a scanned path could not be read (permissions, a \
+broken symbolic link, a symlink loop), so it was not checked.\n\n\
+Fix: make the file readable, or exclude it with `exclude:` in `.planelint.yaml` or `.gitignore`.",
+    },
+    EngineRule {
+        id: INPUT_LIMIT,
+        severity: Severity::Error,
+        summary: "An input exceeds a configured limit and was not fully checked.",
+        description: "A file is larger, more deeply nested, expands more aliases or holds more \
+documents than planelint accepts. The limits keep hostile input from exhausting memory or the \
+stack; the part past the limit was not checked.\n\n\
+Fix: split the file, or remove the deep nesting or alias expansion.",
+    },
+    EngineRule {
+        id: MANIFEST_SCHEMA,
+        severity: Severity::Error,
+        summary: "A planelint manifest or policy file does not follow its schema.",
+        description: "A `planelint/v1` manifest, a policy file or `.planelint.yaml` has an unknown \
+key, a value of the wrong type, a value outside an enumeration or a missing required key. \
+planelint reads manifests strictly so that a typo is not silently ignored.\n\n\
+Fix: correct the key or value the finding points at (`planelint schema manifest` prints the \
+schema).",
+    },
+    EngineRule {
+        id: POLICY_ERROR,
+        severity: Severity::Error,
+        summary: "A policy could not be compiled or evaluated.",
+        description: "A policy's CEL expression does not compile, exceeds the expression limits, \
+or failed (or ran out of budget) on an entity. The entity was not checked by that policy.\n\n\
+Fix: correct the expression the finding points at.",
+    },
+    EngineRule {
+        id: SUPPRESSION_EXPIRED,
+        severity: Severity::Warning,
+        summary: "A suppression comment's `until=` date has passed.",
+        description: "`# planelint: ignore[rule] until=YYYY-MM-DD reason` suppresses a finding \
+until the given day. After it, the suppression no longer applies and the finding is reported \
+again, so temporary exceptions do not become permanent.\n\n\
+Fix: fix the finding and remove the comment, or extend the date.",
+    },
+    EngineRule {
+        id: SUPPRESSION_INVALID,
+        severity: Severity::Warning,
+        summary: "A suppression comment names no rule, gives no reason or is malformed.",
+        description: "A `# planelint:` comment must read `# planelint: ignore[rule-id, ...] reason`, \
+optionally with `until=YYYY-MM-DD`. A suppression with no rule id, no reason or a bad date \
+suppresses nothing: every exception names what it silences and why.\n\n\
+Fix: `# planelint: ignore[placement-account-shared] shared sandbox account, see TICKET-1`.",
+    },
+    EngineRule {
+        id: SUPPRESSION_UNUSED,
+        severity: Severity::Warning,
+        summary: "A suppression comment matches no finding.",
+        description: "A suppression names a rule that reports nothing on the line it covers (the \
+comment's own line, or the next non-comment line for a comment on a line of its own). Stale \
+suppressions hide future findings, so they are reported. A suppression of a rule that is turned \
+off is not reported.\n\n\
+Fix: remove the rule id (or the whole comment).",
+    },
+    EngineRule {
+        id: YAML_SYNTAX,
+        severity: Severity::Error,
+        summary: "A file is not valid YAML.",
+        description: "A scanned file cannot be parsed as YAML (also: a duplicate key, invalid \
+UTF-8). Nothing after the error in that file was checked.\n\n\
+Fix: correct the syntax at the position shown.",
+    },
 ];
+
+/// Why a finding is not shown: it is kept, marked, in JSON and SARIF.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Suppression {
+    /// A `# planelint: ignore[...]` comment, with its reason.
+    Inline { reason: String },
+    /// The finding is in the `--baseline` file.
+    Baseline,
+}
+
+/// A finding hidden by a suppression.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suppressed {
+    pub diagnostic: Diagnostic,
+    pub suppression: Suppression,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -205,17 +301,20 @@ impl Fnv64 {
 /// Sorts diagnostics by file, line, column, rule and message, and drops exact
 /// duplicates, so output is the same whatever order they were produced in.
 pub fn sort(diagnostics: &mut Vec<Diagnostic>, sources: &SourceMap) {
-    diagnostics.sort_by(|a, b| {
-        let name = |d: &Diagnostic| sources.get(d.location.source).map(|f| f.name.as_str());
-        name(a)
-            .cmp(&name(b))
-            .then(a.location.span.start.cmp(&b.location.span.start))
-            .then(a.location.span.end.cmp(&b.location.span.end))
-            .then_with(|| a.rule.cmp(&b.rule))
-            .then_with(|| a.message.cmp(&b.message))
-            .then_with(|| a.model_path.cmp(&b.model_path))
-    });
+    diagnostics.sort_by(|a, b| compare(a, b, sources));
     diagnostics.dedup();
+}
+
+/// The output order: file, line, column, rule, message.
+pub fn compare(a: &Diagnostic, b: &Diagnostic, sources: &SourceMap) -> std::cmp::Ordering {
+    let name = |d: &Diagnostic| sources.get(d.location.source).map(|f| f.name.as_str());
+    name(a)
+        .cmp(&name(b))
+        .then(a.location.span.start.cmp(&b.location.span.start))
+        .then(a.location.span.end.cmp(&b.location.span.end))
+        .then_with(|| a.rule.cmp(&b.rule))
+        .then_with(|| a.message.cmp(&b.message))
+        .then_with(|| a.model_path.cmp(&b.model_path))
 }
 
 #[cfg(test)]

@@ -5,13 +5,19 @@
 //! The library never prints: only `main.rs` touches stdout and stderr.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod baseline;
 pub mod check;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod engine;
 pub mod expect;
+pub mod init;
 pub mod model;
 pub mod policy;
+pub mod policytest;
 pub mod report;
+pub mod schema;
 pub mod source;
+pub mod suppress;
 pub mod yaml;

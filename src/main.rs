@@ -4,15 +4,21 @@
 
 mod cli;
 
-use clap::Parser;
-use cli::{Cli, Command, Level};
+use clap::{CommandFactory, Parser};
+use cli::{CheckArgs, Cli, Command, Level, PolicyArgs, SchemaKind, TestArgs, TestFormat};
+use planelint::baseline::{self, Baseline};
 use planelint::check::{self, Options};
-use planelint::diagnostic::Severity;
+use planelint::config::{self, Config, Flags, Settings};
+use planelint::diagnostic::{self, Severity};
 use planelint::report::{self, Format, Report, Style};
+use planelint::source::{SourceFile, SourceMap};
+use planelint::suppress::Date;
+use planelint::{discover, policytest, schema};
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -33,7 +39,6 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> u8 {
-    let Command::Check(args) = cli.command;
     let cwd = match std::env::current_dir() {
         Ok(cwd) => cwd,
         Err(error) => {
@@ -41,16 +46,159 @@ fn run(cli: Cli) -> u8 {
             return 3;
         }
     };
+    match cli.command {
+        Command::Check(args) => run_check(args, &cwd),
+        Command::Rules(args) => run_rules(&args, None, &cwd),
+        Command::Explain(args) => run_rules(&args.policy, Some(&args.rule), &cwd),
+        Command::Test(args) => run_test(args, &cwd),
+        Command::Init(args) => match planelint::init::init(&args.dir) {
+            Ok(written) => {
+                for path in written {
+                    println!("wrote {}", path.display());
+                }
+                0
+            }
+            Err(error) => {
+                eprintln!("planelint: {error}");
+                2
+            }
+        },
+        Command::Schema(args) => {
+            let schema = match args.kind {
+                SchemaKind::Manifest => schema::manifest(),
+                SchemaKind::Policy => schema::policy(),
+                SchemaKind::Config => schema::config(&Format::ALL.map(Format::name)),
+            };
+            print_text(&format!("{schema:#}\n"))
+        }
+        Command::Completions(args) => {
+            let mut out = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "planelint", &mut out);
+            print_text(&String::from_utf8_lossy(&out))
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+                Ok(()) => print_text(&String::from_utf8_lossy(&out)),
+                Err(error) => {
+                    eprintln!("planelint: cannot render the man page: {error}");
+                    3
+                }
+            }
+        }
+    }
+}
+
+/// Prints `text` to standard output; a closed pipe is not an error.
+fn print_text(text: &str) -> u8 {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(error) => {
+            eprintln!("planelint: cannot write to standard output: {error}");
+            3
+        }
+    }
+}
+
+/// The effective settings: the config file (`--config`, else the nearest
+/// `.planelint.yaml`) merged with the flags. A broken config file is
+/// reported in `format` and gives `Err(2)`.
+fn settings(policy: &PolicyArgs, flags: Flags, format: Format, cwd: &Path) -> Result<(Settings, SourceMap), u8> {
+    let mut sources = SourceMap::default();
+    let Some(path) = policy.config.clone().or_else(|| config::find(cwd)) else {
+        return Ok((config::settings(None, Config::default(), flags), sources));
+    };
+    let text = match std::fs::read_to_string(cwd.join(&path)) {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("planelint: cannot read the config file {}: {error}", path.display());
+            return Err(2);
+        }
+    };
+    let name = discover::display_name(&path, cwd);
+    let source = sources.add(SourceFile::new(name, cwd.join(&path), Arc::from(text)));
+    let (config, problems) = config::read(&sources, source, &Format::ALL.map(Format::name));
+    if problems.is_empty() {
+        return Ok((config::settings(Some(cwd.join(path)), config, flags), sources));
+    }
+    let mut problems = problems;
+    diagnostic::sort(&mut problems, &sources);
+    let report = Report {
+        diagnostics: &problems,
+        suppressed: &[],
+        sources: &sources,
+        policies: &[],
+        scanned: &[source],
+        files_scanned: 0,
+        execution_successful: false,
+        root: cwd,
+        workspace: None,
+        fail_level: Severity::Error,
+    };
+    let mut out = std::io::stdout().lock();
+    if let Err(error) = report::render(&mut out, format, &report, Style::Plain).and_then(|()| out.flush()) {
+        eprintln!("planelint: cannot write the report: {error}");
+    }
+    Err(2)
+}
+
+fn options(paths: Vec<PathBuf>, settings: &Settings, policy: &PolicyArgs, cwd: &Path) -> Options {
+    Options {
+        paths,
+        policy_dirs: settings.policies.iter().map(|p| p.value.clone()).collect(),
+        no_builtin: policy.no_builtin,
+        rules: settings.rules.clone(),
+        files: settings.file_filter(cwd),
+        ..Options::default()
+    }
+}
+
+fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
+    let flags = Flags {
+        policies: args.policy.policy_dirs.clone(),
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+        fail_level: args.fail_level.map(|level| match level {
+            Level::Error => Severity::Error,
+            Level::Warning => Severity::Warning,
+            Level::Note => Severity::Note,
+        }),
+        format: args.format.map(|f| f.name().to_string()),
+    };
+    let (settings, config_sources) = match settings(&args.policy, flags, args.format.unwrap_or(Format::Human), cwd) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    if args.show_config {
+        return print_text(&config::show(&settings, &config_sources, cwd));
+    }
+    // Validated when the config file was read.
+    let format: Format = settings.format.value.parse().unwrap_or(Format::Human);
+    let fail_level = settings.fail_level.value;
+    let baseline = match &args.baseline {
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| Baseline::parse(&text).map_err(|e| e.to_string()))
+        {
+            Ok(baseline) => Some(baseline),
+            Err(error) => {
+                eprintln!("planelint: cannot read the baseline {}: {error}", path.display());
+                return 2;
+            }
+        },
+        None => None,
+    };
     let options = Options {
-        paths: args.paths,
-        policy_dirs: args.policy_dirs,
-        no_builtin: args.no_builtin,
         follow_symlinks: args.follow_symlinks,
         threads: args.threads,
-        ..Options::default()
+        today: Some(args.today.unwrap_or_else(today)),
+        baseline,
+        ..options(args.paths.clone(), &settings, &args.policy, cwd)
     };
     let started = std::time::Instant::now();
-    let run = match check::check(&options, &cwd) {
+    let run = match check::check(&options, cwd) {
         Ok(run) => run,
         Err(error) => {
             eprintln!("planelint: {error}");
@@ -63,14 +211,28 @@ fn run(cli: Cli) -> u8 {
             describe_paths(&options.paths)
         );
     }
-    let fail_level = match args.fail_level {
-        Level::Error => Severity::Error,
-        Level::Warning => Severity::Warning,
-        Level::Note => Severity::Note,
-    };
+    if let Some(path) = &args.write_baseline {
+        let file = File::create(path);
+        if let Err(error) = write_to(file, |out| baseline::write(out, &run.diagnostics, &run.sources)) {
+            eprintln!("planelint: cannot write {}: {error}", path.display());
+            return 2;
+        }
+        eprintln!(
+            "planelint: recorded {} {} in {}",
+            run.diagnostics.len(),
+            if run.diagnostics.len() == 1 {
+                "finding"
+            } else {
+                "findings"
+            },
+            path.display()
+        );
+        return if run.policy_load_failed { 2 } else { 0 };
+    }
     let workspace = env_path("GITHUB_WORKSPACE");
     let report = Report {
         diagnostics: &run.diagnostics,
+        suppressed: &run.suppressed,
         sources: &run.sources,
         policies: &run.policies,
         scanned: &run.scanned,
@@ -87,7 +249,7 @@ fn run(cli: Cli) -> u8 {
             return 2;
         }
     }
-    let github = args.format == Format::Github || args.outputs.iter().any(|o| o.format == Format::Github);
+    let github = format == Format::Github || args.outputs.iter().any(|o| o.format == Format::Github);
     if let Some(summary) = env_path("GITHUB_STEP_SUMMARY").filter(|_| github) {
         // GitHub collects the summary from this file; other steps append too.
         let file = OpenOptions::new().append(true).create(true).open(&summary);
@@ -107,7 +269,7 @@ fn run(cli: Cli) -> u8 {
         Style::Plain
     };
     let mut out = stdout.lock();
-    let written = report::render(&mut out, args.format, &report, style);
+    let written = report::render(&mut out, format, &report, style);
     match written.and_then(|()| out.flush()) {
         Ok(()) => {}
         // A closed pipe (`planelint check | head`) is not an error.
@@ -121,6 +283,116 @@ fn run(cli: Cli) -> u8 {
         print_timings(&run.timings, started.elapsed());
     }
     run.exit_code(fail_level)
+}
+
+/// Loads the policies (no config repo is scanned) and lists them, or
+/// explains `rule`.
+fn run_rules(policy: &PolicyArgs, rule: Option<&str>, cwd: &Path) -> u8 {
+    let flags = Flags {
+        policies: policy.policy_dirs.clone(),
+        ..Flags::default()
+    };
+    let (settings, _) = match settings(policy, flags, Format::Human, cwd) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let run = match check::check(&options(Vec::new(), &settings, policy, cwd), cwd) {
+        Ok(run) => run,
+        Err(error) => {
+            eprintln!("planelint: {error}");
+            return 2;
+        }
+    };
+    if run.policy_load_failed {
+        print_load_errors(&run);
+        return 2;
+    }
+    let docs = report::rule_docs(&run.policies, &run.sources, |id| settings.rules.enabled(id));
+    match rule {
+        None => {
+            let mut out = Vec::new();
+            let _ = report::render_rule_table(&mut out, &docs);
+            print_text(&String::from_utf8_lossy(&out))
+        }
+        Some(id) => match docs.iter().find(|d| d.id == id) {
+            Some(doc) => {
+                let mut out = Vec::new();
+                let _ = report::render_explain(&mut out, doc);
+                print_text(&String::from_utf8_lossy(&out))
+            }
+            None => {
+                eprintln!("planelint: no rule `{id}`; `planelint rules` lists them");
+                2
+            }
+        },
+    }
+}
+
+/// A policy that failed to load, in plain text on standard error.
+fn print_load_errors(run: &check::Run) {
+    let mut out = Vec::new();
+    let _ = report::render_human(&mut out, &run.diagnostics, &run.sources, 0, Style::Plain);
+    eprint!("{}", String::from_utf8_lossy(&out));
+}
+
+/// Runs every fixture repo under the given directories and compares its
+/// findings with its `# expect:` markers.
+fn run_test(args: TestArgs, cwd: &Path) -> u8 {
+    let flags = Flags {
+        policies: args.policy.policy_dirs.clone(),
+        ..Flags::default()
+    };
+    let (settings, _) = match settings(&args.policy, flags, Format::Human, cwd) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let repos = match policytest::fixture_repos(&args.dirs, cwd) {
+        Ok(repos) => repos,
+        Err(error) => {
+            eprintln!("planelint: {error}");
+            return 2;
+        }
+    };
+    let mut results = Vec::new();
+    for repo in repos {
+        let options = Options {
+            today: Some(today()),
+            ..options(vec![repo.clone()], &settings, &args.policy, cwd)
+        };
+        let run = match check::check(&options, cwd) {
+            Ok(run) => run,
+            Err(error) => {
+                eprintln!("planelint: {error}");
+                return 2;
+            }
+        };
+        let expected = policytest::expectations(&run.sources, &run.scanned);
+        results.push(policytest::compare(
+            discover::display_name(&repo, cwd),
+            expected,
+            &run.diagnostics,
+            &run.sources,
+        ));
+    }
+    let mut out = Vec::new();
+    let _ = match args.format {
+        TestFormat::Human => policytest::render_human(&mut out, &results),
+        TestFormat::Junit => policytest::render_junit(&mut out, &results),
+    };
+    let code = print_text(&String::from_utf8_lossy(&out));
+    if results.iter().all(policytest::Outcome::passed) {
+        code
+    } else {
+        1
+    }
+}
+
+/// Today's date (UTC) from the system clock.
+fn today() -> Date {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Date::from_days_since_epoch(i64::try_from(seconds / 86_400).unwrap_or(0))
 }
 
 fn print_timings(t: &check::Timings, total: std::time::Duration) {

@@ -126,6 +126,9 @@ fn sarif_for_the_seed_table_has_rules_regions_and_repo_relative_uris() {
             "routing-unit-unknown",
             "routing-weights",
             "storage-provider-mismatch",
+            "suppression-expired",
+            "suppression-invalid",
+            "suppression-unused",
             "yaml-syntax",
         ]
     );
@@ -394,7 +397,7 @@ fn junit_has_a_testcase_per_rule_and_file_and_escapes_scanned_text() {
     let output = planelint_env(dir.path(), &["check", "--format", "junit", "."], &[]);
     assert_eq!(output.status.code(), Some(1));
     let xml = stdout(&output);
-    assert!(xml.contains(r#"<testsuites name="planelint" tests="58" failures="1" errors="0">"#));
+    assert!(xml.contains(r#"<testsuites name="planelint" tests="64" failures="1" errors="0">"#));
     assert!(xml.contains(
         r#"  <testsuite name="placement-account-shared" tests="2" failures="1" errors="0">
     <testcase name="a&lt;&amp;&gt;.yaml" classname="planelint.placement-account-shared">
@@ -419,7 +422,7 @@ fn junit_has_a_testcase_per_rule_and_file_and_escapes_scanned_text() {
             .unwrap();
         assert_eq!(
             String::from_utf8(parsed.stdout).unwrap(),
-            "testsuites 58 'account a,1:%\\r\\n::err'\n"
+            "testsuites 64 'account a,1:%\\r\\n::err'\n"
         );
     }
 }

@@ -119,6 +119,68 @@ impl Kind {
     }
 }
 
+/// The JSON Schema (draft 2020-12) of a manifest, built from the same key
+/// tables the reader checks against, so the two cannot drift apart.
+pub fn json_schema() -> serde_json::Value {
+    use serde_json::json;
+    let kinds = [
+        ("DataPlane", Kind::DataPlane),
+        ("ClusterPool", Kind::ClusterPool),
+        ("Cluster", Kind::Cluster),
+    ];
+    let by_kind: Vec<serde_json::Value> = kinds
+        .iter()
+        .map(|(name, kind)| {
+            json!({
+                "if": {"properties": {"kind": {"const": name}}, "required": ["kind"]},
+                "then": {"properties": {"spec": keys_schema(kind.spec())}}
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://github.com/planelint/planelint/schemas/manifest.json",
+        "title": "planelint manifest",
+        "description": "A planelint/v1 DataPlane, ClusterPool or Cluster manifest.",
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata"],
+        "properties": {
+            "apiVersion": {"const": API_VERSION},
+            "kind": {"enum": kinds.map(|(name, _)| name)},
+            "metadata": keys_schema(METADATA),
+            "spec": {"type": "object"}
+        },
+        "additionalProperties": false,
+        "allOf": by_kind
+    })
+}
+
+fn keys_schema(keys: &[Key]) -> serde_json::Value {
+    let properties: serde_json::Map<String, serde_json::Value> = keys
+        .iter()
+        .map(|k| (k.name.to_string(), shape_schema(&k.shape)))
+        .collect();
+    let required: Vec<&str> = keys.iter().filter(|k| k.required).map(|k| k.name).collect();
+    serde_json::json!({
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false
+    })
+}
+
+fn shape_schema(shape: &Shape) -> serde_json::Value {
+    use serde_json::json;
+    match shape {
+        Shape::String => json!({"type": "string"}),
+        Shape::Bool => json!({"type": "boolean"}),
+        Shape::OneOf(choices) => json!({"enum": choices}),
+        Shape::List(item) => json!({"type": "array", "items": shape_schema(item)}),
+        Shape::StringMap => json!({"type": "object", "additionalProperties": {"type": "string"}}),
+        Shape::Map(keys) => keys_schema(keys),
+    }
+}
+
 /// A manifest that passed the schema (possibly with some fields dropped).
 #[derive(Debug)]
 pub struct Manifest {

@@ -10,6 +10,7 @@ mod values;
 
 pub use build::{Extracted, LoadedFile, build, extract};
 pub use manifest::Manifest;
+pub use manifest::json_schema as manifest_schema;
 
 use crate::diagnostic::Location;
 use std::sync::Arc;

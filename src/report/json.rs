@@ -1,9 +1,8 @@
 //! The JSON format: one object per run. The shape is stable (documented in
 //! the README): keys may be added, never renamed; a rename bumps `version`.
 
-use super::{Counts, position};
-use crate::diagnostic::Diagnostic;
-use crate::source::SourceMap;
+use super::{Counts, Report, all_findings, position};
+use crate::diagnostic::Suppression;
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -29,7 +28,18 @@ struct JsonDiagnostic<'a> {
     model_path: Option<&'a str>,
     fingerprint: String,
     suppressed: bool,
+    /// Why it is suppressed: absent when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppression: Option<JsonSuppression<'a>>,
     related: Vec<JsonRelated<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSuppression<'a> {
+    /// `inline` (a comment) or `baseline`.
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -50,18 +60,15 @@ struct Summary {
     files: usize,
 }
 
-pub fn render_json(
-    out: &mut dyn Write,
-    diagnostics: &[Diagnostic],
-    sources: &SourceMap,
-    files: usize,
-) -> io::Result<()> {
-    let counts = Counts::of(diagnostics);
+/// The summary counts only findings that are not suppressed.
+pub fn render_json(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
+    let sources = report.sources;
+    let counts = Counts::of(report.diagnostics);
     let output = Output {
         version: 1,
-        diagnostics: diagnostics
-            .iter()
-            .map(|d| {
+        diagnostics: all_findings(report)
+            .into_iter()
+            .map(|(d, suppression)| {
                 let at = position(sources, &d.location);
                 JsonDiagnostic {
                     rule: d.rule.as_str(),
@@ -76,7 +83,17 @@ pub fn render_json(
                     byte_end: at.span.end,
                     model_path: d.model_path.as_deref(),
                     fingerprint: d.fingerprint(sources),
-                    suppressed: false,
+                    suppressed: suppression.is_some(),
+                    suppression: suppression.map(|s| match s {
+                        Suppression::Inline { reason } => JsonSuppression {
+                            kind: "inline",
+                            reason: Some(reason),
+                        },
+                        Suppression::Baseline => JsonSuppression {
+                            kind: "baseline",
+                            reason: None,
+                        },
+                    }),
                     related: d
                         .related
                         .iter()
@@ -99,7 +116,7 @@ pub fn render_json(
             errors: counts.errors,
             warnings: counts.warnings,
             notes: counts.notes,
-            files,
+            files: report.files_scanned,
         },
     };
     serde_json::to_writer_pretty(&mut *out, &output).map_err(io::Error::from)?;

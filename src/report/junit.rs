@@ -98,7 +98,7 @@ fn line(report: &Report<'_>, d: &Diagnostic) -> String {
 /// XML 1.0 text (or, with `attribute`, an attribute value): markup escaped,
 /// line breaks kept as character references where a parser would fold them,
 /// and characters XML 1.0 cannot carry at all replaced by U+FFFD.
-fn escape(text: &str, attribute: bool) -> String {
+pub(crate) fn escape(text: &str, attribute: bool) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -6,15 +6,18 @@ mod github;
 mod human;
 mod json;
 mod junit;
+mod rules;
 mod sarif;
 
 pub use github::{render_github, render_github_summary};
 pub use human::{Style, render_human};
 pub use json::render_json;
+pub(crate) use junit::escape as escape_xml;
 pub use junit::render_junit;
+pub use rules::{RuleDoc, render_explain, render_rule_table, rule_docs};
 pub use sarif::render_sarif;
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity, Suppressed, Suppression};
 use crate::policy::Policy;
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
 use std::io::{self, Write};
@@ -66,6 +69,8 @@ impl FromStr for Format {
 pub struct Report<'a> {
     /// Sorted by file, line, column, rule and message.
     pub diagnostics: &'a [Diagnostic],
+    /// Findings hidden by a suppression: JSON and SARIF list them, marked.
+    pub suppressed: &'a [Suppressed],
     pub sources: &'a SourceMap,
     /// The loaded policies, sorted by id: SARIF's rules and JUnit's suites.
     pub policies: &'a [Policy],
@@ -86,11 +91,23 @@ pub struct Report<'a> {
 pub fn render(out: &mut dyn Write, format: Format, report: &Report<'_>, style: Style) -> io::Result<()> {
     match format {
         Format::Human => render_human(out, report.diagnostics, report.sources, report.files_scanned, style),
-        Format::Json => render_json(out, report.diagnostics, report.sources, report.files_scanned),
+        Format::Json => render_json(out, report),
         Format::Sarif => render_sarif(out, report),
         Format::Github => render_github(out, report),
         Format::Junit => render_junit(out, report),
     }
+}
+
+/// Every finding, shown and suppressed, in output order.
+pub(crate) fn all_findings<'a>(report: &Report<'a>) -> Vec<(&'a Diagnostic, Option<&'a Suppression>)> {
+    let mut all: Vec<(&Diagnostic, Option<&Suppression>)> = report
+        .diagnostics
+        .iter()
+        .map(|d| (d, None))
+        .chain(report.suppressed.iter().map(|s| (&s.diagnostic, Some(&s.suppression))))
+        .collect();
+    all.sort_by(|a, b| crate::diagnostic::compare(a.0, b.0, report.sources));
+    all
 }
 
 /// The path of `file` below `base` (canonical), with `/` separators, when it
@@ -115,9 +132,12 @@ pub(crate) struct Rule<'a> {
 }
 
 /// The rules a run can report, sorted by id: every loaded policy, the
-/// engine's own rules (always errors), and any other rule a diagnostic names,
+/// engine's own rules, and any other rule a diagnostic names,
 /// so every finding has its rule.
-pub(crate) fn rules<'a>(policies: &'a [Policy], diagnostics: &'a [Diagnostic]) -> Vec<Rule<'a>> {
+pub(crate) fn rules<'a>(
+    policies: &'a [Policy],
+    diagnostics: impl IntoIterator<Item = &'a Diagnostic>,
+) -> Vec<Rule<'a>> {
     let mut rules: Vec<Rule<'_>> = policies
         .iter()
         .map(|p| Rule {
@@ -130,13 +150,13 @@ pub(crate) fn rules<'a>(policies: &'a [Policy], diagnostics: &'a [Diagnostic]) -
                 &p.description
             },
         })
-        .chain(crate::diagnostic::ENGINE_RULES.iter().map(|(id, summary)| Rule {
-            id,
-            severity: Severity::Error,
-            summary,
-            description: summary,
+        .chain(crate::diagnostic::ENGINE_RULES.iter().map(|rule| Rule {
+            id: rule.id,
+            severity: rule.severity,
+            summary: rule.summary,
+            description: rule.description,
         }))
-        .chain(diagnostics.iter().map(|d| Rule {
+        .chain(diagnostics.into_iter().map(|d| Rule {
             id: d.rule.as_str(),
             severity: d.severity,
             summary: d.rule.as_str(),

@@ -4,8 +4,8 @@
 //! (`Report::root`); `partialFingerprints` carry the diagnostic's fingerprint,
 //! which ignores line numbers.
 
-use super::{Report, Rule, path_below, position, rules};
-use crate::diagnostic::{Diagnostic, Location, Severity};
+use super::{Report, Rule, all_findings, path_below, position, rules};
+use crate::diagnostic::{Diagnostic, Location, Severity, Suppression};
 use crate::source::SourceMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -94,6 +94,16 @@ struct SarifResult<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related_locations: Vec<SarifLocation<'a>>,
     partial_fingerprints: BTreeMap<&'static str, String>,
+    /// Present (and non-empty) exactly when the finding is suppressed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<SarifSuppression<'a>>,
+}
+
+#[derive(Serialize)]
+struct SarifSuppression<'a> {
+    /// `inSource` for a comment, `external` for the baseline.
+    kind: &'static str,
+    justification: &'a str,
 }
 
 #[derive(Serialize)]
@@ -131,7 +141,8 @@ struct Region {
 }
 
 pub fn render_sarif(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
-    let rules = rules(report.policies, report.diagnostics);
+    let findings = all_findings(report);
+    let rules = rules(report.policies, findings.iter().map(|(d, _)| *d));
     let uris: Vec<String> = report
         .sources
         .iter()
@@ -154,10 +165,9 @@ pub fn render_sarif(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> 
         },
         region: region(report.sources, location),
     };
-    let results = report
-        .diagnostics
+    let results = findings
         .iter()
-        .map(|d| SarifResult {
+        .map(|&(d, suppression)| SarifResult {
             rule_id: d.rule.as_str(),
             // `rules` holds every diagnostic's rule, so the index is found.
             rule_index: rules.iter().position(|r| r.id == d.rule.as_str()).unwrap_or_default(),
@@ -179,6 +189,19 @@ pub fn render_sarif(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> 
                 })
                 .collect(),
             partial_fingerprints: fingerprints(d, report.sources),
+            suppressions: suppression
+                .map(|s| match s {
+                    Suppression::Inline { reason } => SarifSuppression {
+                        kind: "inSource",
+                        justification: reason,
+                    },
+                    Suppression::Baseline => SarifSuppression {
+                        kind: "external",
+                        justification: "in the baseline",
+                    },
+                })
+                .into_iter()
+                .collect(),
         })
         .collect();
     let log = Log {

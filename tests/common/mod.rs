@@ -50,12 +50,14 @@ pub fn json(output: &Output) -> serde_json::Value {
     serde_json::from_str(&output.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", output.stdout))
 }
 
-/// `file:line:col rule` of every diagnostic of a JSON report.
+/// `file:line:col rule` of every diagnostic of a JSON report that is not
+/// suppressed.
 pub fn findings(output: &Output) -> Vec<String> {
     json(output)["diagnostics"]
         .as_array()
         .unwrap()
         .iter()
+        .filter(|d| d["suppressed"] == false)
         .map(|d| {
             format!(
                 "{}:{}:{} {}",

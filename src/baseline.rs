@@ -1,0 +1,102 @@
+//! Baseline: the findings of a repo recorded by fingerprint (rule, file and
+//! model path; never line numbers), so a run can hide them and show only new
+//! ones. Imports `source` and `diagnostic`.
+
+use crate::diagnostic::{Diagnostic, Suppressed, Suppression};
+use crate::source::SourceMap;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+const VERSION: u32 = 1;
+
+/// The file's shape: the rule, file and message are there for people
+/// reading a diff; only the fingerprint is matched.
+#[derive(Serialize, Deserialize)]
+struct File {
+    version: u32,
+    findings: Vec<Entry>,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    file: String,
+    rule: String,
+    fingerprint: String,
+    message: String,
+}
+
+/// A baseline as read: how many findings of each fingerprint it holds.
+#[derive(Clone, Debug, Default)]
+pub struct Baseline {
+    counts: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("not a planelint baseline: {0}")]
+    Format(String),
+    #[error("baseline version {0} is not supported (expected {VERSION})")]
+    Version(u32),
+}
+
+impl Baseline {
+    pub fn parse(text: &str) -> Result<Baseline, BaselineError> {
+        let file: File = serde_json::from_str(text).map_err(|e| BaselineError::Format(e.to_string()))?;
+        if file.version != VERSION {
+            return Err(BaselineError::Version(file.version));
+        }
+        let mut counts = BTreeMap::new();
+        for entry in file.findings {
+            *counts.entry(entry.fingerprint).or_insert(0) += 1;
+        }
+        Ok(Baseline { counts })
+    }
+
+    /// Moves the findings the baseline holds out of `diagnostics`. A
+    /// fingerprint recorded N times hides at most N findings, so a new
+    /// finding identical to an old one still shows.
+    pub fn apply(&self, diagnostics: &mut Vec<Diagnostic>, sources: &SourceMap) -> Vec<Suppressed> {
+        let mut left = self.counts.clone();
+        let mut hidden = Vec::new();
+        let mut kept = Vec::with_capacity(diagnostics.len());
+        for diagnostic in diagnostics.drain(..) {
+            match left.get_mut(&diagnostic.fingerprint(sources)) {
+                Some(count) if *count > 0 => {
+                    *count -= 1;
+                    hidden.push(Suppressed {
+                        diagnostic,
+                        suppression: Suppression::Baseline,
+                    });
+                }
+                _ => kept.push(diagnostic),
+            }
+        }
+        *diagnostics = kept;
+        hidden
+    }
+}
+
+/// Writes `diagnostics` as a baseline, sorted by file, rule and fingerprint
+/// so that moving lines does not change the file.
+pub fn write(out: &mut dyn Write, diagnostics: &[Diagnostic], sources: &SourceMap) -> io::Result<()> {
+    let mut findings: Vec<Entry> = diagnostics
+        .iter()
+        .map(|d| Entry {
+            file: sources
+                .get(d.location.source)
+                .map_or("", |f| f.name.as_str())
+                .to_string(),
+            rule: d.rule.to_string(),
+            fingerprint: d.fingerprint(sources),
+            message: d.message.clone(),
+        })
+        .collect();
+    findings.sort();
+    let file = File {
+        version: VERSION,
+        findings,
+    };
+    serde_json::to_writer_pretty(&mut *out, &file).map_err(io::Error::from)?;
+    writeln!(out)
+}

@@ -1,0 +1,575 @@
+//! Config: `.planelint.yaml` read into a validated [`Config`] (every problem
+//! a `manifest-schema` diagnostic on the offending key or value), then merged
+//! with the command-line flags into [`Settings`]: flags win. Imports
+//! `source`, `diagnostic`, `yaml` and `discover`.
+
+use crate::diagnostic::{Diagnostic, Location, MANIFEST_SCHEMA, RuleId, Severity};
+use crate::discover;
+use crate::source::{SourceId, SourceMap, Span};
+use crate::yaml::{self, Node};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The keys of `.planelint.yaml`. A new key is one entry here and one arm in
+/// [`read`].
+const KEYS: &[&str] = &["policies", "rules", "include", "exclude", "failLevel", "format"];
+
+/// What `include` means when the file does not set it.
+pub const DEFAULT_INCLUDE: &[&str] = &["**/*.yaml", "**/*.yml"];
+
+/// A rule's setting in `rules:`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleLevel {
+    Off,
+    On(Severity),
+}
+
+impl RuleLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleLevel::Off => "off",
+            RuleLevel::On(severity) => severity.as_str(),
+        }
+    }
+}
+
+/// Where a setting's value came from, for `--show-config`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Provenance {
+    Default,
+    /// The config file, at this location.
+    File(Location),
+    /// A command-line flag.
+    Flag(&'static str),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Setting<T> {
+    pub value: T,
+    pub from: Provenance,
+}
+
+impl<T> Setting<T> {
+    fn default(value: T) -> Self {
+        Setting {
+            value,
+            from: Provenance::Default,
+        }
+    }
+}
+
+/// `.planelint.yaml` as read: only the keys it sets.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// Policy directories, resolved against the config file's directory.
+    pub policies: Vec<Setting<PathBuf>>,
+    pub rules: BTreeMap<String, Setting<RuleLevel>>,
+    pub include: Option<Setting<Vec<String>>>,
+    pub exclude: Option<Setting<Vec<String>>>,
+    pub fail_level: Option<Setting<Severity>>,
+    pub format: Option<Setting<String>>,
+}
+
+/// The flags that override or extend the config file.
+#[derive(Clone, Debug, Default)]
+pub struct Flags {
+    pub policies: Vec<PathBuf>,
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+    pub fail_level: Option<Severity>,
+    pub format: Option<String>,
+}
+
+/// The effective configuration of a run.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The config file read, if any.
+    pub file: Option<PathBuf>,
+    /// The config file's policy directories, then `--policy` ones.
+    pub policies: Vec<Setting<PathBuf>>,
+    pub rules: Rules,
+    pub include: Setting<Vec<String>>,
+    pub exclude: Setting<Vec<String>>,
+    pub fail_level: Setting<Severity>,
+    pub format: Setting<String>,
+}
+
+/// Which rules run, and at which severity: `rules:` of the config file,
+/// narrowed by `--select` and `--ignore`.
+#[derive(Clone, Debug, Default)]
+pub struct Rules {
+    pub levels: BTreeMap<String, Setting<RuleLevel>>,
+    /// `--select`: when set, only these rules are reported.
+    pub select: Option<Setting<Vec<String>>>,
+    /// `--ignore`: these rules are never reported.
+    pub ignore: Option<Setting<Vec<String>>>,
+}
+
+impl Rules {
+    /// Whether findings of `rule` are reported.
+    pub fn enabled(&self, rule: &str) -> bool {
+        let selected = self.select.as_ref().is_none_or(|s| s.value.iter().any(|r| r == rule));
+        let ignored = self.ignore.as_ref().is_some_and(|s| s.value.iter().any(|r| r == rule));
+        let off = self.levels.get(rule).is_some_and(|l| l.value == RuleLevel::Off);
+        selected && !ignored && !off
+    }
+
+    /// The severity the config file gives `rule`, if it overrides it.
+    pub fn severity(&self, rule: &str) -> Option<Severity> {
+        match self.levels.get(rule)?.value {
+            RuleLevel::On(severity) => Some(severity),
+            RuleLevel::Off => None,
+        }
+    }
+
+    /// Drops the findings of rules that are off and applies severity
+    /// overrides to the rest.
+    pub fn apply(&self, diagnostics: &mut Vec<Diagnostic>) {
+        diagnostics.retain(|d| self.enabled(d.rule.as_str()));
+        for d in diagnostics {
+            if let Some(severity) = self.severity(d.rule.as_str()) {
+                d.severity = severity;
+            }
+        }
+    }
+}
+
+/// `include`/`exclude` compiled: which scanned files are linted. Patterns are
+/// relative to `base` (the config file's directory, else the working
+/// directory).
+#[derive(Clone, Debug, Default)]
+pub struct FileFilter {
+    base: PathBuf,
+    include: Option<GlobSet>,
+    exclude: Option<GlobSet>,
+}
+
+impl FileFilter {
+    /// Whether `path` (absolute, or relative to `base`) is linted.
+    pub fn matches(&self, path: &Path) -> bool {
+        let relative = path.strip_prefix(&self.base).unwrap_or(path);
+        self.include.as_ref().is_none_or(|set| set.is_match(relative))
+            && !self.exclude.as_ref().is_some_and(|set| set.is_match(relative))
+    }
+}
+
+impl Settings {
+    pub fn file_filter(&self, cwd: &Path) -> FileFilter {
+        let base = self
+            .file
+            .as_ref()
+            .and_then(|f| f.parent())
+            .map_or_else(|| cwd.to_path_buf(), |dir| cwd.join(dir));
+        let set =
+            |setting: &Setting<Vec<String>>| (setting.from != Provenance::Default).then(|| glob_set(&setting.value));
+        FileFilter {
+            base,
+            include: set(&self.include).flatten(),
+            exclude: set(&self.exclude).flatten(),
+        }
+    }
+}
+
+/// `patterns` as one set; they were checked when the file was read, so a
+/// bad one cannot occur here and would only be skipped.
+fn glob_set(patterns: &[String]) -> Option<GlobSet> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        if let Ok(glob) = glob(pattern) {
+            builder.add(glob);
+        }
+    }
+    builder.build().ok()
+}
+
+/// `*` stays within one directory; `**` crosses them.
+fn glob(pattern: &str) -> Result<Glob, globset::Error> {
+    globset::GlobBuilder::new(pattern).literal_separator(true).build()
+}
+
+/// The config file for a run started in `cwd`: `.planelint.yaml` in the
+/// nearest directory at or above it that has one.
+pub fn find(cwd: &Path) -> Option<PathBuf> {
+    let root = discover::config_root(&[cwd.to_path_buf()])?;
+    let file = root.join(discover::CONFIG_FILE);
+    file.is_file().then_some(file)
+}
+
+/// Merges the config file (if any) and the flags: flags win for single
+/// values, `--policy` adds to `policies`, `--select`/`--ignore` narrow
+/// `rules`.
+pub fn settings(file: Option<PathBuf>, config: Config, flags: Flags) -> Settings {
+    let mut policies = config.policies;
+    policies.extend(flags.policies.into_iter().map(|value| Setting {
+        value,
+        from: Provenance::Flag("--policy"),
+    }));
+    let flag_list = |list: Vec<String>, name| {
+        (!list.is_empty()).then_some(Setting {
+            value: list,
+            from: Provenance::Flag(name),
+        })
+    };
+    let defaults = |patterns: &[&str]| Setting::default(patterns.iter().map(|p| p.to_string()).collect());
+    Settings {
+        file,
+        policies,
+        rules: Rules {
+            levels: config.rules,
+            select: flag_list(flags.select, "--select"),
+            ignore: flag_list(flags.ignore, "--ignore"),
+        },
+        include: config.include.unwrap_or_else(|| defaults(DEFAULT_INCLUDE)),
+        exclude: config.exclude.unwrap_or_else(|| defaults(&[])),
+        fail_level: match flags.fail_level {
+            Some(value) => Setting {
+                value,
+                from: Provenance::Flag("--fail-level"),
+            },
+            None => config.fail_level.unwrap_or(Setting::default(Severity::Error)),
+        },
+        format: match flags.format {
+            Some(value) => Setting {
+                value,
+                from: Provenance::Flag("--format"),
+            },
+            None => config.format.unwrap_or(Setting::default("human".to_string())),
+        },
+    }
+}
+
+/// Reads the config file `source` (whose path is `path`). `formats` are the
+/// names `format:` accepts. Problems are `manifest-schema` diagnostics; the
+/// config is only usable when there are none.
+pub fn read(sources: &SourceMap, source: SourceId, formats: &[&str]) -> (Config, Vec<Diagnostic>) {
+    let mut reader = Reader {
+        source,
+        diagnostics: Vec::new(),
+    };
+    let mut config = Config::default();
+    let Some(file) = sources.get(source) else {
+        return (config, Vec::new());
+    };
+    let dir = file.path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let loaded = yaml::load(&file.text, source, yaml::Limits::default());
+    reader.diagnostics = loaded.diagnostics;
+    let mut roots = loaded.documents.iter().filter_map(|d| d.root.as_ref());
+    let Some(root) = roots.next() else {
+        return (config, reader.diagnostics);
+    };
+    if let Some(second) = roots.next() {
+        reader.error(second.span, "the config file holds more than one YAML document".into());
+    }
+    if matches!(root.scalar(), Some(yaml::Scalar::Null)) {
+        return (config, reader.diagnostics);
+    }
+    let Some(entries) = root.as_mapping() else {
+        reader.error(
+            root.span,
+            format!("the config file must be a mapping, found {}", root.type_name()),
+        );
+        return (config, reader.diagnostics);
+    };
+    for entry in entries {
+        let (key, value) = (&entry.key, &entry.value);
+        match key.as_str().unwrap_or_default() {
+            "policies" => {
+                for (path, span) in reader.strings(value, "policies") {
+                    config.policies.push(Setting {
+                        value: dir.join(path),
+                        from: Provenance::File(reader.at(span)),
+                    });
+                }
+            }
+            "rules" => reader.rules(value, &mut config.rules),
+            "include" => config.include = reader.globs(value, "include"),
+            "exclude" => config.exclude = reader.globs(value, "exclude"),
+            "failLevel" => {
+                config.fail_level = reader
+                    .one_of(value, "failLevel", &["error", "warning", "note"])
+                    .and_then(|(text, from)| Severity::parse(&text).map(|value| Setting { value, from }));
+            }
+            "format" => {
+                config.format = reader
+                    .one_of(value, "format", formats)
+                    .map(|(value, from)| Setting { value, from });
+            }
+            name => reader.error(
+                key.span,
+                format!(
+                    "unknown key `{name}` in the config file; expected one of: {}",
+                    KEYS.join(", ")
+                ),
+            ),
+        }
+    }
+    (config, reader.diagnostics)
+}
+
+struct Reader {
+    source: SourceId,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Reader {
+    fn at(&self, span: Span) -> Location {
+        Location {
+            source: self.source,
+            span,
+        }
+    }
+
+    fn error(&mut self, span: Span, message: String) {
+        self.diagnostics
+            .push(Diagnostic::error(MANIFEST_SCHEMA, message, self.at(span)));
+    }
+
+    /// A list of strings; a wrong item is reported and skipped.
+    fn strings(&mut self, node: &Node, key: &str) -> Vec<(String, Span)> {
+        let Some(items) = node.as_sequence() else {
+            self.error(
+                node.span,
+                format!("`{key}` must be a list of strings, found {}", node.type_name()),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            match item.as_str() {
+                Some(text) => out.push((text.to_string(), item.span)),
+                None => self.error(
+                    item.span,
+                    format!("items of `{key}` must be strings, found {}", item.type_name()),
+                ),
+            }
+        }
+        out
+    }
+
+    fn globs(&mut self, node: &Node, key: &str) -> Option<Setting<Vec<String>>> {
+        let before = self.diagnostics.len();
+        let mut patterns = Vec::new();
+        for (pattern, span) in self.strings(node, key) {
+            match glob(&pattern) {
+                Ok(_) => patterns.push(pattern),
+                Err(error) => self.error(span, format!("`{pattern}` is not a valid glob: {}", error.kind())),
+            }
+        }
+        (self.diagnostics.len() == before).then(|| Setting {
+            value: patterns,
+            from: Provenance::File(self.at(node.span)),
+        })
+    }
+
+    fn one_of(&mut self, node: &Node, key: &str, choices: &[&str]) -> Option<(String, Provenance)> {
+        let listed = || choices.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+        match node.as_str() {
+            Some(text) if choices.contains(&text) => Some((text.to_string(), Provenance::File(self.at(node.span)))),
+            Some(text) => {
+                self.error(
+                    node.span,
+                    format!("`{key}` must be one of {}, found `{text}`", listed()),
+                );
+                None
+            }
+            None => {
+                self.error(
+                    node.span,
+                    format!("`{key}` must be one of {}, found {}", listed(), node.type_name()),
+                );
+                None
+            }
+        }
+    }
+
+    fn rules(&mut self, node: &Node, rules: &mut BTreeMap<String, Setting<RuleLevel>>) {
+        let Some(entries) = node.as_mapping() else {
+            self.error(
+                node.span,
+                format!(
+                    "`rules` must be a mapping of rule ids to off, error, warning or note, found {}",
+                    node.type_name()
+                ),
+            );
+            return;
+        };
+        for entry in entries {
+            let Some(id) = entry.key.as_str().filter(|id| RuleId::is_kebab_case(id)) else {
+                self.error(
+                    entry.key.span,
+                    "keys of `rules` must be rule ids (kebab-case)".to_string(),
+                );
+                continue;
+            };
+            // `off` is a boolean to YAML 1.1 readers; take the text as written.
+            let text = match &entry.value.kind {
+                yaml::NodeKind::Scalar { value, .. } => Some(value.as_ref()),
+                _ => None,
+            };
+            let level = match text {
+                Some("off") => Some(RuleLevel::Off),
+                Some(text) => Severity::parse(text).map(RuleLevel::On),
+                None => None,
+            };
+            match level {
+                Some(value) => {
+                    rules.insert(
+                        id.to_string(),
+                        Setting {
+                            value,
+                            from: Provenance::File(self.at(entry.value.span)),
+                        },
+                    );
+                }
+                None => self.error(
+                    entry.value.span,
+                    format!(
+                        "`rules.{id}` must be one of `off`, `error`, `warning`, `note`, found {}",
+                        text.map_or_else(|| entry.value.type_name().to_string(), |t| format!("`{t}`"))
+                    ),
+                ),
+            }
+        }
+    }
+}
+
+/// `--show-config`: the effective configuration as YAML, each value with a
+/// comment saying where it came from.
+pub fn show(settings: &Settings, sources: &SourceMap, cwd: &Path) -> String {
+    let from = |p: &Provenance| match p {
+        Provenance::Default => "default".to_string(),
+        Provenance::Flag(flag) => flag.to_string(),
+        Provenance::File(location) => match sources.get(location.source) {
+            Some(file) => {
+                let at = file.line_col(location.span.start);
+                format!("{}:{}:{}", file.name, at.line, at.column)
+            }
+            None => "config file".to_string(),
+        },
+    };
+    let list = |setting: &Setting<Vec<String>>| {
+        let items: Vec<String> = setting.value.iter().map(|v| quote(v)).collect();
+        format!("[{}]  # {}", items.join(", "), from(&setting.from))
+    };
+    let mut out = String::new();
+    let file = settings
+        .file
+        .as_ref()
+        .map_or_else(|| "none".to_string(), |f| discover::display_name(f, cwd));
+    out.push_str(&format!("# config file: {file}\n"));
+    if settings.policies.is_empty() {
+        out.push_str("policies: []  # default\n");
+    } else {
+        out.push_str("policies:\n");
+        for policy in &settings.policies {
+            let shown = discover::display_name(&policy.value, cwd);
+            out.push_str(&format!("  - {}  # {}\n", quote(&shown), from(&policy.from)));
+        }
+    }
+    if settings.rules.levels.is_empty() {
+        out.push_str("rules: {}  # default\n");
+    } else {
+        out.push_str("rules:\n");
+        for (id, level) in &settings.rules.levels {
+            out.push_str(&format!("  {id}: {}  # {}\n", level.value.as_str(), from(&level.from)));
+        }
+    }
+    for (name, setting) in [("select", &settings.rules.select), ("ignore", &settings.rules.ignore)] {
+        if let Some(setting) = setting {
+            out.push_str(&format!("{name}: {}\n", list(setting)));
+        }
+    }
+    out.push_str(&format!("include: {}\n", list(&settings.include)));
+    out.push_str(&format!("exclude: {}\n", list(&settings.exclude)));
+    out.push_str(&format!(
+        "failLevel: {}  # {}\n",
+        settings.fail_level.value,
+        from(&settings.fail_level.from)
+    ));
+    out.push_str(&format!(
+        "format: {}  # {}\n",
+        settings.format.value,
+        from(&settings.format.from)
+    ));
+    out
+}
+
+/// A YAML double-quoted string (JSON's syntax is valid YAML).
+fn quote(text: &str) -> String {
+    serde_json::Value::String(text.to_string()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+    use std::sync::Arc;
+
+    fn read_text(text: &str) -> (Config, Vec<String>) {
+        let mut sources = SourceMap::default();
+        let id = sources.add(SourceFile::new(
+            ".planelint.yaml".into(),
+            PathBuf::from("/repo/.planelint.yaml"),
+            Arc::from(text),
+        ));
+        let (config, diagnostics) = read(&sources, id, &["human", "json"]);
+        let file = sources.get(id).unwrap();
+        let messages = diagnostics
+            .iter()
+            .map(|d| {
+                let at = file.line_col(d.location.span.start);
+                format!("{}:{} {}: {}", at.line, at.column, d.rule, d.message)
+            })
+            .collect();
+        (config, messages)
+    }
+
+    #[test]
+    fn reads_every_key() {
+        let (config, problems) = read_text(
+            "policies: [local]\nrules:\n  a-rule: off\n  b-rule: warning\ninclude: ['**/*.yaml']\n\
+             exclude: ['charts/*/templates/**']\nfailLevel: note\nformat: json\n",
+        );
+        assert_eq!(problems, Vec::<String>::new());
+        assert_eq!(config.policies[0].value, PathBuf::from("/repo/local"));
+        assert_eq!(config.rules["a-rule"].value, RuleLevel::Off);
+        assert_eq!(config.rules["b-rule"].value, RuleLevel::On(Severity::Warning));
+        assert_eq!(config.fail_level.unwrap().value, Severity::Note);
+        assert_eq!(config.format.unwrap().value, "json");
+    }
+
+    #[test]
+    fn unknown_key_and_bad_values_point_at_them() {
+        let (_, problems) = read_text("polices: []\nrules: {Bad: off, x-y: loud}\nformat: xml\nexclude: ['a[']\n");
+        assert_eq!(
+            problems,
+            vec![
+                "1:1 manifest-schema: unknown key `polices` in the config file; expected one of: policies, rules, include, exclude, failLevel, format",
+                "2:9 manifest-schema: keys of `rules` must be rule ids (kebab-case)",
+                "2:24 manifest-schema: `rules.x-y` must be one of `off`, `error`, `warning`, `note`, found `loud`",
+                "3:9 manifest-schema: `format` must be one of `human`, `json`, found `xml`",
+                "4:11 manifest-schema: `a[` is not a valid glob: unclosed character class; missing ']'",
+            ]
+        );
+    }
+
+    #[test]
+    fn filter_globs_are_relative_to_the_base() {
+        let settings = settings(
+            Some(PathBuf::from("/repo/.planelint.yaml")),
+            Config {
+                exclude: Some(Setting {
+                    value: vec!["charts/*/templates/**".into()],
+                    from: Provenance::Flag("test"),
+                }),
+                ..Config::default()
+            },
+            Flags::default(),
+        );
+        let filter = settings.file_filter(Path::new("/"));
+        assert!(filter.matches(Path::new("/repo/charts/values.yaml")));
+        assert!(!filter.matches(Path::new("/repo/charts/a/templates/x/d.yaml")));
+        assert!(filter.matches(Path::new("/repo/charts/a/b/templates/d.yaml")));
+    }
+}
