@@ -13,7 +13,7 @@ use crate::policy::{self, Origin, Policy};
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
 use crate::suppress::{self, Date};
 use crate::yaml;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -38,6 +38,9 @@ pub struct Options {
     pub today: Option<Date>,
     /// Findings to hide (`--baseline`).
     pub baseline: Option<Baseline>,
+    /// Helm values files that together describe one cluster (`layers:` of
+    /// `.planelint.yaml`), each group in layering order.
+    pub layers: Vec<Vec<PathBuf>>,
 }
 
 impl Default for Options {
@@ -55,6 +58,7 @@ impl Default for Options {
             files: FileFilter::default(),
             today: None,
             baseline: None,
+            layers: Vec::new(),
         }
     }
 }
@@ -340,6 +344,25 @@ fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, CheckError> {
 /// thread count.
 fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile> {
     let first_id = run.sources.len();
+    // Where each layered values file is: (group, position in the group).
+    let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let layered: BTreeMap<PathBuf, (usize, usize)> = options
+        .layers
+        .iter()
+        .enumerate()
+        .flat_map(|(group, files)| files.iter().enumerate().map(move |(at, file)| (file, (group, at))))
+        .map(|(file, place)| (canonical(file), place))
+        .collect();
+    let layer_of: Vec<Option<(usize, usize)>> = found
+        .iter()
+        .map(|f| {
+            if layered.is_empty() {
+                None
+            } else {
+                layered.get(&canonical(&f.path)).copied()
+            }
+        })
+        .collect();
     let threads = thread_count(options.threads).min(found.len().max(1));
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<Loaded>>> = found.iter().map(|_| Mutex::new(None)).collect();
@@ -349,11 +372,9 @@ fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile
             let (Some(file), Some(slot)) = (found.get(index), slots.get(index)) else {
                 break;
             };
-            let loaded = load_file(
-                file,
-                options,
-                SourceId(u32::try_from(first_id + index).unwrap_or(u32::MAX)),
-            );
+            let layer = layer_of.get(index).copied().flatten().is_some();
+            let id = SourceId(u32::try_from(first_id + index).unwrap_or(u32::MAX));
+            let loaded = load_file(file, options, id, layer);
             if let Ok(mut slot) = slot.lock() {
                 *slot = Some(loaded);
             }
@@ -369,10 +390,12 @@ fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile
         });
     }
     let mut files = Vec::with_capacity(found.len());
+    let mut layer_roots: Vec<Option<yaml::Node>> = Vec::with_capacity(found.len());
     for (file, slot) in found.iter().zip(slots) {
         let loaded = slot.into_inner().ok().flatten().unwrap_or_else(|| Loaded {
             source: SourceFile::new(file.name.clone(), file.path.clone(), Arc::from("")),
             extracted: model::Extracted::default(),
+            layer_root: None,
             diagnostics: Vec::new(),
         });
         let source = run.sources.add(loaded.source);
@@ -382,6 +405,25 @@ fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile
             root_relative: file.name.clone(),
             extracted: loaded.extracted,
         });
+        layer_roots.push(loaded.layer_root);
+    }
+    // Each layer group is one cluster, read from all of its files at once; it
+    // belongs where the group's last (most specific) file is.
+    for group in 0..options.layers.len() {
+        let mut members: Vec<(usize, usize)> = layer_of
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| l.filter(|(g, _)| *g == group).map(|(_, at)| (at, i)))
+            .collect();
+        members.sort();
+        let layers: Vec<(&yaml::Node, SourceId)> = members
+            .iter()
+            .filter_map(|&(_, i)| Some((layer_roots.get(i)?.as_ref()?, files.get(i)?.source)))
+            .collect();
+        let entities = model::extract_layered(&layers);
+        if let Some(last) = members.last().and_then(|&(_, i)| files.get_mut(i)) {
+            last.extracted.entities.extend(entities);
+        }
     }
     files
 }
@@ -398,15 +440,18 @@ fn thread_count(requested: usize) -> usize {
 struct Loaded {
     source: SourceFile,
     extracted: model::Extracted,
+    /// A layered values file keeps its tree, to be read with its group.
+    layer_root: Option<yaml::Node>,
     diagnostics: Vec<Diagnostic>,
 }
 
 /// Reads and parses one file; problems become diagnostics on it. `id` is the
 /// id the file will have in the source map.
-fn load_file(found: &Found, options: &Options, id: SourceId) -> Loaded {
+fn load_file(found: &Found, options: &Options, id: SourceId, layer: bool) -> Loaded {
     let fail = |text: Arc<str>, rule: &str, message: String, span: Span| Loaded {
         source: SourceFile::new(found.name.clone(), found.path.clone(), text),
         extracted: model::Extracted::default(),
+        layer_root: None,
         diagnostics: vec![Diagnostic::error(rule, message, Location { source: id, span })],
     };
     let size = std::fs::metadata(&found.path).map(|m| m.len()).unwrap_or(0);
@@ -436,11 +481,18 @@ fn load_file(found: &Found, options: &Options, id: SourceId) -> Loaded {
     let text: Arc<str> = Arc::from(text);
     let mut loaded = yaml::load(&text, id, options.yaml_limits);
     // Manifests are read here, on the loading threads; the YAML tree is
-    // dropped here too, and only the manifests go on.
-    let extracted = model::extract(id, &loaded.documents, &mut loaded.diagnostics);
+    // dropped here too, and only the manifests go on (a layered values file
+    // keeps its first document for its group).
+    let extracted = model::extract(id, &loaded.documents, !layer, &mut loaded.diagnostics);
+    let layer_root = if layer {
+        loaded.documents.into_iter().find_map(|d| d.root)
+    } else {
+        None
+    };
     Loaded {
         source: SourceFile::new(found.name.clone(), found.path.clone(), text),
         extracted,
+        layer_root,
         diagnostics: loaded.diagnostics,
     }
 }

@@ -13,7 +13,15 @@ use std::path::{Path, PathBuf};
 
 /// The keys of `.planelint.yaml`. A new key is one entry here and one arm in
 /// [`read`].
-const KEYS: &[&str] = &["policies", "rules", "include", "exclude", "failLevel", "format"];
+const KEYS: &[&str] = &[
+    "policies",
+    "rules",
+    "include",
+    "exclude",
+    "failLevel",
+    "format",
+    "layers",
+];
 
 /// What `include` means when the file does not set it.
 pub const DEFAULT_INCLUDE: &[&str] = &["**/*.yaml", "**/*.yml"];
@@ -69,6 +77,10 @@ pub struct Config {
     pub exclude: Option<Setting<Vec<String>>>,
     pub fail_level: Option<Setting<Severity>>,
     pub format: Option<Setting<String>>,
+    /// Helm values files that together describe one cluster, each list in
+    /// layering order (later wins), resolved against the config file's
+    /// directory.
+    pub layers: Vec<Setting<Vec<PathBuf>>>,
 }
 
 /// The flags that override or extend the config file.
@@ -93,6 +105,7 @@ pub struct Settings {
     pub exclude: Setting<Vec<String>>,
     pub fail_level: Setting<Severity>,
     pub format: Setting<String>,
+    pub layers: Vec<Setting<Vec<PathBuf>>>,
 }
 
 /// Which rules run, and at which severity: `rules:` of the config file,
@@ -236,6 +249,7 @@ pub fn settings(file: Option<PathBuf>, config: Config, flags: Flags) -> Settings
             },
             None => config.format.unwrap_or(Setting::default("human".to_string())),
         },
+        layers: config.layers,
     }
 }
 
@@ -289,6 +303,28 @@ pub fn read(sources: &SourceMap, source: SourceId, formats: &[&str]) -> (Config,
                 config.fail_level = reader
                     .one_of(value, "failLevel", &["error", "warning", "note"])
                     .and_then(|(text, from)| Severity::parse(&text).map(|value| Setting { value, from }));
+            }
+            "layers" => {
+                let Some(groups) = value.as_sequence() else {
+                    reader.error(
+                        value.span,
+                        format!("`layers` must be a list of lists of files, found {}", value.type_name()),
+                    );
+                    continue;
+                };
+                for group in groups {
+                    let files: Vec<PathBuf> = reader
+                        .strings(group, "layers")
+                        .into_iter()
+                        .map(|(f, _)| dir.join(f))
+                        .collect();
+                    if !files.is_empty() {
+                        config.layers.push(Setting {
+                            value: files,
+                            from: Provenance::File(reader.at(group.span)),
+                        });
+                    }
+                }
             }
             "format" => {
                 config.format = reader
@@ -492,6 +528,17 @@ pub fn show(settings: &Settings, sources: &SourceMap, cwd: &Path) -> String {
         settings.format.value,
         from(&settings.format.from)
     ));
+    if !settings.layers.is_empty() {
+        out.push_str("layers:\n");
+        for group in &settings.layers {
+            let files: Vec<String> = group
+                .value
+                .iter()
+                .map(|f| quote(&discover::display_name(f, cwd)))
+                .collect();
+            out.push_str(&format!("  - [{}]  # {}\n", files.join(", "), from(&group.from)));
+        }
+    }
     out
 }
 
@@ -545,7 +592,7 @@ mod tests {
         assert_eq!(
             problems,
             vec![
-                "1:1 manifest-schema: unknown key `polices` in the config file; expected one of: policies, rules, include, exclude, failLevel, format",
+                "1:1 manifest-schema: unknown key `polices` in the config file; expected one of: policies, rules, include, exclude, failLevel, format, layers",
                 "2:9 manifest-schema: keys of `rules` must be rule ids (kebab-case)",
                 "2:24 manifest-schema: `rules.x-y` must be one of `off`, `error`, `warning`, `note`, found `loud`",
                 "3:9 manifest-schema: `format` must be one of `human`, `json`, found `xml`",

@@ -151,6 +151,7 @@ fn options(paths: Vec<PathBuf>, settings: &Settings, policy: &PolicyArgs, cwd: &
         no_builtin: policy.no_builtin,
         rules: settings.rules.clone(),
         files: settings.file_filter(cwd),
+        layers: settings.layers.iter().map(|group| group.value.clone()).collect(),
         ..Options::default()
     }
 }

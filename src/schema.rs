@@ -106,7 +106,12 @@ pub fn config(formats: &[&str]) -> Value {
             "include": globs,
             "exclude": globs,
             "failLevel": {"enum": SEVERITIES},
-            "format": {"enum": formats}
+            "format": {"enum": formats},
+            "layers": {
+                "type": "array",
+                "items": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                "description": "Helm values files that together describe one cluster, each list in layering order (later wins), relative to this file."
+            }
         }
     })
 }

@@ -430,3 +430,66 @@ fn a_repeated_key_gets_its_occurrence_in_the_model_path() {
         "unit development is already placed on gcp-project-acme-development"
     );
 }
+
+const BASE_VALUES: &str = "\
+global:
+  CLUSTER_NAME: \"\"
+  ORG_NAME: \"acme-corp\"
+  METADATA_BUCKET: \"\"
+provider: aws
+storage:
+  provider: aws
+  bucketName: '{{ .Values.global.METADATA_BUCKET }}'
+";
+
+const CLUSTER_VALUES: &str = "\
+global:
+  CLUSTER_NAME: eks-prod
+  AWS_ACCOUNT_ID: \"111111111111\"
+  METADATA_BUCKET: acme-stray-metadata
+";
+
+const LAYERED_REPO: &[(&str, &str)] = &[
+    ("charts/values.yaml", BASE_VALUES),
+    ("clusters/eks-prod.yaml", CLUSTER_VALUES),
+    (
+        "manifests.yaml",
+        "apiVersion: planelint/v1\nkind: DataPlane\nmetadata: {name: acme}\n---\n\
+         apiVersion: planelint/v1\nkind: ClusterPool\nmetadata: {name: prod}\nspec: {metadataBucket: acme-prod-metadata}\n---\n\
+         apiVersion: planelint/v1\nkind: Cluster\nmetadata: {name: eks-prod}\nspec: {pool: prod}\n",
+    ),
+];
+
+#[test]
+fn layered_values_files_are_one_cluster_with_each_value_at_its_own_line() {
+    let mut files = LAYERED_REPO.to_vec();
+    files.push((
+        ".planelint.yaml",
+        "layers:\n  - [charts/values.yaml, clusters/eks-prod.yaml]\n",
+    ));
+    let dir = repo(&files);
+    let out = planelint_in(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(out.code, 1);
+    // The organization comes from the chart's file; the bucket from the
+    // cluster's file, through the chart's `storage.bucketName` template.
+    assert_eq!(
+        findings(&out),
+        [
+            "charts/values.yaml:3:13 org-name-mismatch",
+            "clusters/eks-prod.yaml:4:20 pool-metadata-bucket-mismatch"
+        ]
+    );
+    let report = json(&out);
+    assert_eq!(report["diagnostics"][1]["related"][0]["file"], "manifests.yaml");
+}
+
+#[test]
+fn without_layers_a_chart_defaults_file_describes_no_cluster() {
+    let dir = repo(LAYERED_REPO);
+    let out = planelint_in(dir.path(), &["check", "--format", "json"]);
+    // The cluster's own file alone: its bucket, and no organization.
+    assert_eq!(
+        findings(&out),
+        ["clusters/eks-prod.yaml:4:20 pool-metadata-bucket-mismatch"]
+    );
+}

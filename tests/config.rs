@@ -113,7 +113,7 @@ fn a_bad_config_file_is_a_diagnostic_with_a_span_and_exit_2() {
     assert_eq!(
         out.stdout,
         "\
-.planelint.yaml:1:1: error[manifest-schema]: unknown key `polices` in the config file; expected one of: policies, rules, include, exclude, failLevel, format
+.planelint.yaml:1:1: error[manifest-schema]: unknown key `polices` in the config file; expected one of: policies, rules, include, exclude, failLevel, format, layers
 1 | polices: [x]
   | ^^^^^^^
 

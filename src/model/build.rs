@@ -30,8 +30,9 @@ pub struct Extracted {
 }
 
 /// Reads one file's documents: planelint manifests strictly, the rest
-/// through the adapters. Runs per file, in parallel with the other files.
-pub fn extract(source: SourceId, documents: &[Document], diagnostics: &mut Vec<Diagnostic>) -> Extracted {
+/// through the adapters (Helm values only when `values` is set: a layered
+/// values file is read with its group). Runs per file, in parallel.
+pub fn extract(source: SourceId, documents: &[Document], values: bool, diagnostics: &mut Vec<Diagnostic>) -> Extracted {
     let mut extracted = Extracted::default();
     for root in documents.iter().filter_map(|d| d.root.as_ref()) {
         let planelint = root
@@ -41,11 +42,21 @@ pub fn extract(source: SourceId, documents: &[Document], diagnostics: &mut Vec<D
         if planelint {
             extracted.manifests.extend(manifest::read(root, source, diagnostics));
         } else {
-            values::extract(root, source, &mut extracted.entities);
+            if values {
+                values::extract(&[(root, source)], &mut extracted.entities);
+            }
             flyte::extract(root, source, &mut extracted.entities);
         }
     }
     extracted
+}
+
+/// The cluster that several Helm values files describe together, in
+/// layering order: later files win, maps merge, lists replace.
+pub fn extract_layered(layers: &[(&crate::yaml::Node, SourceId)]) -> Vec<Proto> {
+    let mut entities = Vec::new();
+    values::extract(layers, &mut entities);
+    entities
 }
 
 pub fn build(files: &[LoadedFile], diagnostics: &mut Vec<Diagnostic>) -> Vec<Model> {

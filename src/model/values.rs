@@ -14,12 +14,14 @@ use std::sync::Arc;
 /// How many references deep a value may be resolved.
 const MAX_RESOLUTION_DEPTH: usize = 8;
 
-/// The cluster a values document describes, if it is one.
-pub fn extract(root: &Node, source: SourceId, out: &mut Vec<Proto>) {
-    if root.get("global").and_then(|g| g.get("CLUSTER_NAME")).is_none() {
+/// The cluster that values documents describe, if they are values files: one
+/// document, or several layered (later wins).
+pub fn extract(layers: &[(&Node, SourceId)], out: &mut Vec<Proto>) {
+    let is_values = |root: &Node| root.get("global").and_then(|g| g.get("CLUSTER_NAME")).is_some();
+    if !layers.iter().any(|(root, _)| is_values(root)) {
         return;
     }
-    let values = Values { root, source };
+    let values = Values { layers };
     // An empty name is the chart's own defaults: a values file, no cluster.
     let Some(name) = values.field(&["global", "CLUSTER_NAME"]) else {
         return;
@@ -93,30 +95,37 @@ pub fn extract(root: &Node, source: SourceId, out: &mut Vec<Proto>) {
     });
 }
 
+/// Values files in layering order.
 struct Values<'a> {
-    root: &'a Node,
-    source: SourceId,
+    layers: &'a [(&'a Node, SourceId)],
 }
 
 impl Values<'_> {
-    fn node(&self, path: &[&str]) -> Option<&Node> {
-        path.iter().try_fold(self.root, |node, key| node.get(key))
+    /// The value at `path` in the last layer that sets it (maps merge key by
+    /// key; anything else replaces), and its file.
+    fn node(&self, path: &[&str]) -> Option<(&Node, SourceId)> {
+        self.layers.iter().rev().find_map(|(root, source)| {
+            path.iter()
+                .try_fold(*root, |node, key| node.get(key))
+                .map(|n| (n, *source))
+        })
     }
 
     /// The non-empty string at `path`, references resolved, located at the
     /// value that was finally used.
     fn field(&self, path: &[&str]) -> Option<Field> {
-        self.resolve(self.node(path)?, 0)
+        let (node, source) = self.node(path)?;
+        self.resolve(node, source, 0)
     }
 
-    fn resolve(&self, node: &Node, depth: usize) -> Option<Field> {
+    fn resolve(&self, node: &Node, source: SourceId, depth: usize) -> Option<Field> {
         let text = match node.scalar()? {
             Scalar::String(s) => s.to_string(),
             Scalar::Int(i) => i.to_string(),
             _ => return None,
         };
         let location = Location {
-            source: self.source,
+            source,
             span: node.span,
         };
         if !text.contains("{{") {
@@ -135,8 +144,8 @@ impl Values<'_> {
             let after = rest.get(open + 2..)?;
             let close = after.find("}}")?;
             let path = reference(after.get(..close)?)?;
-            let target = self.node(&path)?;
-            let value = self.resolve(target, depth + 1)?;
+            let (target, target_source) = self.node(&path)?;
+            let value = self.resolve(target, target_source, depth + 1)?;
             resolved.push_str(value.as_str()?);
             used = Some(value.location);
             rest = after.get(close + 2..)?;
