@@ -41,6 +41,15 @@ pub struct Options {
     /// Helm values files that together describe one cluster (`layers:` of
     /// `.planelint.yaml`), each group in layering order.
     pub layers: Vec<Vec<PathBuf>>,
+    /// Counts files as they are loaded, for a caller that shows progress.
+    pub progress: Option<Arc<Progress>>,
+}
+
+/// How far loading has come: files found, and files read and parsed.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub total: AtomicUsize,
+    pub done: AtomicUsize,
 }
 
 impl Default for Options {
@@ -59,6 +68,7 @@ impl Default for Options {
             today: None,
             baseline: None,
             layers: Vec::new(),
+            progress: None,
         }
     }
 }
@@ -134,6 +144,9 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     let mut discovered = discover::discover(&scan_paths, options.follow_symlinks, cwd)?;
     discovered.files.retain(|found| options.files.matches(&found.path));
     run.timings.discover = started.elapsed();
+    if let Some(progress) = &options.progress {
+        progress.total.store(discovered.files.len(), Ordering::Relaxed);
+    }
     let absolute: Vec<PathBuf> = scan_paths
         .iter()
         .map(|p| std::fs::canonicalize(cwd.join(p)).unwrap_or_else(|_| cwd.join(p)))
@@ -375,6 +388,9 @@ fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile
             let layer = layer_of.get(index).copied().flatten().is_some();
             let id = SourceId(u32::try_from(first_id + index).unwrap_or(u32::MAX));
             let loaded = load_file(file, options, id, layer);
+            if let Some(progress) = &options.progress {
+                progress.done.fetch_add(1, Ordering::Relaxed);
+            }
             if let Ok(mut slot) = slot.lock() {
                 *slot = Some(loaded);
             }

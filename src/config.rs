@@ -136,6 +136,21 @@ impl Rules {
         }
     }
 
+    /// The rule ids these settings name that are not in `known` (a typo
+    /// would otherwise silently turn nothing off), with where each was named.
+    pub fn unknown<'a>(&'a self, known: &[&str]) -> Vec<(&'a str, &'a Provenance)> {
+        let listed = self
+            .select
+            .iter()
+            .chain(&self.ignore)
+            .flat_map(|s| s.value.iter().map(move |r| (r.as_str(), &s.from)));
+        let configured = self.levels.iter().map(|(r, level)| (r.as_str(), &level.from));
+        configured
+            .chain(listed)
+            .filter(|(rule, _)| !known.contains(rule))
+            .collect()
+    }
+
     /// Drops the findings of rules that are off and applies severity
     /// overrides to the rest.
     pub fn apply(&self, diagnostics: &mut Vec<Diagnostic>) {

@@ -19,6 +19,7 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -199,7 +200,15 @@ fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
         ..options(args.paths.clone(), &settings, &args.policy, cwd)
     };
     let started = std::time::Instant::now();
-    let run = match check::check(&options, cwd) {
+    let progress = std::io::stderr()
+        .is_terminal()
+        .then(|| Arc::new(check::Progress::default()));
+    let options = Options {
+        progress: progress.clone(),
+        ..options
+    };
+    let result = with_progress_bar(progress, || check::check(&options, cwd));
+    let run = match result {
         Ok(run) => run,
         Err(error) => {
             eprintln!("planelint: {error}");
@@ -211,6 +220,19 @@ fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
             "planelint: warning: no YAML file found in {}",
             describe_paths(&options.paths)
         );
+    }
+    let known: Vec<&str> = run
+        .policies
+        .iter()
+        .map(|p| p.id.as_str())
+        .chain(diagnostic::ENGINE_RULES.iter().map(|r| r.id))
+        .collect();
+    for (rule, from) in settings.rules.unknown(&known) {
+        let named_in = match from {
+            config::Provenance::Flag(flag) => flag.to_string(),
+            _ => "the config file".to_string(),
+        };
+        eprintln!("planelint: warning: unknown rule `{rule}` in {named_in}");
     }
     if let Some(path) = &args.write_baseline {
         let file = File::create(path);
@@ -410,6 +432,45 @@ fn print_timings(t: &check::Timings, total: std::time::Duration) {
         ms(report),
         ms(total)
     );
+}
+
+/// Runs `work`, showing a progress bar on standard error (a terminal) while
+/// it loads many files; the bar is erased before anything else is printed.
+fn with_progress_bar<T>(progress: Option<Arc<check::Progress>>, work: impl FnOnce() -> T) -> T {
+    const MANY_FILES: usize = 500;
+    let Some(progress) = progress else {
+        return work();
+    };
+    let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let drawer = {
+        let finished = finished.clone();
+        std::thread::spawn(move || {
+            let mut drawn = false;
+            while !finished.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                let (done, total) = (
+                    progress.done.load(Ordering::Relaxed),
+                    progress.total.load(Ordering::Relaxed),
+                );
+                if total >= MANY_FILES && done < total {
+                    let filled = done * 30 / total;
+                    eprint!(
+                        "\rplanelint: [{}{}] {done}/{total} files",
+                        "=".repeat(filled),
+                        " ".repeat(30 - filled)
+                    );
+                    drawn = true;
+                }
+            }
+            if drawn {
+                eprint!("\r{}\r", " ".repeat(60));
+            }
+        })
+    };
+    let result = work();
+    finished.store(true, Ordering::Relaxed);
+    let _ = drawer.join();
+    result
 }
 
 /// A path from the environment; unset and empty are the same.

@@ -154,3 +154,21 @@ fn include_and_exclude_globs_pick_the_files() {
     let out = planelint_in(dir.path(), &["check", "--format", "json"]);
     assert_eq!(findings(&out), ["planes/dataplane.yaml:12:62 placement-account-shared"]);
 }
+
+#[test]
+fn unknown_rule_ids_are_warned_about() {
+    let dir = repo(&[
+        (".planelint.yaml", "rules:\n  placement-acount-shared: off\n"),
+        ("x.yaml", "a: 1\n"),
+    ]);
+    let out = planelint_in(
+        dir.path(),
+        &["check", "--select", "provider-mixx", "--ignore", "provider-mix"],
+    );
+    assert_eq!(out.code, 0);
+    assert_eq!(
+        out.stderr,
+        "planelint: warning: unknown rule `placement-acount-shared` in the config file\n\
+         planelint: warning: unknown rule `provider-mixx` in --select\n"
+    );
+}
