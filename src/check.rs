@@ -104,6 +104,8 @@ pub struct Run {
     /// A policy failed to load: the run exits 2.
     pub policy_load_failed: bool,
     pub timings: Timings,
+    /// The models the policies ran on, for the audit report.
+    pub models: Vec<model::Model>,
 }
 
 impl Run {
@@ -266,6 +268,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     run.diagnostics.extend(compile_errors);
     run.diagnostics.append(&mut findings);
     diagnostic::sort(&mut run.diagnostics, &run.sources);
+    run.models = models;
 
     let config_sources = run.sources.iter().skip(first_config_source);
     run.scanned = match &named_files {

@@ -5,6 +5,7 @@
 //! The library never prints: only `main.rs` touches stdout and stderr.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod audit;
 pub mod baseline;
 pub mod check;
 pub mod config;

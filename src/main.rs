@@ -11,7 +11,7 @@ mod cli;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{CommandFactory, Parser};
-use cli::{CheckArgs, Cli, Command, Level, PolicyArgs, SchemaKind, TestArgs, TestFormat};
+use cli::{CheckArgs, Cli, Command, GraphFormat, Level, PolicyArgs, ReportFormat, SchemaKind, TestArgs, TestFormat};
 use planelint::baseline::{self, Baseline};
 use planelint::check::{self, Options};
 use planelint::config::{self, Config, Flags, Settings};
@@ -19,7 +19,7 @@ use planelint::diagnostic::{self, Severity};
 use planelint::report::{self, Format, Report, Style};
 use planelint::source::{SourceFile, SourceMap};
 use planelint::suppress::Date;
-use planelint::{discover, policytest, schema};
+use planelint::{audit, discover, policytest, schema};
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -83,6 +83,15 @@ fn run(cli: Cli) -> u8 {
             clap_complete::generate(args.shell, &mut Cli::command(), "planelint", &mut out);
             print_text(&String::from_utf8_lossy(&out))
         }
+        Command::Report(args) => run_report(
+            &args.paths,
+            &args.policy,
+            Some(args.format),
+            args.output.as_deref(),
+            None,
+            &cwd,
+        ),
+        Command::Graph(args) => run_report(&args.paths, &args.policy, None, None, Some(args.format), &cwd),
         Command::Man => {
             let mut out = Vec::new();
             match clap_mangen::Man::new(Cli::command()).render(&mut out) {
@@ -160,6 +169,71 @@ fn options(paths: Vec<PathBuf>, settings: &Settings, policy: &PolicyArgs, cwd: &
         files: settings.file_filter(cwd),
         layers: settings.layers.iter().map(|group| group.value.clone()).collect(),
         ..Options::default()
+    }
+}
+
+/// `report` (HTML or Markdown, to a file or standard output) and `graph`
+/// (DOT or Mermaid): a check run, seen as the audit of its models.
+fn run_report(
+    paths: &[PathBuf],
+    policy: &PolicyArgs,
+    report: Option<ReportFormat>,
+    output: Option<&Path>,
+    graph: Option<GraphFormat>,
+    cwd: &Path,
+) -> u8 {
+    let (settings, _) = match settings(policy, Flags::default(), Format::Human, cwd) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let options = Options {
+        today: Some(today()),
+        ..options(paths.to_vec(), &settings, policy, cwd)
+    };
+    let run = match check::check(&options, cwd) {
+        Ok(run) => run,
+        Err(error) => {
+            eprintln!("planelint: {error}");
+            return 2;
+        }
+    };
+    // SOURCE_DATE_EPOCH makes the report reproducible (and testable).
+    let now = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        });
+    let audit = audit::Audit::new(
+        &run.models,
+        &run.diagnostics,
+        &run.sources,
+        run.files_scanned,
+        run.policies.len(),
+        audit::rfc3339(now),
+    );
+    let render = |out: &mut dyn Write| match (report, graph) {
+        (Some(ReportFormat::Html), _) => audit::render_html(out, &audit),
+        (Some(ReportFormat::Markdown), _) => audit::render_markdown(out, &audit),
+        (None, Some(GraphFormat::Mermaid)) => audit::render_mermaid(out, &audit),
+        (None, _) => audit::render_dot(out, &audit),
+    };
+    let written = match output {
+        Some(path) => write_to(File::create(path), render),
+        None => {
+            let mut out = std::io::stdout().lock();
+            render(&mut out).and_then(|()| out.flush())
+        }
+    };
+    match written {
+        Ok(()) => 0,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(error) => {
+            eprintln!("planelint: cannot write the report: {error}");
+            2
+        }
     }
 }
 

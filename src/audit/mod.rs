@@ -1,0 +1,314 @@
+//! Audit: the isolation layout of each organization as a person reads it,
+//! the isolation matrix, the cluster pools and a diagram of units, accounts,
+//! clusters, pools and buckets, with the findings that touch each. Rendered
+//! as a self-contained HTML page, Markdown, or DOT / Mermaid text.
+//! Imports `source`, `diagnostic` and `model`.
+
+mod graph;
+mod html;
+mod markdown;
+
+pub use graph::{render_dot, render_mermaid};
+pub use html::render_html;
+pub use markdown::render_markdown;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::{Entity, Model, Value};
+use crate::source::SourceMap;
+use std::collections::BTreeMap;
+
+/// Up to this many units, the matrix and the diagram show every row; past
+/// it, per-domain counts and the rows with findings only.
+pub const FULL_ROWS: usize = 200;
+
+/// What the report is about: the run's models, findings and scope.
+pub struct Audit<'a> {
+    pub organizations: Vec<Organization>,
+    pub findings: Vec<Finding<'a>>,
+    pub files_scanned: usize,
+    pub policies: usize,
+    pub version: &'static str,
+    /// When the report was made (UTC, RFC 3339).
+    pub generated_at: String,
+}
+
+/// A finding as the report lists it: its number is its anchor.
+pub struct Finding<'a> {
+    pub number: usize,
+    pub diagnostic: &'a Diagnostic,
+    pub file: &'a str,
+    pub line: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Ok,
+    Missing,
+    Duplicate,
+    Shared,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Missing => "missing",
+            Status::Duplicate => "placed twice",
+            Status::Shared => "shared account",
+        }
+    }
+}
+
+/// One row of the isolation matrix: a unit and its placement.
+pub struct Row {
+    pub unit: String,
+    pub domain: String,
+    pub production: bool,
+    pub account: Option<String>,
+    pub provider: Option<String>,
+    pub status: Status,
+    pub findings: Vec<usize>,
+}
+
+pub struct ClusterView {
+    pub name: String,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub bucket: Option<String>,
+    pub findings: Vec<usize>,
+}
+
+pub struct PoolView {
+    pub name: String,
+    pub bucket: Option<String>,
+    /// Whether a `ClusterPool` manifest declares it.
+    pub declared: bool,
+    pub clusters: Vec<ClusterView>,
+    pub findings: Vec<usize>,
+}
+
+pub struct Organization {
+    pub name: String,
+    pub isolation: String,
+    pub rows: Vec<Row>,
+    pub pools: Vec<PoolView>,
+}
+
+impl Organization {
+    /// (domain, units, with findings) for each domain, in row order.
+    pub fn domain_counts(&self) -> Vec<(String, usize, usize)> {
+        let mut counts: Vec<(String, usize, usize)> = Vec::new();
+        for row in &self.rows {
+            match counts.iter_mut().find(|(d, _, _)| *d == row.domain) {
+                Some(entry) => {
+                    entry.1 += 1;
+                    entry.2 += usize::from(row.status != Status::Ok);
+                }
+                None => counts.push((row.domain.clone(), 1, usize::from(row.status != Status::Ok))),
+            }
+        }
+        counts
+    }
+
+    /// The rows a report shows: all of them, or past [`FULL_ROWS`] only the
+    /// ones with findings.
+    pub fn shown_rows(&self) -> impl Iterator<Item = &Row> {
+        let all = self.rows.len() <= FULL_ROWS;
+        self.rows.iter().filter(move |r| all || r.status != Status::Ok)
+    }
+}
+
+fn text(entity: &Entity, field: &str) -> Option<String> {
+    match &entity.field(field)?.value {
+        Value::String(s) => Some(s.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The numbers of the findings whose model path starts with one of `prefixes`.
+fn touching(findings: &[Finding<'_>], prefixes: &[String]) -> Vec<usize> {
+    findings
+        .iter()
+        .filter(|f| {
+            f.diagnostic.model_path.as_deref().is_some_and(|path| {
+                prefixes.iter().any(|p| {
+                    path.strip_prefix(p.as_str())
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '#']))
+                })
+            })
+        })
+        .map(|f| f.number)
+        .collect()
+}
+
+fn status_of(findings: &[Finding<'_>], numbers: &[usize]) -> Status {
+    let rules = numbers
+        .iter()
+        .filter_map(|n| findings.get(n.saturating_sub(1)))
+        .map(|f| f.diagnostic.rule.as_str());
+    rules
+        .map(|rule| match rule {
+            "placement-missing" => Status::Missing,
+            "placement-duplicate" => Status::Duplicate,
+            "placement-account-shared" | "production-shares-with-nonproduction" | "on-demand-default-account" => {
+                Status::Shared
+            }
+            _ => Status::Ok,
+        })
+        .max()
+        .unwrap_or(Status::Ok)
+}
+
+fn organization(model: &Model, findings: &[Finding<'_>]) -> Organization {
+    let isolation = model
+        .collection("dataPlanes")
+        .first()
+        .and_then(|d| text(d, "isolation"))
+        .unwrap_or_default();
+    let placements = model.collection("placements");
+    let rows = model
+        .collection("units")
+        .iter()
+        .map(|unit| {
+            let key = unit.key.to_string();
+            let placement = placements.iter().find(|p| p.key == unit.key);
+            let numbers = touching(findings, &[format!("units[{key}]"), format!("placements[{key}]")]);
+            Row {
+                domain: text(unit, "domain").unwrap_or_default(),
+                production: text(unit, "production").as_deref() == Some("true"),
+                account: placement.and_then(|p| text(p, "account")),
+                provider: placement.and_then(|p| text(p, "provider")),
+                status: status_of(findings, &numbers),
+                findings: numbers,
+                unit: key,
+            }
+        })
+        .collect();
+    let mut pools: BTreeMap<String, PoolView> = BTreeMap::new();
+    for pool in model.collection("pools") {
+        let name = pool.key.to_string();
+        let numbers = touching(findings, &[format!("pools[{name}]")]);
+        pools.entry(name.clone()).or_insert(PoolView {
+            bucket: text(pool, "metadataBucket"),
+            declared: true,
+            clusters: Vec::new(),
+            findings: numbers,
+            name,
+        });
+    }
+    for cluster in model.collection("clusters") {
+        let pool = text(cluster, "pool").unwrap_or_else(|| "default".into());
+        let view = pools.entry(pool.clone()).or_insert(PoolView {
+            name: pool,
+            bucket: None,
+            declared: false,
+            clusters: Vec::new(),
+            findings: Vec::new(),
+        });
+        view.clusters.push(ClusterView {
+            name: cluster.key.to_string(),
+            account: text(cluster, "account"),
+            region: text(cluster, "region"),
+            bucket: text(cluster, "metadataBucket"),
+            findings: touching(findings, &[format!("clusters[{}]", cluster.key)]),
+        });
+    }
+    Organization {
+        name: model.name.as_deref().unwrap_or("(no DataPlane)").to_string(),
+        isolation,
+        rows,
+        pools: pools.into_values().collect(),
+    }
+}
+
+impl<'a> Audit<'a> {
+    pub fn new(
+        models: &[Model],
+        diagnostics: &'a [Diagnostic],
+        sources: &'a SourceMap,
+        files_scanned: usize,
+        policies: usize,
+        generated_at: String,
+    ) -> Audit<'a> {
+        let findings: Vec<Finding<'a>> = diagnostics
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let file = sources.get(d.location.source);
+                Finding {
+                    number: i + 1,
+                    diagnostic: d,
+                    file: file.map_or("", |f| f.name.as_str()),
+                    line: file.map_or(1, |f| f.line_col(d.location.span.start).line),
+                }
+            })
+            .collect();
+        let organizations = models
+            .iter()
+            .filter(|m| !m.collection("units").is_empty() || !m.collection("clusters").is_empty())
+            .map(|m| organization(m, &findings))
+            .collect();
+        Audit {
+            organizations,
+            findings,
+            files_scanned,
+            policies,
+            version: env!("CARGO_PKG_VERSION"),
+            generated_at,
+        }
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.diagnostic.severity == severity)
+            .count()
+    }
+
+    /// The findings grouped by rule, rules sorted by id.
+    pub fn by_rule(&self) -> Vec<(&str, Vec<&Finding<'a>>)> {
+        let mut groups: BTreeMap<&str, Vec<&Finding<'a>>> = BTreeMap::new();
+        for finding in &self.findings {
+            groups
+                .entry(finding.diagnostic.rule.as_str())
+                .or_default()
+                .push(finding);
+        }
+        groups.into_iter().collect()
+    }
+}
+
+/// A UTC time as RFC 3339, from seconds since the Unix epoch.
+pub fn rfc3339(seconds: u64) -> String {
+    let days = i64::try_from(seconds / 86_400).unwrap_or(0);
+    let rest = seconds % 86_400;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn rfc3339_from_epoch_seconds() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_795_000_000), "2026-11-18T11:06:40Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+}
