@@ -70,7 +70,7 @@ pub fn graph(audit: &Audit<'_>) -> Graph {
                 let bucket = g.node(4, &name(&org.name, bucket));
                 g.edge(3, pool_node, bucket, !pool.findings.is_empty());
             }
-            for cluster in &pool.clusters {
+            for cluster in org.shown_clusters(pool) {
                 let violating = !cluster.findings.is_empty();
                 let cluster_node = g.node(2, &name(&org.name, &cluster.name));
                 if let Some(account) = &cluster.account {

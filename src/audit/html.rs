@@ -87,6 +87,23 @@ pub fn render_html(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()> {
         }
         if !org.pools.is_empty() {
             writeln!(out, "<h3>Cluster pools</h3>")?;
+            if org.many_clusters() {
+                writeln!(
+                    out,
+                    "<table><tr><th>Pool</th><th>Metadata bucket</th><th>Clusters</th><th>With findings</th></tr>"
+                )?;
+                for pool in &org.pools {
+                    let bad = pool.clusters.iter().filter(|c| !c.findings.is_empty()).count();
+                    writeln!(
+                        out,
+                        "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{bad}</td></tr>",
+                        xml(&pool.name),
+                        or_dash(pool.bucket.as_deref()),
+                        pool.clusters.len()
+                    )?;
+                }
+                writeln!(out, "</table><p>The clusters with findings:</p>")?;
+            }
             writeln!(
                 out,
                 "<table><tr><th>Pool</th><th>Metadata bucket</th><th>Cluster</th><th>Account</th><th>Region</th><th>Cluster bucket</th><th>Findings</th></tr>"
@@ -103,7 +120,7 @@ pub fn render_html(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()> {
                         links(&pool.findings)
                     )?;
                 }
-                for cluster in &pool.clusters {
+                for cluster in org.shown_clusters(pool) {
                     let mut numbers = pool.findings.clone();
                     numbers.extend(&cluster.findings);
                     let class = if numbers.is_empty() { "" } else { " class=\"bad\"" };

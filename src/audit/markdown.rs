@@ -71,6 +71,23 @@ pub fn render_markdown(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()>
         }
         if !org.pools.is_empty() {
             writeln!(out, "### Cluster pools\n")?;
+            if org.many_clusters() {
+                writeln!(
+                    out,
+                    "| Pool | Metadata bucket | Clusters | With findings |\n|---|---|---|---|"
+                )?;
+                for pool in &org.pools {
+                    let bad = pool.clusters.iter().filter(|c| !c.findings.is_empty()).count();
+                    writeln!(
+                        out,
+                        "| `{}` | {} | {} | {bad} |",
+                        cell(&pool.name),
+                        cell(pool.bucket.as_deref().unwrap_or("—")),
+                        pool.clusters.len()
+                    )?;
+                }
+                writeln!(out, "\nThe clusters with findings:\n")?;
+            }
             writeln!(
                 out,
                 "| Pool | Metadata bucket | Cluster | Account | Region | Cluster bucket | Findings |"
@@ -90,7 +107,7 @@ pub fn render_markdown(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()>
                         links(&pool.findings)
                     )?;
                 }
-                for cluster in &pool.clusters {
+                for cluster in org.shown_clusters(pool) {
                     let mut numbers = pool.findings.clone();
                     numbers.extend(&cluster.findings);
                     writeln!(

@@ -110,6 +110,18 @@ impl Organization {
         counts
     }
 
+    /// Whether the pools have more clusters than a report lists in full.
+    pub fn many_clusters(&self) -> bool {
+        self.pools.iter().map(|p| p.clusters.len()).sum::<usize>() > FULL_ROWS
+    }
+
+    /// The clusters of a pool a report shows: all of them, or past
+    /// [`FULL_ROWS`] clusters in all only the ones with findings.
+    pub fn shown_clusters<'a>(&self, pool: &'a PoolView) -> impl Iterator<Item = &'a ClusterView> {
+        let all = !self.many_clusters();
+        pool.clusters.iter().filter(move |c| all || !c.findings.is_empty())
+    }
+
     /// The rows a report shows: all of them, or past [`FULL_ROWS`] only the
     /// ones with findings.
     pub fn shown_rows(&self) -> impl Iterator<Item = &Row> {
