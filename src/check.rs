@@ -240,13 +240,23 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
             .stack_size(engine::ENGINE_STACK_BYTES)
             .spawn_scoped(scope, || {
                 let started = Instant::now();
-                let (engine, compile_errors) = Engine::compile(policies, sources, limits);
+                // A built-in policy over a collection no model has cannot
+                // fire: it is not compiled. A user's policy always is, so
+                // that its errors show.
+                let used = |policy: &Policy| {
+                    policy.origin != Origin::BuiltIn
+                        || policy
+                            .for_each
+                            .as_deref()
+                            .is_none_or(|c| models.iter().any(|m| !m.collection(c).is_empty()))
+                };
+                let (engine, compile_errors) = Engine::compile(policies, sources, limits, used);
                 let compiled = started.elapsed();
                 let mut diagnostics = Vec::new();
                 for model in &models {
                     diagnostics.append(&mut engine.evaluate(model, threads));
                 }
-                let policies: Vec<Policy> = engine.policies().cloned().collect();
+                let policies: Vec<Policy> = engine.policies().into_iter().cloned().collect();
                 (
                     policies,
                     compile_errors,

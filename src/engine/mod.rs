@@ -48,6 +48,8 @@ struct CompiledPolicy {
 pub struct Engine {
     env: Arc<Env>,
     policies: Vec<CompiledPolicy>,
+    /// Policies not compiled because no model can use them.
+    idle: Vec<Policy>,
     limits: Limits,
 }
 
@@ -63,11 +65,25 @@ impl Engine {
     /// Compiles every policy. A policy with an expression that does not
     /// compile, or that breaks a static limit, is left out and reported (the
     /// second value): those are load failures.
-    pub fn compile(policies: Vec<Policy>, sources: &SourceMap, limits: Limits) -> (Engine, Vec<Diagnostic>) {
+    ///
+    /// A policy for which `needed` is false (a built-in one whose collection
+    /// no model has) is kept for listing but not compiled: a run pays only
+    /// for the policies it can use.
+    pub fn compile(
+        policies: Vec<Policy>,
+        sources: &SourceMap,
+        limits: Limits,
+        needed: impl Fn(&Policy) -> bool,
+    ) -> (Engine, Vec<Diagnostic>) {
         let env = environment();
         let mut diagnostics = Vec::new();
         let mut compiled = Vec::new();
+        let mut idle = Vec::new();
         for policy in policies {
+            if !needed(&policy) {
+                idle.push(policy);
+                continue;
+            }
             let mut failed = false;
             let mut program = |expression: &Expression| -> Option<Program> {
                 match compile_expression(&env, expression, sources, &limits) {
@@ -114,14 +130,18 @@ impl Engine {
             Engine {
                 env: Arc::new(env),
                 policies: compiled,
+                idle,
                 limits,
             },
             diagnostics,
         )
     }
 
-    pub fn policies(&self) -> impl Iterator<Item = &Policy> {
-        self.policies.iter().map(|p| &p.policy)
+    /// Every policy that loaded, compiled or not, sorted by id.
+    pub fn policies(&self) -> Vec<&Policy> {
+        let mut all: Vec<&Policy> = self.policies.iter().map(|p| &p.policy).chain(&self.idle).collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
     }
 
     /// Evaluates every policy on one model, on `threads` threads. The work
