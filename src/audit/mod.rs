@@ -138,20 +138,34 @@ fn text(entity: &Entity, field: &str) -> Option<String> {
     }
 }
 
-/// The numbers of the findings whose model path starts with one of `prefixes`.
-fn touching(findings: &[Finding<'_>], prefixes: &[String]) -> Vec<usize> {
-    findings
+/// The numbers of the findings on each entity (`placements[staging/p2]`),
+/// from their model paths.
+fn by_entity(findings: &[Finding<'_>]) -> BTreeMap<String, Vec<usize>> {
+    let mut index: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for finding in findings {
+        let Some(path) = finding.diagnostic.model_path.as_deref() else {
+            continue;
+        };
+        if let Some(end) = path.find(']') {
+            index
+                .entry(path.get(..=end).unwrap_or(path).to_string())
+                .or_default()
+                .push(finding.number);
+        }
+    }
+    index
+}
+
+fn touching(index: &BTreeMap<String, Vec<usize>>, entities: &[String]) -> Vec<usize> {
+    let mut numbers: Vec<usize> = entities
         .iter()
-        .filter(|f| {
-            f.diagnostic.model_path.as_deref().is_some_and(|path| {
-                prefixes.iter().any(|p| {
-                    path.strip_prefix(p.as_str())
-                        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '#']))
-                })
-            })
-        })
-        .map(|f| f.number)
-        .collect()
+        .filter_map(|e| index.get(e))
+        .flatten()
+        .copied()
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    numbers
 }
 
 fn status_of(findings: &[Finding<'_>], numbers: &[usize]) -> Status {
@@ -178,14 +192,19 @@ fn organization(model: &Model, findings: &[Finding<'_>]) -> Organization {
         .first()
         .and_then(|d| text(d, "isolation"))
         .unwrap_or_default();
-    let placements = model.collection("placements");
+    let index = by_entity(findings);
+    // The first placement of each unit.
+    let mut placements: BTreeMap<&str, &Entity> = BTreeMap::new();
+    for placement in model.collection("placements") {
+        placements.entry(placement.key.as_ref()).or_insert(placement);
+    }
     let rows = model
         .collection("units")
         .iter()
         .map(|unit| {
             let key = unit.key.to_string();
-            let placement = placements.iter().find(|p| p.key == unit.key);
-            let numbers = touching(findings, &[format!("units[{key}]"), format!("placements[{key}]")]);
+            let placement = placements.get(key.as_str()).copied();
+            let numbers = touching(&index, &[format!("units[{key}]"), format!("placements[{key}]")]);
             Row {
                 domain: text(unit, "domain").unwrap_or_default(),
                 production: text(unit, "production").as_deref() == Some("true"),
@@ -200,7 +219,7 @@ fn organization(model: &Model, findings: &[Finding<'_>]) -> Organization {
     let mut pools: BTreeMap<String, PoolView> = BTreeMap::new();
     for pool in model.collection("pools") {
         let name = pool.key.to_string();
-        let numbers = touching(findings, &[format!("pools[{name}]")]);
+        let numbers = touching(&index, &[format!("pools[{name}]")]);
         pools.entry(name.clone()).or_insert(PoolView {
             bucket: text(pool, "metadataBucket"),
             declared: true,
@@ -223,7 +242,7 @@ fn organization(model: &Model, findings: &[Finding<'_>]) -> Organization {
             account: text(cluster, "account"),
             region: text(cluster, "region"),
             bucket: text(cluster, "metadataBucket"),
-            findings: touching(findings, &[format!("clusters[{}]", cluster.key)]),
+            findings: touching(&index, &[format!("clusters[{}]", cluster.key)]),
         });
     }
     Organization {
