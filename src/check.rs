@@ -10,8 +10,9 @@ use crate::model::{self, COLLECTIONS, LoadedFile};
 use crate::policy::{self, Origin, Policy};
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
 use crate::yaml;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -46,6 +47,9 @@ pub struct Run {
     pub diagnostics: Vec<Diagnostic>,
     pub policies: Vec<Policy>,
     pub files_scanned: usize,
+    /// YAML files and links met but not checked: unreadable, over the size
+    /// limit, not UTF-8, not regular files, or links not followed.
+    pub skipped_files: usize,
     /// A policy failed to load: the run exits 2.
     pub policy_load_failed: bool,
 }
@@ -87,10 +91,14 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     }
     for dir in &options.policy_dirs {
         for path in policy_files(dir)? {
-            let text = std::fs::read_to_string(&path).map_err(|e| CheckError::PolicyDir {
+            let policy_dir_error = |reason: String| CheckError::PolicyDir {
                 path: path.clone(),
-                reason: e.to_string(),
-            })?;
+                reason,
+            };
+            let bytes = read_bounded(&path, options.max_file_bytes)
+                .map_err(|e| policy_dir_error(e.to_string()))?
+                .map_err(|size| policy_dir_error(format!("the file is {size} bytes, over the limit")))?;
+            let text = String::from_utf8(bytes).map_err(|_| policy_dir_error("not valid UTF-8".into()))?;
             let file = SourceFile::new(discover::display_name(&path, cwd), path, Arc::from(text));
             policy_sources.push((run.sources.add(file), Origin::File));
         }
@@ -122,6 +130,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     for found in &discovered.files {
         files.push(load_file(found, options, &mut run));
     }
+    run.skipped_files += discovered.skipped_links + discovered.unreadable.len();
     for unreadable in &discovered.unreadable {
         let file = SourceFile::new(
             unreadable.found.name.clone(),
@@ -140,6 +149,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     }
     run.files_scanned = discovered.files.len();
 
+    working_on("building the model".into());
     let models = model::build(&files, &mut run.diagnostics);
     drop(files);
 
@@ -152,9 +162,12 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
             .name("planelint-engine".into())
             .stack_size(engine::ENGINE_STACK_BYTES)
             .spawn_scoped(scope, || {
+                working_on("compiling the policies".into());
                 let (engine, compile_errors) = Engine::compile(policies, sources, limits);
                 let mut diagnostics = Vec::new();
                 for model in &models {
+                    let name = model.name.as_deref().unwrap_or("the files without a DataPlane");
+                    working_on(format!("the policies on the model of {name}"));
                     diagnostics.append(&mut engine.evaluate(model));
                 }
                 let policies: Vec<Policy> = engine.policies().cloned().collect();
@@ -188,14 +201,35 @@ fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, CheckError> {
     Ok(files)
 }
 
-/// Reads and parses one file; problems become diagnostics on it.
+/// What the run is working on (a file, or the policies of a model): named by
+/// the last-resort panic message, so a crash report says which input caused it.
+static CURRENT_WORK: Mutex<String> = Mutex::new(String::new());
+
+/// What the run was working on last, for a panic message.
+pub fn current_work() -> String {
+    CURRENT_WORK.lock().unwrap_or_else(PoisonError::into_inner).clone()
+}
+
+fn working_on(what: String) {
+    *CURRENT_WORK.lock().unwrap_or_else(PoisonError::into_inner) = what;
+}
+
+/// Reads and parses one file; problems become diagnostics on it, and a file
+/// whose text could not be checked at all counts as skipped.
 fn load_file(found: &Found, options: &Options, run: &mut Run) -> LoadedFile {
+    working_on(found.name.clone());
+    // Fault injection for the test of the last-resort guard; debug builds only.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("PLANELINT_TEST_PANIC_ON").is_some_and(|name| name == found.name.as_str()) {
+        panic!("a panic injected by a test");
+    }
     let fail = |run: &mut Run, text: Arc<str>, rule: &str, message: String, span: Span| -> SourceId {
         let source = run
             .sources
             .add(SourceFile::new(found.name.clone(), found.path.clone(), text));
         run.diagnostics
             .push(Diagnostic::error(rule, message, Location { source, span }));
+        run.skipped_files += 1;
         source
     };
     let empty = |source| LoadedFile {
@@ -203,16 +237,15 @@ fn load_file(found: &Found, options: &Options, run: &mut Run) -> LoadedFile {
         root_relative: found.name.clone(),
         documents: Vec::new(),
     };
-    let size = std::fs::metadata(&found.path).map(|m| m.len()).unwrap_or(0);
-    if size > options.max_file_bytes {
-        let message = format!(
-            "the file is {size} bytes, over the limit of {} bytes; it was not checked",
-            options.max_file_bytes
-        );
-        return empty(fail(run, Arc::from(""), INPUT_LIMIT, message, Span::default()));
-    }
-    let bytes = match std::fs::read(&found.path) {
-        Ok(bytes) => bytes,
+    let bytes = match read_bounded(&found.path, options.max_file_bytes) {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(size)) => {
+            let message = format!(
+                "the file is {size} bytes, over the limit of {} bytes; it was not checked",
+                options.max_file_bytes
+            );
+            return empty(fail(run, Arc::from(""), INPUT_LIMIT, message, Span::default()));
+        }
         Err(error) => {
             let message = format!("could not read {}: {error}", found.name);
             return empty(fail(run, Arc::from(""), FILE_UNREADABLE, message, Span::default()));
@@ -223,7 +256,7 @@ fn load_file(found: &Found, options: &Options, run: &mut Run) -> LoadedFile {
         Err(error) => {
             let at = error.utf8_error().valid_up_to();
             let text: Arc<str> = Arc::from(String::from_utf8_lossy(error.as_bytes()).as_ref());
-            let message = "the file is not valid UTF-8".to_string();
+            let message = "the file is not valid UTF-8; it was not checked".to_string();
             return empty(fail(run, text, YAML_SYNTAX, message, Span::new(at, at + 1)));
         }
     };
@@ -238,4 +271,23 @@ fn load_file(found: &Found, options: &Options, run: &mut Run) -> LoadedFile {
         root_relative: found.name.clone(),
         documents: loaded.documents,
     }
+}
+
+/// Reads a regular file of at most `max` bytes: `Ok(Err(size))` when it is
+/// larger. The size is checked on the open handle and the read is bounded
+/// too, so a file that grows (or is swapped) after discovery cannot exhaust
+/// memory, and a handle that is not a regular file is never read.
+fn read_bounded(path: &Path, max: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
+    let file = std::fs::File::open(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(std::io::Error::other(discover::NOT_REGULAR));
+    }
+    if metadata.len() > max {
+        return Ok(Err(metadata.len()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    let read = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    Ok(if read > max { Err(read) } else { Ok(bytes) })
 }

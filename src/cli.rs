@@ -40,6 +40,24 @@ pub struct CheckArgs {
     /// Follow symbolic links (never out of the scanned root).
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// Skip (with an `input-limit` finding) files larger than this.
+    #[arg(long, value_name = "BYTES")]
+    pub max_file_size: Option<u64>,
+    /// Deepest nesting of YAML sequences and mappings, aliases expanded.
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<usize>,
+    /// Nodes that YAML aliases may add to one file, all expansions together.
+    #[arg(long, value_name = "N")]
+    pub max_alias_nodes: Option<usize>,
+    /// YAML documents in one file.
+    #[arg(long, value_name = "N")]
+    pub max_documents: Option<usize>,
+    /// Comprehension steps one policy may take on one entity.
+    #[arg(long, value_name = "N")]
+    pub max_eval_steps: Option<u64>,
+    /// Wall time one policy may take on one entity, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub eval_deadline_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

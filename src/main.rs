@@ -20,13 +20,19 @@ fn main() -> ExitCode {
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
         }
     };
-    // A panic is a bug: report it as an internal error (exit 3), not a crash.
+    // A panic is a bug: report it as an internal error (exit 3), not a crash,
+    // naming what was being processed. The hook runs on whichever thread
+    // panicked (the engine's too); the text may quote scanned input.
+    std::panic::set_hook(Box::new(|info| {
+        let message = format!(
+            "planelint: internal error (a bug) while processing {}: {info}; please report it",
+            check::current_work()
+        );
+        eprintln!("{}", report::strip_controls(&message).replace('\u{FFFD}', " "));
+    }));
     match std::panic::catch_unwind(|| run(cli)) {
         Ok(code) => ExitCode::from(code),
-        Err(_) => {
-            eprintln!("planelint: internal error (a bug); please report it");
-            ExitCode::from(3)
-        }
+        Err(_) => ExitCode::from(3),
     }
 }
 
@@ -39,18 +45,37 @@ fn run(cli: Cli) -> u8 {
             return 3;
         }
     };
+    let defaults = Options::default();
+    let (yaml, engine) = (defaults.yaml_limits, defaults.engine_limits);
     let options = Options {
         paths: args.paths,
         policy_dirs: args.policy_dirs,
         no_builtin: args.no_builtin,
         follow_symlinks: args.follow_symlinks,
-        ..Options::default()
+        max_file_bytes: args.max_file_size.unwrap_or(defaults.max_file_bytes),
+        yaml_limits: planelint::yaml::Limits {
+            max_depth: args.max_depth.unwrap_or(yaml.max_depth),
+            max_alias_nodes: args.max_alias_nodes.unwrap_or(yaml.max_alias_nodes),
+            max_documents: args.max_documents.unwrap_or(yaml.max_documents),
+        },
+        engine_limits: planelint::engine::Limits {
+            max_steps: args.max_eval_steps.unwrap_or(engine.max_steps),
+            deadline: args
+                .eval_deadline_ms
+                .map_or(engine.deadline, std::time::Duration::from_millis),
+            ..engine
+        },
     };
     let run = match check::check(&options, &cwd) {
         Ok(run) => run,
         Err(error) => {
             eprintln!("planelint: {error}");
-            return 2;
+            // The engine failing is a bug (its panic was reported already).
+            return if matches!(error, check::CheckError::Engine(_)) {
+                3
+            } else {
+                2
+            };
         }
     };
     if run.files_scanned == 0 && run.diagnostics.is_empty() {
@@ -68,9 +93,22 @@ fn run(cli: Cli) -> u8 {
             } else {
                 Style::Plain
             };
-            report::render_human(&mut out, &run.diagnostics, &run.sources, run.files_scanned, style)
+            report::render_human(
+                &mut out,
+                &run.diagnostics,
+                &run.sources,
+                run.files_scanned,
+                run.skipped_files,
+                style,
+            )
         }
-        Format::Json => report::render_json(&mut out, &run.diagnostics, &run.sources, run.files_scanned),
+        Format::Json => report::render_json(
+            &mut out,
+            &run.diagnostics,
+            &run.sources,
+            run.files_scanned,
+            run.skipped_files,
+        ),
     };
     match written.and_then(|()| out.flush()) {
         Ok(()) => {}

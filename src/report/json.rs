@@ -48,6 +48,13 @@ struct Summary {
     warnings: usize,
     notes: usize,
     files: usize,
+    /// YAML files and links met but not checked (unreadable, over the size
+    /// limit, not UTF-8, not regular files, links not followed).
+    skipped_files: usize,
+    /// Policies that could not be compiled or evaluated on an entity.
+    policy_errors: usize,
+    /// Inputs cut short by a limit.
+    input_limits: usize,
 }
 
 pub fn render_json(
@@ -55,6 +62,7 @@ pub fn render_json(
     diagnostics: &[Diagnostic],
     sources: &SourceMap,
     files: usize,
+    skipped_files: usize,
 ) -> io::Result<()> {
     let counts = Counts::of(diagnostics);
     let output = Output {
@@ -100,6 +108,9 @@ pub fn render_json(
             warnings: counts.warnings,
             notes: counts.notes,
             files,
+            skipped_files,
+            policy_errors: counts.policy_errors,
+            input_limits: counts.input_limits,
         },
     };
     serde_json::to_writer_pretty(&mut *out, &output).map_err(io::Error::from)?;

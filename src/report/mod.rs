@@ -8,7 +8,7 @@ mod json;
 pub use human::{Style, render_human};
 pub use json::render_json;
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, INPUT_LIMIT, POLICY_ERROR, Severity};
 use crate::source::{SourceMap, Span};
 
 /// A span as 1-based lines and columns (end exclusive), in a named file.
@@ -47,12 +47,17 @@ pub(crate) fn position<'a>(sources: &'a SourceMap, location: &crate::diagnostic:
     }
 }
 
-/// Counts per severity.
+/// Counts per severity, and of the findings that say the check was
+/// incomplete (fail closed: they are errors, and the summary shows them).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
     pub errors: usize,
     pub warnings: usize,
     pub notes: usize,
+    /// Policies that could not be compiled or evaluated on an entity.
+    pub policy_errors: usize,
+    /// Inputs cut short by a limit (size, depth, aliases, documents).
+    pub input_limits: usize,
 }
 
 impl Counts {
@@ -64,14 +69,26 @@ impl Counts {
                 Severity::Warning => counts.warnings += 1,
                 Severity::Note => counts.notes += 1,
             }
+            match d.rule.as_str() {
+                POLICY_ERROR => counts.policy_errors += 1,
+                INPUT_LIMIT => counts.input_limits += 1,
+                _ => {}
+            }
         }
         counts
     }
 }
 
-/// Scanned text echoed to a terminal must not carry control characters.
-pub(crate) fn strip_controls(text: &str) -> String {
+/// Scanned text echoed to a terminal must not carry control characters
+/// (escape sequences, a carriage return that overwrites the line) nor
+/// bidirectional overrides (which reorder what the reader sees): each
+/// becomes U+FFFD, one character for one, so columns stay right.
+pub fn strip_controls(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() && c != '\t' { '\u{FFFD}' } else { c })
+        .map(|c| if is_hidden_control(c) { '\u{FFFD}' } else { c })
         .collect()
+}
+
+pub(crate) fn is_hidden_control(c: char) -> bool {
+    (c.is_control() && c != '\t') || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
