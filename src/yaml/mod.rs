@@ -255,6 +255,20 @@ pub fn load(text: &str, source: SourceId, limits: Limits) -> Loaded {
         alias_nodes: 0,
         out: Loaded::default(),
     };
+    // The parser lets some characters YAML forbids through (C0 controls in
+    // places, DEL, C1): a binary file with a `.yaml` name must not pass as
+    // a string. It is rejected whole, at its first such character.
+    if let Some((at, c)) = text.char_indices().find(|&(_, c)| !is_printable(c)) {
+        builder.report(
+            YAML_SYNTAX,
+            format!(
+                "invalid YAML: found the unprintable character U+{:04X}; the file was not checked",
+                u32::from(c)
+            ),
+            Span::new(at, at + c.len_utf8()),
+        );
+        return builder.out;
+    }
     let mut parser = Parser::new_from_str(text);
     while let Some(event) = parser.next_event() {
         let step = match event {
@@ -411,7 +425,7 @@ impl Builder<'_> {
                     self.report_depth(span);
                     return Err(Stop::Limit);
                 }
-                self.complete(node, 0, size);
+                self.complete(respan(node, span), 0, size);
             }
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
         }
@@ -541,6 +555,34 @@ fn key_text(node: &Node) -> Option<&str> {
 
 fn is_merge_key(node: &Node) -> bool {
     matches!(&node.kind, NodeKind::Scalar { value, style: Style::Plain, .. } if value.as_ref() == "<<")
+}
+
+/// An alias's copy of its anchor, every node located at the alias: a
+/// finding on an entity that an alias wrote points where the alias is, not
+/// at the anchor it copies (the message names the key or value). Walks with
+/// an explicit stack, as the copy may be as deep as the depth limit.
+fn respan(mut node: Node, span: Span) -> Node {
+    let mut stack: Vec<&mut Node> = vec![&mut node];
+    while let Some(current) = stack.pop() {
+        current.span = span;
+        match &mut current.kind {
+            NodeKind::Scalar { .. } => {}
+            NodeKind::Sequence(items) => stack.extend(items.iter_mut()),
+            NodeKind::Mapping(entries) => {
+                for entry in entries {
+                    stack.push(&mut entry.key);
+                    stack.push(&mut entry.value);
+                }
+            }
+        }
+    }
+    node
+}
+
+/// The characters YAML 1.2 allows in a stream (`c-printable`).
+fn is_printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+        || c >= '\u{10000}'
 }
 
 fn expand_handle(handle: &str) -> &str {
