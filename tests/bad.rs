@@ -354,6 +354,20 @@ const CASES: &[Case] = &[
         ..fixture("wide-mapping", &["wide.yaml:100001:1 yaml-syntax"], 1, [0, 0, 0])
     },
     Case {
+        name: "too-many-units",
+        make: |dir| {
+            let domains: Vec<String> = (0..400).map(|i| format!("{{name: d{i}}}")).collect();
+            let projects: Vec<String> = (0..300).map(|i| format!("p{i}")).collect();
+            let text = format!(
+                "apiVersion: planelint/v1\nkind: DataPlane\nmetadata: {{name: acme}}\nspec:\n  isolation: project\n  domains: [{}]\n  projects: [{}]\n",
+                domains.join(", "),
+                projects.join(", ")
+            );
+            write(dir, "d.yaml", text);
+        },
+        ..fixture("too-many-units", &["d.yaml:7:13 input-limit"], 1, [0, 0, 1])
+    },
+    Case {
         name: "symlink-loop",
         make: |dir| {
             write(dir, "sub/c.yaml", "a: 1\n");
