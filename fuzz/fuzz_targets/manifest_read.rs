@@ -43,6 +43,9 @@ fuzz_target!(|data: &[u8]| {
     }
     for diagnostic in diagnostics.iter().filter(|d| d.location.source == source) {
         let span = diagnostic.location.span;
-        assert!(span.start <= span.end && span.end <= text.len(), "span {span:?} outside the text");
+        assert!(
+            span.start <= span.end && span.end <= text.len(),
+            "span {span:?} outside the text"
+        );
     }
 });

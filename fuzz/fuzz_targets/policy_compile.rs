@@ -19,8 +19,16 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut sources = SourceMap::default();
-    let model_source = sources.add(SourceFile::new("model.yaml".into(), "model.yaml".into(), Arc::from(MODEL)));
-    let policy_source = sources.add(SourceFile::new("policy.yaml".into(), "policy.yaml".into(), Arc::from(text)));
+    let model_source = sources.add(SourceFile::new(
+        "model.yaml".into(),
+        "model.yaml".into(),
+        Arc::from(MODEL),
+    ));
+    let policy_source = sources.add(SourceFile::new(
+        "policy.yaml".into(),
+        "policy.yaml".into(),
+        Arc::from(text),
+    ));
     let mut diagnostics = Vec::new();
     let files = [LoadedFile {
         source: model_source,

@@ -13,6 +13,9 @@ fuzz_target!(|data: &[u8]| {
     let loaded = yaml::load(text, SourceId(0), Limits::default());
     for diagnostic in &loaded.diagnostics {
         let span = diagnostic.location.span;
-        assert!(span.start <= span.end && span.end <= text.len(), "span {span:?} outside the text");
+        assert!(
+            span.start <= span.end && span.end <= text.len(),
+            "span {span:?} outside the text"
+        );
     }
 });
