@@ -2,7 +2,7 @@
 # Measures time and peak memory of the release binary on the hostile inputs
 # of issue 7 (the billion-laughs file, 100,000-deep nesting in block and flow
 # style, 10,001 documents, a 100,000-key mapping, a 1 MiB line, a file over
-# the size limit) and on every committed case of fixtures/bad. Targets: each
+# the size limit, 500,001 nodes) and on every committed case of fixtures/bad. Targets: each
 # under 1 s and 100 MB.
 #
 #   fuzz/measure.sh            # builds the release binary first
@@ -13,7 +13,7 @@ bin="$PWD/target/release/planelint"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-mkdir -p "$work"/{laughs,deep-block,deep-flow,deep-map,documents,wide,long-line,huge}
+mkdir -p "$work"/{laughs,deep-block,deep-flow,deep-map,documents,wide,long-line,nodes,huge}
 cp fixtures/bad/billion-laughs/lol.yaml "$work/laughs/"
 python3 - "$work" <<'PY'
 import sys
@@ -24,6 +24,7 @@ open(f"{w}/deep-map/deep.yaml", "w").write("{a: " * 100_000 + "1" + "}" * 100_00
 open(f"{w}/documents/docs.yaml", "w").write("a: 1\n---\n" * 10_001)
 open(f"{w}/wide/wide.yaml", "w").write("".join(f"k{i}: v\n" for i in range(100_000)))
 open(f"{w}/long-line/long.yaml", "w").write("a: " + "x" * (1 << 20) + "\n")
+open(f"{w}/nodes/nodes.yaml", "w").write("- a\n" * 500_001)
 with open(f"{w}/huge/huge.yaml", "w") as f:
     f.truncate(65 << 20)  # sparse: over the 64 MiB limit, never read
 PY
@@ -34,14 +35,15 @@ measure() {
     # Exit codes are the corpus test's business; here only time and memory.
     /usr/bin/time -o "$work/time" -f '%e %M' "$@" >/dev/null 2>&1 || true
     local seconds kib verdict=ok
-    read -r seconds kib <"$work/time"
+    # With a non-zero exit, time writes a line before its numbers.
+    read -r seconds kib < <(tail -n 1 "$work/time")
     if awk -v s="$seconds" -v k="$kib" 'BEGIN { exit !(s >= 1.0 || k >= 100 * 1024) }'; then
         verdict=OVER
     fi
     printf '%-45s %6ss %7.1f MB  %s\n' "$name" "$seconds" "$(awk -v k="$kib" 'BEGIN { print k / 1024 }')" "$verdict"
 }
 
-for dir in laughs deep-block deep-flow deep-map documents wide long-line huge; do
+for dir in laughs deep-block deep-flow deep-map documents wide long-line nodes huge; do
     measure "$dir" "$bin" check "$work/$dir"
 done
 for dir in fixtures/bad/*/; do

@@ -52,6 +52,9 @@ pub struct CheckArgs {
     /// YAML documents in one file.
     #[arg(long, value_name = "N")]
     pub max_documents: Option<usize>,
+    /// YAML nodes (scalars, sequences, mappings) written in one file.
+    #[arg(long, value_name = "N")]
+    pub max_nodes: Option<usize>,
     /// Comprehension steps one policy may take on one entity.
     #[arg(long, value_name = "N")]
     pub max_eval_steps: Option<u64>,

@@ -57,6 +57,7 @@ fn run(cli: Cli) -> u8 {
             max_depth: args.max_depth.unwrap_or(yaml.max_depth),
             max_alias_nodes: args.max_alias_nodes.unwrap_or(yaml.max_alias_nodes),
             max_documents: args.max_documents.unwrap_or(yaml.max_documents),
+            max_nodes: args.max_nodes.unwrap_or(yaml.max_nodes),
         },
         engine_limits: planelint::engine::Limits {
             max_steps: args.max_eval_steps.unwrap_or(engine.max_steps),

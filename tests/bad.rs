@@ -252,6 +252,16 @@ const CASES: &[Case] = &[
         ..fixture("limit-flags", &["c.yaml:1:1 input-limit"], 1, [1, 0, 1])
     },
     Case {
+        name: "limit-flags",
+        args: &["--max-nodes", "10"],
+        ..fixture("limit-flags", &["c.yaml:4:7 input-limit"], 1, [0, 0, 1])
+    },
+    Case {
+        name: "many-nodes",
+        make: |dir| write(dir, "nodes.yaml", "- a\n".repeat(500_001)),
+        ..fixture("many-nodes", &["nodes.yaml:500000:3 input-limit"], 1, [0, 0, 1])
+    },
+    Case {
         name: "billion-laughs",
         args: &["--max-alias-nodes", "1000000"],
         ..fixture("billion-laughs", &["lol.yaml:7:8 input-limit"], 1, [0, 0, 1])

@@ -18,6 +18,10 @@ pub struct Limits {
     pub max_alias_nodes: usize,
     /// Documents in one file.
     pub max_documents: usize,
+    /// Nodes written in one file (aliases apart). A node costs far more
+    /// memory than its text: without this, the file-size limit alone would
+    /// let one file of `- a` lines take gigabytes.
+    pub max_nodes: usize,
 }
 
 impl Default for Limits {
@@ -26,6 +30,7 @@ impl Default for Limits {
             max_depth: 128,
             max_alias_nodes: 100_000,
             max_documents: 10_000,
+            max_nodes: 500_000,
         }
     }
 }
@@ -236,6 +241,7 @@ struct Builder<'a> {
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Node, Size)>,
     alias_nodes: usize,
+    nodes: usize,
     out: Loaded,
 }
 
@@ -253,6 +259,7 @@ pub fn load(text: &str, source: SourceId, limits: Limits) -> Loaded {
         stack: Vec::new(),
         anchors: HashMap::new(),
         alias_nodes: 0,
+        nodes: 0,
         out: Loaded::default(),
     };
     // The parser lets some characters YAML forbids through (C0 controls in
@@ -316,6 +323,23 @@ impl Builder<'_> {
     }
 
     fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), Stop> {
+        if matches!(
+            event,
+            Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..)
+        ) {
+            self.nodes += 1;
+            if self.nodes > self.limits.max_nodes {
+                self.report(
+                    INPUT_LIMIT,
+                    format!(
+                        "more than {} nodes in one file; the rest of the file was not checked",
+                        self.limits.max_nodes
+                    ),
+                    span,
+                );
+                return Err(Stop::Limit);
+            }
+        }
         match event {
             Event::DocumentStart(_) => {
                 if self.out.documents.len() >= self.limits.max_documents {
