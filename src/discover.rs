@@ -69,43 +69,33 @@ pub fn discover(paths: &[PathBuf], follow_symlinks: bool, cwd: &Path) -> Result<
         } else {
             cwd.join(root)
         };
-        let metadata = std::fs::symlink_metadata(&absolute).map_err(|_| DiscoverError::Missing(root.clone()))?;
-        let found = |path: &Path| Found {
-            path: path.to_path_buf(),
-            name: display_name(path, cwd),
-        };
-        if !metadata.is_dir() {
-            // A file named on the command line is linted whatever its name.
-            let target = std::fs::metadata(&absolute).map_err(|_| DiscoverError::Missing(root.clone()))?;
-            if target.is_file() {
+        // Followed: a root named on the command line may be a link.
+        let metadata = std::fs::metadata(&absolute).map_err(|_| DiscoverError::Missing(root.clone()))?;
+        if metadata.is_dir() {
+            walk(
+                &absolute,
+                follow_symlinks,
+                cwd,
+                &mut files,
+                &mut unreadable,
+                &skipped_links,
+            );
+        } else {
+            let found = Found {
+                name: display_name(&absolute, cwd),
+                path: absolute.clone(),
+            };
+            if metadata.is_file() {
+                // A file named on the command line is linted whatever its name.
                 let key = std::fs::canonicalize(&absolute).unwrap_or_else(|_| absolute.clone());
-                add(&mut files, key, found(&absolute), true);
-            } else if !target.is_dir() {
+                add(&mut files, key, found, true);
+            } else {
                 unreadable.push(Unreadable {
-                    found: found(&absolute),
+                    found,
                     reason: NOT_REGULAR.into(),
                 });
-            } else {
-                // A symlink to a directory, named on the command line: walk it.
-                walk(
-                    &absolute,
-                    follow_symlinks,
-                    cwd,
-                    &mut files,
-                    &mut unreadable,
-                    &skipped_links,
-                );
             }
-            continue;
         }
-        walk(
-            &absolute,
-            follow_symlinks,
-            cwd,
-            &mut files,
-            &mut unreadable,
-            &skipped_links,
-        );
     }
     let mut files: Vec<Found> = files.into_values().map(|c| c.found).collect();
     files.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
