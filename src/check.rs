@@ -14,6 +14,7 @@ use crate::source::{SourceFile, SourceId, SourceMap, Span};
 use crate::suppress::{self, Date};
 use crate::yaml;
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -101,6 +102,9 @@ pub struct Run {
     /// start from: the git top level of the scanned paths, else their common
     /// directory.
     pub root: PathBuf,
+    /// YAML files and links met but not checked: unreadable, over the size
+    /// limit, not UTF-8, not regular files, or links not followed.
+    pub skipped_files: usize,
     /// A policy failed to load: the run exits 2.
     pub policy_load_failed: bool,
     pub timings: Timings,
@@ -165,10 +169,14 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     }
     for dir in &options.policy_dirs {
         for path in policy_files(dir)? {
-            let text = std::fs::read_to_string(&path).map_err(|e| CheckError::PolicyDir {
+            let policy_dir_error = |reason: String| CheckError::PolicyDir {
                 path: path.clone(),
-                reason: e.to_string(),
-            })?;
+                reason,
+            };
+            let bytes = read_bounded(&path, options.max_file_bytes)
+                .map_err(|e| policy_dir_error(e.to_string()))?
+                .map_err(|size| policy_dir_error(format!("the file is {size} bytes, over the limit")))?;
+            let text = String::from_utf8(bytes).map_err(|_| policy_dir_error("not valid UTF-8".into()))?;
             let file = SourceFile::new(discover::display_name(&path, cwd), path, Arc::from(text));
             policy_sources.push((run.sources.add(file), Origin::File));
         }
@@ -206,6 +214,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     let started = Instant::now();
     let files = load_all(&discovered.files, options, &mut run);
     run.timings.load = started.elapsed();
+    run.skipped_files += discovered.skipped_links + discovered.unreadable.len();
     for unreadable in &discovered.unreadable {
         let file = SourceFile::new(
             unreadable.found.name.clone(),
@@ -224,6 +233,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     }
     run.files_scanned = discovered.files.len();
 
+    working_on("building the model".into());
     let started = Instant::now();
     let models = model::build(&files, &mut run.diagnostics);
     drop(files);
@@ -239,6 +249,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
             .name("planelint-engine".into())
             .stack_size(engine::ENGINE_STACK_BYTES)
             .spawn_scoped(scope, || {
+                working_on("compiling the policies".into());
                 let started = Instant::now();
                 // A built-in policy over a collection no model has cannot
                 // fire: it is not compiled. A user's policy always is, so
@@ -254,6 +265,8 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
                 let compiled = started.elapsed();
                 let mut diagnostics = Vec::new();
                 for model in &models {
+                    let name = model.name.as_deref().unwrap_or("the files without a DataPlane");
+                    working_on(format!("the policies on the model of {name}"));
                     diagnostics.append(&mut engine.evaluate(model, threads));
                 }
                 let policies: Vec<Policy> = engine.policies().into_iter().cloned().collect();
@@ -365,6 +378,23 @@ fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, CheckError> {
     Ok(files)
 }
 
+thread_local! {
+    /// What this thread is working on (a file, or the policies of a model):
+    /// named by the last-resort panic message, which runs on the panicking
+    /// thread, so a crash report says which input caused it.
+    static CURRENT_WORK: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// What the calling thread was working on last, for a panic message.
+pub fn current_work() -> String {
+    let work = CURRENT_WORK.with(|w| w.borrow().clone());
+    if work.is_empty() { "the run".to_string() } else { work }
+}
+
+fn working_on(what: String) {
+    CURRENT_WORK.with(|w| *w.borrow_mut() = what);
+}
+
 /// Reads and parses every file on `options.threads` threads. Each file's
 /// results land in its own slot, so the outcome is the same whatever the
 /// thread count.
@@ -426,7 +456,9 @@ fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile
             extracted: model::Extracted::default(),
             layer_root: None,
             diagnostics: Vec::new(),
+            skipped: false,
         });
+        run.skipped_files += usize::from(loaded.skipped);
         let source = run.sources.add(loaded.source);
         run.diagnostics.extend(loaded.diagnostics);
         files.push(LoadedFile {
@@ -472,27 +504,36 @@ struct Loaded {
     /// A layered values file keeps its tree, to be read with its group.
     layer_root: Option<yaml::Node>,
     diagnostics: Vec<Diagnostic>,
+    /// The file could not be checked at all.
+    skipped: bool,
 }
 
-/// Reads and parses one file; problems become diagnostics on it. `id` is the
-/// id the file will have in the source map.
+/// Reads and parses one file; problems become diagnostics on it, and a file
+/// whose text could not be checked at all is skipped. `id` is the id the file
+/// will have in the source map.
 fn load_file(found: &Found, options: &Options, id: SourceId, layer: bool) -> Loaded {
+    working_on(found.name.clone());
+    // Fault injection for the test of the last-resort guard; debug builds only.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("PLANELINT_TEST_PANIC_ON").is_some_and(|name| name == found.name.as_str()) {
+        panic!("a panic injected by a test");
+    }
     let fail = |text: Arc<str>, rule: &str, message: String, span: Span| Loaded {
         source: SourceFile::new(found.name.clone(), found.path.clone(), text),
         extracted: model::Extracted::default(),
         layer_root: None,
         diagnostics: vec![Diagnostic::error(rule, message, Location { source: id, span })],
+        skipped: true,
     };
-    let size = std::fs::metadata(&found.path).map(|m| m.len()).unwrap_or(0);
-    if size > options.max_file_bytes {
-        let message = format!(
-            "the file is {size} bytes, over the limit of {} bytes; it was not checked",
-            options.max_file_bytes
-        );
-        return fail(Arc::from(""), INPUT_LIMIT, message, Span::default());
-    }
-    let bytes = match std::fs::read(&found.path) {
-        Ok(bytes) => bytes,
+    let bytes = match read_bounded(&found.path, options.max_file_bytes) {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(size)) => {
+            let message = format!(
+                "the file is {size} bytes, over the limit of {} bytes; it was not checked",
+                options.max_file_bytes
+            );
+            return fail(Arc::from(""), INPUT_LIMIT, message, Span::default());
+        }
         Err(error) => {
             let message = format!("could not read {}: {error}", found.name);
             return fail(Arc::from(""), FILE_UNREADABLE, message, Span::default());
@@ -503,7 +544,7 @@ fn load_file(found: &Found, options: &Options, id: SourceId, layer: bool) -> Loa
         Err(error) => {
             let at = error.utf8_error().valid_up_to();
             let text: Arc<str> = Arc::from(String::from_utf8_lossy(error.as_bytes()).as_ref());
-            let message = "the file is not valid UTF-8".to_string();
+            let message = "the file is not valid UTF-8; it was not checked".to_string();
             return fail(text, YAML_SYNTAX, message, Span::new(at, at + 1));
         }
     };
@@ -523,5 +564,25 @@ fn load_file(found: &Found, options: &Options, id: SourceId, layer: bool) -> Loa
         extracted,
         layer_root,
         diagnostics: loaded.diagnostics,
+        skipped: false,
     }
+}
+
+/// Reads a regular file of at most `max` bytes: `Ok(Err(size))` when it is
+/// larger. The size is checked on the open handle and the read is bounded
+/// too, so a file that grows (or is swapped) after discovery cannot exhaust
+/// memory, and a handle that is not a regular file is never read.
+fn read_bounded(path: &Path, max: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
+    let file = std::fs::File::open(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(std::io::Error::other(discover::NOT_REGULAR));
+    }
+    if metadata.len() > max {
+        return Ok(Err(metadata.len()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    let read = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    Ok(if read > max { Err(read) } else { Ok(bytes) })
 }

@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Lint config repos: every isolation and metadata-sharing violation, at its exact line and column.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List every rule: id, severity, origin and summary.
     Rules(PolicyArgs),
     /// Describe a rule: what it reports, why, and how to fix it.
@@ -137,6 +137,27 @@ pub struct CheckArgs {
     /// The date `until=` of suppressions is compared with (default: today, UTC).
     #[arg(long, value_name = "YYYY-MM-DD", hide = true, value_parser = parse_date)]
     pub today: Option<Date>,
+    /// Skip (with an `input-limit` finding) files larger than this.
+    #[arg(long, value_name = "BYTES")]
+    pub max_file_size: Option<u64>,
+    /// Deepest nesting of YAML sequences and mappings, aliases expanded.
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<usize>,
+    /// Nodes that YAML aliases may add to one file, all expansions together.
+    #[arg(long, value_name = "N")]
+    pub max_alias_nodes: Option<usize>,
+    /// YAML documents in one file.
+    #[arg(long, value_name = "N")]
+    pub max_documents: Option<usize>,
+    /// YAML nodes (scalars, sequences, mappings) written in one file.
+    #[arg(long, value_name = "N")]
+    pub max_nodes: Option<usize>,
+    /// Comprehension steps one policy may take on one entity.
+    #[arg(long, value_name = "N")]
+    pub max_eval_steps: Option<u64>,
+    /// Wall time one policy may take on one entity, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub eval_deadline_ms: Option<u64>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 const SKIPPED_DIRS: &[&str] = &[".git", "target", "node_modules"];
 
@@ -27,8 +29,16 @@ pub struct Unreadable {
 #[derive(Debug, Default)]
 pub struct Discovered {
     pub files: Vec<Found>,
+    /// Paths that could not be walked or read, and YAML-named entries that
+    /// are not regular files (a FIFO is never opened): each is a finding.
     pub unreadable: Vec<Unreadable>,
+    /// Symbolic links that were not followed: all of them without
+    /// `--follow-symlinks` (those with a YAML name), and those leading out of
+    /// the root with it.
+    pub skipped_links: usize,
 }
+
+pub const NOT_REGULAR: &str = "not a regular file (a FIFO, socket or device); it was not opened";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoverError {
@@ -95,80 +105,166 @@ pub fn config_root(files: &[PathBuf]) -> Option<PathBuf> {
 
 pub fn discover(paths: &[PathBuf], follow_symlinks: bool, cwd: &Path) -> Result<Discovered, DiscoverError> {
     // Keyed by canonical path, so a file reached twice is scanned once.
-    let mut files: BTreeMap<PathBuf, Found> = BTreeMap::new();
+    let mut files: BTreeMap<PathBuf, Candidate> = BTreeMap::new();
     let mut unreadable = Vec::new();
+    let skipped_links = Arc::new(AtomicUsize::new(0));
     for root in paths {
         let absolute = if root.is_absolute() {
             root.clone()
         } else {
             cwd.join(root)
         };
-        let metadata = std::fs::symlink_metadata(&absolute).map_err(|_| DiscoverError::Missing(root.clone()))?;
-        let found = |path: &Path| Found {
-            path: path.to_path_buf(),
-            name: display_name(path, cwd),
-        };
-        if !metadata.is_dir() {
-            // A file named on the command line is linted whatever its name.
-            let target = std::fs::metadata(&absolute).map_err(|_| DiscoverError::Missing(root.clone()))?;
-            if target.is_file() {
+        // Followed: a root named on the command line may be a link.
+        let metadata = std::fs::metadata(&absolute).map_err(|_| DiscoverError::Missing(root.clone()))?;
+        if metadata.is_dir() {
+            walk(
+                &absolute,
+                follow_symlinks,
+                cwd,
+                &mut files,
+                &mut unreadable,
+                &skipped_links,
+            );
+        } else {
+            let found = Found {
+                name: display_name(&absolute, cwd),
+                path: absolute.clone(),
+            };
+            if metadata.is_file() {
+                // A file named on the command line is linted whatever its name.
                 let key = std::fs::canonicalize(&absolute).unwrap_or_else(|_| absolute.clone());
-                files.entry(key).or_insert_with(|| found(&absolute));
-            }
-            continue;
-        }
-        let canonical_root = std::fs::canonicalize(&absolute).unwrap_or_else(|_| absolute.clone());
-        let walker = ignore::WalkBuilder::new(&absolute)
-            .follow_links(follow_symlinks)
-            .require_git(false)
-            .filter_entry(|entry| {
-                !(entry.file_type().is_some_and(|t| t.is_dir())
-                    && entry.file_name().to_str().is_some_and(|n| SKIPPED_DIRS.contains(&n)))
-            })
-            .build();
-        for entry in walker {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(error) => {
-                    let path = error_path(&error).unwrap_or_else(|| absolute.clone());
-                    if is_yaml(&path) || path.is_dir() || error.is_io() {
-                        unreadable.push(Unreadable {
-                            found: found(&path),
-                            reason: io_reason(&error),
-                        });
-                    }
-                    continue;
-                }
-            };
-            let is_file = entry.file_type().is_some_and(|t| t.is_file());
-            if !is_file || !is_yaml(entry.path()) {
-                continue;
-            }
-            let path = entry.path();
-            // Without following links, a walked path is the root's real path
-            // plus real names: no need to ask the file system (which costs
-            // several system calls per file) for its canonical form.
-            let canonical = if follow_symlinks {
-                let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-                if !canonical.starts_with(&canonical_root) {
-                    continue;
-                }
-                canonical
+                add(&mut files, key, found, true);
             } else {
-                match path.strip_prefix(&absolute) {
-                    Ok(relative) => canonical_root.join(relative),
-                    Err(_) => path.to_path_buf(),
-                }
-            };
-            files.entry(canonical).or_insert_with(|| found(path));
+                unreadable.push(Unreadable {
+                    found,
+                    reason: NOT_REGULAR.into(),
+                });
+            }
         }
     }
-    let mut files: Vec<Found> = files.into_values().collect();
+    let mut files: Vec<Found> = files.into_values().map(|c| c.found).collect();
     files.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     files.dedup_by(|a, b| a.name == b.name);
     unreadable.sort_by(|a, b| a.found.name.cmp(&b.found.name));
     unreadable.dedup();
-    Ok(Discovered { files, unreadable })
+    Ok(Discovered {
+        files,
+        unreadable,
+        skipped_links: skipped_links.load(Ordering::Relaxed),
+    })
+}
+
+/// A file found, and whether it was reached without a symlink.
+struct Candidate {
+    found: Found,
+    direct: bool,
+}
+
+/// Records a file under its canonical path. Reached more than once (through
+/// symlinks), it is shown under the path that uses no symlink, else under the
+/// smallest name, whatever order the walk took.
+fn add(files: &mut BTreeMap<PathBuf, Candidate>, canonical: PathBuf, found: Found, direct: bool) {
+    let candidate = Candidate { found, direct };
+    match files.get_mut(&canonical) {
+        Some(kept) => {
+            let better =
+                (!candidate.direct, candidate.found.name.as_bytes()) < (!kept.direct, kept.found.name.as_bytes());
+            if better {
+                *kept = candidate;
+            }
+        }
+        None => {
+            files.insert(canonical, candidate);
+        }
+    }
+}
+
+fn walk(
+    absolute: &Path,
+    follow_symlinks: bool,
+    cwd: &Path,
+    files: &mut BTreeMap<PathBuf, Candidate>,
+    unreadable: &mut Vec<Unreadable>,
+    skipped_links: &Arc<AtomicUsize>,
+) {
+    let found = |path: &Path| Found {
+        path: path.to_path_buf(),
+        name: display_name(path, cwd),
+    };
+    let canonical_root = std::fs::canonicalize(absolute).unwrap_or_else(|_| absolute.to_path_buf());
+    let filter_root = canonical_root.clone();
+    let filter_skipped = skipped_links.clone();
+    let walker = ignore::WalkBuilder::new(absolute)
+        .follow_links(follow_symlinks)
+        .require_git(false)
+        .filter_entry(move |entry| {
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            if is_dir && entry.file_name().to_str().is_some_and(|n| SKIPPED_DIRS.contains(&n)) {
+                return false;
+            }
+            // A followed link to a directory out of the root is not entered
+            // (`ln -s / x` must not walk the whole disk).
+            if is_dir && entry.path_is_symlink() {
+                let inside = std::fs::canonicalize(entry.path()).is_ok_and(|c| c.starts_with(&filter_root));
+                if !inside {
+                    filter_skipped.fetch_add(1, Ordering::Relaxed);
+                    return false;
+                }
+            }
+            true
+        })
+        .build();
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                let path = error_path(&error).unwrap_or_else(|| absolute.to_path_buf());
+                if is_yaml(&path) || path.is_dir() || error.is_io() {
+                    unreadable.push(Unreadable {
+                        found: found(&path),
+                        reason: io_reason(&error),
+                    });
+                }
+                continue;
+            }
+        };
+        let path = entry.path();
+        let Some(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() || !is_yaml(path) {
+            continue;
+        }
+        if file_type.is_symlink() {
+            // Only reached without `--follow-symlinks`.
+            skipped_links.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        if !file_type.is_file() {
+            unreadable.push(Unreadable {
+                found: found(path),
+                reason: NOT_REGULAR.into(),
+            });
+            continue;
+        }
+        let relative = path.strip_prefix(absolute).ok();
+        // Without following links, a walked path is the root's real path plus
+        // real names: no need to ask the file system (several system calls
+        // per file) for its canonical form.
+        let (canonical, direct) = match (follow_symlinks, relative) {
+            (false, Some(relative)) => (canonical_root.join(relative), true),
+            _ => {
+                let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+                if follow_symlinks && !canonical.starts_with(&canonical_root) {
+                    skipped_links.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                let direct = relative.is_some_and(|r| canonical.strip_prefix(&canonical_root).ok() == Some(r));
+                (canonical, direct)
+            }
+        };
+        add(files, canonical, found(path), direct);
+    }
 }
 
 fn error_path(error: &ignore::Error) -> Option<PathBuf> {
@@ -186,7 +282,21 @@ fn io_reason(error: &ignore::Error) -> String {
         | ignore::Error::WithDepth { err, .. }
         | ignore::Error::WithLineNumber { err, .. } => io_reason(err),
         ignore::Error::Loop { ancestor, .. } => format!("symlink loop back to {}", ancestor.display()),
-        ignore::Error::Io(io) => io.to_string(),
+        ignore::Error::Io(io) => os_reason(io),
         other => other.to_string(),
+    }
+}
+
+/// The operating system's reason, without the path the walker puts in the
+/// text (the finding names the file already).
+fn os_reason(io: &std::io::Error) -> String {
+    let inner = io
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<walkdir::Error>())
+        .and_then(walkdir::Error::io_error)
+        .unwrap_or(io);
+    match inner.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+        None => inner.to_string(),
     }
 }

@@ -4,6 +4,10 @@
 //! Pipeline: discover -> load (spanned YAML) -> model -> evaluate (CEL) -> report.
 //! The library never prints: only `main.rs` touches stdout and stderr.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
+// Input-derived data is never indexed: `.get()` and iterators cannot panic.
+// Unit tests may index what they just built.
+#![deny(clippy::indexing_slicing)]
+#![cfg_attr(test, allow(clippy::indexing_slicing))]
 
 pub mod audit;
 pub mod baseline;

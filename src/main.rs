@@ -35,13 +35,25 @@ fn main() -> ExitCode {
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
         }
     };
-    // A panic is a bug: report it as an internal error (exit 3), not a crash.
+    // A panic is a bug: report it as an internal error (exit 3), not a crash,
+    // naming what was being processed. The hook runs on whichever thread
+    // panicked (the engine's too); the text may quote scanned input. Only the
+    // first panic is the cause: the ones it sets off (a thread scope that
+    // re-raises a worker's panic) are not reported again.
+    static REPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    std::panic::set_hook(Box::new(|info| {
+        if REPORTED.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let message = format!(
+            "planelint: internal error (a bug) while processing {}: {info}; please report it",
+            check::current_work()
+        );
+        eprintln!("{}", report::strip_controls(&message).replace('\u{FFFD}', " "));
+    }));
     match std::panic::catch_unwind(|| run(cli)) {
         Ok(code) => ExitCode::from(code),
-        Err(_) => {
-            eprintln!("planelint: internal error (a bug); please report it");
-            ExitCode::from(3)
-        }
+        Err(_) => ExitCode::from(3),
     }
 }
 
@@ -54,7 +66,7 @@ fn run(cli: Cli) -> u8 {
         }
     };
     match cli.command {
-        Command::Check(args) => run_check(args, &cwd),
+        Command::Check(args) => run_check(*args, &cwd),
         Command::Rules(args) => run_rules(&args, None, &cwd),
         Command::Explain(args) => run_rules(&args.policy, Some(&args.rule), &cwd),
         Command::Test(args) => run_test(args, &cwd),
@@ -148,6 +160,7 @@ fn settings(policy: &PolicyArgs, flags: Flags, format: Format, cwd: &Path) -> Re
         policies: &[],
         scanned: &[source],
         files_scanned: 0,
+        skipped_files: 0,
         execution_successful: false,
         root: cwd,
         workspace: None,
@@ -272,11 +285,27 @@ fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
         },
         None => None,
     };
+    let defaults = Options::default();
+    let (yaml, engine) = (defaults.yaml_limits, defaults.engine_limits);
     let options = Options {
         follow_symlinks: args.follow_symlinks,
         threads: args.threads,
         today: Some(args.today.unwrap_or_else(today)),
         baseline,
+        max_file_bytes: args.max_file_size.unwrap_or(defaults.max_file_bytes),
+        yaml_limits: planelint::yaml::Limits {
+            max_depth: args.max_depth.unwrap_or(yaml.max_depth),
+            max_alias_nodes: args.max_alias_nodes.unwrap_or(yaml.max_alias_nodes),
+            max_documents: args.max_documents.unwrap_or(yaml.max_documents),
+            max_nodes: args.max_nodes.unwrap_or(yaml.max_nodes),
+        },
+        engine_limits: planelint::engine::Limits {
+            max_steps: args.max_eval_steps.unwrap_or(engine.max_steps),
+            deadline: args
+                .eval_deadline_ms
+                .map_or(engine.deadline, std::time::Duration::from_millis),
+            ..engine
+        },
         ..options(args.paths.clone(), &settings, &args.policy, cwd)
     };
     let started = std::time::Instant::now();
@@ -292,7 +321,12 @@ fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
         Ok(run) => run,
         Err(error) => {
             eprintln!("planelint: {error}");
-            return 2;
+            // The engine failing is a bug (its panic was reported already).
+            return if matches!(error, check::CheckError::Engine(_)) {
+                3
+            } else {
+                2
+            };
         }
     };
     if run.files_scanned == 0 && run.diagnostics.is_empty() {
@@ -340,6 +374,7 @@ fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
         policies: &run.policies,
         scanned: &run.scanned,
         files_scanned: run.files_scanned,
+        skipped_files: run.skipped_files,
         execution_successful: !run.policy_load_failed,
         root: &run.root,
         workspace: workspace.as_deref(),
@@ -434,7 +469,7 @@ fn run_rules(policy: &PolicyArgs, rule: Option<&str>, cwd: &Path) -> u8 {
 /// A policy that failed to load, in plain text on standard error.
 fn print_load_errors(run: &check::Run) {
     let mut out = Vec::new();
-    let _ = report::render_human(&mut out, &run.diagnostics, &run.sources, 0, Style::Plain);
+    let _ = report::render_human(&mut out, &run.diagnostics, &run.sources, 0, 0, Style::Plain);
     eprint!("{}", String::from_utf8_lossy(&out));
 }
 

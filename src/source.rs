@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// The UTF-8 byte-order mark some editors write at the start of a file.
+const BOM: char = '\u{FEFF}';
+
 /// Index of a file in the [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SourceId(pub u32);
@@ -45,8 +48,14 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(name: String, path: PathBuf, text: Arc<str>) -> SourceFile {
+        // YAML breaks lines at LF, CRLF and a lone CR (as editors do), so a
+        // file with old Mac or mixed line endings keeps its lines.
+        let bytes = text.as_bytes();
         let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .chain(bytes.iter().enumerate().filter_map(|(i, &b)| {
+                let lone_cr = b == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+                (b == b'\n' || lone_cr).then_some(i + 1)
+            }))
             .collect();
         SourceFile {
             name,
@@ -71,11 +80,15 @@ impl SourceFile {
         Span { start, end }
     }
 
-    /// The line and column of a byte offset (clamped to the text).
+    /// The line and column of a byte offset (clamped to the text). A
+    /// byte-order mark is not a column: editors do not show it.
     pub fn line_col(&self, offset: usize) -> LineCol {
         let offset = self.clamp(Span::new(offset, offset)).start;
         let line = self.line_starts.partition_point(|&start| start <= offset);
-        let line_start = self.line_starts.get(line.saturating_sub(1)).copied().unwrap_or(0);
+        let mut line_start = self.line_starts.get(line.saturating_sub(1)).copied().unwrap_or(0);
+        if line_start == 0 && self.text.starts_with(BOM) {
+            line_start = BOM.len_utf8().min(offset);
+        }
         let column = self.text.get(line_start..offset).map_or(0, |s| s.chars().count()) + 1;
         LineCol { line, column }
     }
@@ -86,7 +99,8 @@ impl SourceFile {
             return "";
         };
         let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
-        self.text.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r'])
+        let text = self.text.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r']);
+        if start == 0 { text.trim_start_matches(BOM) } else { text }
     }
 
     pub fn line_count(&self) -> usize {
@@ -203,6 +217,25 @@ mod tests {
         assert_eq!(conv.byte_offset(5), 7);
         assert_eq!(conv.byte_offset(1), 2);
         assert_eq!(conv.byte_offset(60), text.len());
+    }
+
+    #[test]
+    fn lone_cr_and_mixed_line_endings_break_lines() {
+        let f = file("a\rbc\r\nd\ne");
+        assert_eq!(f.line_count(), 4);
+        assert_eq!(f.line_text(2), "bc");
+        assert_eq!(f.line_col(f.text.find('c').unwrap()), LineCol { line: 2, column: 2 });
+        assert_eq!(f.line_col(f.text.find('d').unwrap()), LineCol { line: 3, column: 1 });
+        assert_eq!(f.line_col(f.text.find('e').unwrap()), LineCol { line: 4, column: 1 });
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_a_column() {
+        let f = file("\u{FEFF}ab: c\nd");
+        assert_eq!(f.line_col(3), LineCol { line: 1, column: 1 });
+        assert_eq!(f.line_col(f.text.find('c').unwrap()), LineCol { line: 1, column: 5 });
+        assert_eq!(f.line_col(0), LineCol { line: 1, column: 1 });
+        assert_eq!(f.line_text(1), "ab: c");
     }
 
     #[test]

@@ -54,7 +54,8 @@ fn seed_table_json_spans_and_paths() {
     assert_eq!(report["version"], 1);
     assert_eq!(
         report["summary"],
-        serde_json::json!({"errors": 4, "warnings": 0, "notes": 0, "files": 1})
+        serde_json::json!({"errors": 4, "warnings": 0, "notes": 0, "files": 1,
+            "skipped_files": 0, "policy_errors": 0, "input_limits": 0})
     );
     let first = &report["diagnostics"][0];
     assert_eq!(first["rule"], "placement-account-shared");

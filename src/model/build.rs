@@ -5,11 +5,14 @@
 use super::manifest::{self, Kind, Manifest};
 use super::{COLLECTIONS, Entity, Field, Model, Value, bucket_name};
 use super::{Proto, flyte, values};
-use crate::diagnostic::{CLUSTER_FIELD_CONFLICT, Diagnostic, Location, MANIFEST_SCHEMA};
+use crate::diagnostic::{CLUSTER_FIELD_CONFLICT, Diagnostic, INPUT_LIMIT, Location, MANIFEST_SCHEMA};
 use crate::source::SourceId;
 use crate::yaml::Document;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+
+/// The most isolation units (domain/project pairs) one DataPlane may make.
+pub const MAX_UNITS: usize = 100_000;
 
 /// A file after loading, as the model builder needs it.
 pub struct LoadedFile {
@@ -101,7 +104,7 @@ pub fn build(files: &[LoadedFile], diagnostics: &mut Vec<Diagnostic>) -> Vec<Mod
         match manifest.kind {
             Kind::DataPlane => {
                 if owners.get(dir).is_some_and(|m| std::ptr::eq(*m, manifest)) {
-                    builder.data_plane(manifest);
+                    builder.data_plane(manifest, diagnostics);
                 }
             }
             Kind::ClusterPool => builder.pool(manifest),
@@ -180,7 +183,7 @@ impl ModelBuilder {
         self.entities.entry(collection).or_default().push(entity);
     }
 
-    fn data_plane(&mut self, manifest: &Manifest) {
+    fn data_plane(&mut self, manifest: &Manifest, diagnostics: &mut Vec<Diagnostic>) {
         let name = manifest.name.as_str().unwrap_or_default();
         self.name = Some(Arc::from(name));
         let isolation = spec_field(manifest, "isolation")
@@ -194,6 +197,23 @@ impl ModelBuilder {
         }
         self.add("dataPlanes", Arc::from(name), manifest.name.location, fields);
 
+        // Project isolation makes a unit per domain and project: a short file
+        // must not make a model of billions of units. Over the limit, the
+        // isolation table is left out whole (a partial one would only give
+        // wrong findings).
+        let domains = list_items(spec_field(manifest, "domains")).len();
+        let projects = list_items(spec_field(manifest, "projects")).len();
+        if isolation == "project" && domains.saturating_mul(projects) > MAX_UNITS {
+            let location = spec_field(manifest, "projects").map_or(manifest.name.location, |f| f.location);
+            diagnostics.push(Diagnostic::error(
+                INPUT_LIMIT,
+                format!(
+                    "{domains} domains and {projects} projects make more than {MAX_UNITS} isolation units; the isolation table was not checked"
+                ),
+                location,
+            ));
+            return;
+        }
         let mut production: HashMap<&str, Field> = HashMap::new();
         for domain in list_items(spec_field(manifest, "domains")) {
             let (Some(name), Some(name_field)) =

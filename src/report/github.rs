@@ -37,7 +37,7 @@ pub fn render_github_summary(out: &mut dyn Write, report: &Report<'_>) -> io::Re
     writeln!(
         out,
         "### planelint: {}\n",
-        summary_line(report.diagnostics, report.files_scanned)
+        summary_line(report.diagnostics, report.files_scanned, report.skipped_files)
     )?;
     if report.diagnostics.is_empty() {
         return Ok(());

@@ -2,7 +2,7 @@
 //! terminal; plain text otherwise, one block per finding, starting with
 //! `file:line:col: severity[rule]: message`.
 
-use super::{position, strip_controls, summary_line};
+use super::{is_hidden_control, position, strip_controls, summary_line};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::SourceMap;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
@@ -22,6 +22,7 @@ pub fn render_human(
     diagnostics: &[Diagnostic],
     sources: &SourceMap,
     files: usize,
+    skipped_files: usize,
     style: Style,
 ) -> io::Result<()> {
     for diagnostic in diagnostics {
@@ -30,7 +31,7 @@ pub fn render_human(
             Style::Graphical => graphical(out, diagnostic, sources)?,
         }
     }
-    writeln!(out, "{}", summary_line(diagnostics, files))
+    writeln!(out, "{}", summary_line(diagnostics, files, skipped_files))
 }
 
 fn plain(out: &mut dyn Write, d: &Diagnostic, sources: &SourceMap) -> io::Result<()> {
@@ -38,7 +39,7 @@ fn plain(out: &mut dyn Write, d: &Diagnostic, sources: &SourceMap) -> io::Result
     writeln!(
         out,
         "{}:{}:{}: {}[{}]: {}",
-        at.file,
+        strip_controls(at.file),
         at.line,
         at.column,
         d.severity,
@@ -55,14 +56,15 @@ fn plain(out: &mut dyn Write, d: &Diagnostic, sources: &SourceMap) -> io::Result
                 text.chars().count() + 1
             };
             let width = end_column.saturating_sub(at.column).max(1);
+            // Tabs before the caret stay tabs, so it lines up under the text.
+            let indent: String = text
+                .chars()
+                .chain(std::iter::repeat(' '))
+                .take(at.column.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
             writeln!(out, "{:>gutter$} | {text}", at.line)?;
-            writeln!(
-                out,
-                "{:>gutter$} | {}{}",
-                "",
-                " ".repeat(at.column.saturating_sub(1)),
-                "^".repeat(width)
-            )?;
+            writeln!(out, "{:>gutter$} | {indent}{}", "", "^".repeat(width))?;
         }
     }
     for related in &d.related {
@@ -70,7 +72,7 @@ fn plain(out: &mut dyn Write, d: &Diagnostic, sources: &SourceMap) -> io::Result
         writeln!(
             out,
             "  = related: {}:{}:{}: {}",
-            r.file,
+            strip_controls(r.file),
             r.line,
             r.column,
             strip_controls(&related.message)
@@ -132,8 +134,8 @@ fn graphical(out: &mut dyn Write, d: &Diagnostic, sources: &SourceMap) -> io::Re
     let named = |id| {
         let file = sources.get(id);
         NamedSource::new(
-            file.map_or("", |f| f.name.as_str()),
-            file.map_or(String::new(), |f| f.text.to_string()),
+            strip_controls(file.map_or("", |f| f.name.as_str())),
+            file.map_or(String::new(), |f| snippet_text(&f.text)),
         )
     };
     let span_of = |location: &crate::diagnostic::Location| {
@@ -181,4 +183,37 @@ fn graphical(out: &mut dyn Write, d: &Diagnostic, sources: &SourceMap) -> io::Re
         .render_report(&mut text, &adapter)
         .map_err(|_| io::Error::other("could not render a report"))?;
     writeln!(out, "{text}")
+}
+
+/// The text miette shows in snippets, with the same byte length (spans stay
+/// valid): a lone carriage return becomes the line break it is, other control
+/// characters and bidirectional overrides become `?`, one per byte.
+fn snippet_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\r' if chars.peek() == Some(&'\n') => out.push(c),
+            '\r' => out.push('\n'),
+            c if is_hidden_control(c) => {
+                out.extend(std::iter::repeat_n('?', c.len_utf8()));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippet_text_keeps_byte_offsets() {
+        let text = "a\x1b[2Jb\rc\r\nd\u{202E}e\u{85}";
+        let shown = snippet_text(text);
+        assert_eq!(shown.len(), text.len());
+        assert_eq!(shown, "a?[2Jb\nc\r\nd???e??");
+    }
 }

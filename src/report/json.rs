@@ -58,6 +58,13 @@ struct Summary {
     warnings: usize,
     notes: usize,
     files: usize,
+    /// YAML files and links met but not checked (unreadable, over the size
+    /// limit, not UTF-8, not regular files, links not followed).
+    skipped_files: usize,
+    /// Policies that could not be compiled or evaluated on an entity.
+    policy_errors: usize,
+    /// Inputs cut short by a limit.
+    input_limits: usize,
 }
 
 /// The summary counts only findings that are not suppressed.
@@ -117,6 +124,9 @@ pub fn render_json(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
             warnings: counts.warnings,
             notes: counts.notes,
             files: report.files_scanned,
+            skipped_files: report.skipped_files,
+            policy_errors: counts.policy_errors,
+            input_limits: counts.input_limits,
         },
     };
     serde_json::to_writer_pretty(&mut *out, &output).map_err(io::Error::from)?;

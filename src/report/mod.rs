@@ -17,7 +17,7 @@ pub use junit::render_junit;
 pub use rules::{RuleDoc, render_explain, render_rule_table, rule_docs};
 pub use sarif::render_sarif;
 
-use crate::diagnostic::{Diagnostic, Severity, Suppressed, Suppression};
+use crate::diagnostic::{Diagnostic, INPUT_LIMIT, POLICY_ERROR, Severity, Suppressed, Suppression};
 use crate::policy::Policy;
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
 use std::io::{self, Write};
@@ -77,6 +77,8 @@ pub struct Report<'a> {
     /// The config files findings are reported for.
     pub scanned: &'a [SourceId],
     pub files_scanned: usize,
+    /// Files found but not checked (unreadable, not regular files).
+    pub skipped_files: usize,
     /// False when a policy failed to load (exit 2).
     pub execution_successful: bool,
     /// The absolute directory SARIF URIs are relative to.
@@ -90,7 +92,14 @@ pub struct Report<'a> {
 /// Renders `report` in `format`; `style` applies to `human` only.
 pub fn render(out: &mut dyn Write, format: Format, report: &Report<'_>, style: Style) -> io::Result<()> {
     match format {
-        Format::Human => render_human(out, report.diagnostics, report.sources, report.files_scanned, style),
+        Format::Human => render_human(
+            out,
+            report.diagnostics,
+            report.sources,
+            report.files_scanned,
+            report.skipped_files,
+            style,
+        ),
         Format::Json => render_json(out, report),
         Format::Sarif => render_sarif(out, report),
         Format::Github => render_github(out, report),
@@ -205,12 +214,17 @@ pub(crate) fn position<'a>(sources: &'a SourceMap, location: &crate::diagnostic:
     }
 }
 
-/// Counts per severity.
+/// Counts per severity, and of the findings that say the check was
+/// incomplete (fail closed: they are errors, and the summary shows them).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
     pub errors: usize,
     pub warnings: usize,
     pub notes: usize,
+    /// Policies that could not be compiled or evaluated on an entity.
+    pub policy_errors: usize,
+    /// Inputs cut short by a limit (size, depth, aliases, documents).
+    pub input_limits: usize,
 }
 
 impl Counts {
@@ -222,19 +236,40 @@ impl Counts {
                 Severity::Warning => counts.warnings += 1,
                 Severity::Note => counts.notes += 1,
             }
+            match d.rule.as_str() {
+                POLICY_ERROR => counts.policy_errors += 1,
+                INPUT_LIMIT => counts.input_limits += 1,
+                _ => {}
+            }
         }
         counts
     }
 }
 
-/// `4 errors, 0 warnings, 1 note in 3 files`, or `no findings in 3 files`.
-pub(crate) fn summary_line(diagnostics: &[Diagnostic], files: usize) -> String {
+/// `4 errors, 0 warnings, 1 note in 3 files`, or `no findings in 3 files`,
+/// followed by what was not fully checked, named only when there is some:
+/// ` (1 skipped, 2 policy errors)`.
+pub(crate) fn summary_line(diagnostics: &[Diagnostic], files: usize, skipped_files: usize) -> String {
     let counts = Counts::of(diagnostics);
+    let incomplete: Vec<String> = [
+        (skipped_files, "skipped", "skipped"),
+        (counts.policy_errors, "policy error", "policy errors"),
+        (counts.input_limits, "input over a limit", "inputs over a limit"),
+    ]
+    .iter()
+    .filter(|(n, _, _)| *n > 0)
+    .map(|(n, one, many)| format!("{n} {}", if *n == 1 { one } else { many }))
+    .collect();
+    let incomplete = if incomplete.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", incomplete.join(", "))
+    };
     if diagnostics.is_empty() {
-        format!("no findings in {files} {}", plural(files, "file"))
+        format!("no findings in {files} {}{incomplete}", plural(files, "file"))
     } else {
         format!(
-            "{} {}, {} {}, {} {} in {files} {}",
+            "{} {}, {} {}, {} {} in {files} {}{incomplete}",
             counts.errors,
             plural(counts.errors, "error"),
             counts.warnings,
@@ -250,9 +285,16 @@ fn plural(n: usize, word: &str) -> String {
     if n == 1 { word.to_string() } else { format!("{word}s") }
 }
 
-/// Scanned text echoed to a terminal must not carry control characters.
-pub(crate) fn strip_controls(text: &str) -> String {
+/// Scanned text echoed to a terminal must not carry control characters
+/// (escape sequences, a carriage return that overwrites the line) nor
+/// bidirectional overrides (which reorder what the reader sees): each
+/// becomes U+FFFD, one character for one, so columns stay right.
+pub fn strip_controls(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() && c != '\t' { '\u{FFFD}' } else { c })
+        .map(|c| if is_hidden_control(c) { '\u{FFFD}' } else { c })
         .collect()
+}
+
+pub(crate) fn is_hidden_control(c: char) -> bool {
+    (c.is_control() && c != '\t') || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }

@@ -18,6 +18,10 @@ pub struct Limits {
     pub max_alias_nodes: usize,
     /// Documents in one file.
     pub max_documents: usize,
+    /// Nodes written in one file (aliases apart). A node costs far more
+    /// memory than its text: without this, the file-size limit alone would
+    /// let one file of `- a` lines take gigabytes.
+    pub max_nodes: usize,
 }
 
 impl Default for Limits {
@@ -26,6 +30,7 @@ impl Default for Limits {
             max_depth: 128,
             max_alias_nodes: 100_000,
             max_documents: 10_000,
+            max_nodes: 500_000,
         }
     }
 }
@@ -141,14 +146,6 @@ impl Node {
             },
         }
     }
-
-    fn count(&self) -> usize {
-        match &self.kind {
-            NodeKind::Scalar { .. } => 1,
-            NodeKind::Sequence(items) => 1 + items.iter().map(Node::count).sum::<usize>(),
-            NodeKind::Mapping(entries) => 1 + entries.iter().map(|e| e.key.count() + e.value.count()).sum::<usize>(),
-        }
-    }
 }
 
 fn parse_int(v: &str) -> Option<i64> {
@@ -198,16 +195,41 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The size of a finished node: how many nodes it holds (itself included)
+/// and how many levels of nesting it spans (0 for a scalar). Kept while
+/// building, so that an alias is measured without walking it.
+#[derive(Clone, Copy, Debug, Default)]
+struct Size {
+    nodes: usize,
+    height: usize,
+}
+
+impl Size {
+    const SCALAR: Size = Size { nodes: 1, height: 0 };
+    const CONTAINER: Size = Size { nodes: 1, height: 1 };
+
+    /// Adds a child to a container's size.
+    fn add(&mut self, child: Size) {
+        self.nodes = self.nodes.saturating_add(child.nodes);
+        self.height = self.height.max(child.height.saturating_add(1));
+    }
+}
+
 enum Frame {
     Sequence {
         start: usize,
         anchor: usize,
+        size: Size,
         items: Vec<Node>,
     },
     Mapping {
         start: usize,
         anchor: usize,
+        size: Size,
         entries: Vec<Entry>,
+        /// The text and span of each key in `entries`: finds a duplicate in
+        /// O(1), so a mapping with many keys does not take quadratic time.
+        keys: HashMap<Arc<str>, Span>,
         pending_key: Option<Node>,
     },
 }
@@ -218,8 +240,9 @@ struct Builder<'a> {
     limits: Limits,
     offsets: CharToByte<'a>,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    anchors: HashMap<usize, (Node, Size)>,
     alias_nodes: usize,
+    nodes: usize,
     out: Loaded,
 }
 
@@ -238,8 +261,23 @@ pub fn load(text: &str, source: SourceId, limits: Limits) -> Loaded {
         stack: Vec::new(),
         anchors: HashMap::new(),
         alias_nodes: 0,
+        nodes: 0,
         out: Loaded::default(),
     };
+    // The parser lets some characters YAML forbids through (C0 controls in
+    // places, DEL, C1): a binary file with a `.yaml` name must not pass as
+    // a string. It is rejected whole, at its first such character.
+    if let Some((at, c)) = text.char_indices().find(|&(_, c)| !is_printable(c)) {
+        builder.report(
+            YAML_SYNTAX,
+            format!(
+                "invalid YAML: found the unprintable character U+{:04X}; the file was not checked",
+                u32::from(c)
+            ),
+            Span::new(at, at + c.len_utf8()),
+        );
+        return builder.out;
+    }
     let mut parser = Parser::new_from_str(text);
     while let Some(event) = parser.next_event() {
         let step = match event {
@@ -249,7 +287,13 @@ pub fn load(text: &str, source: SourceId, limits: Limits) -> Loaded {
                 builder.event(event, Span::new(start, end))
             }
             Err(error) => {
-                let at = builder.offsets.byte_offset(error.marker().index());
+                let mut at = builder.offsets.byte_offset(error.marker().index());
+                // The scanner reports a tab after reading it: point at the tabs.
+                let mut words = error.info().split(|c: char| !c.is_ascii_alphabetic());
+                if words.any(|w| w == "tab" || w == "tabs") {
+                    let before = text.get(..at).unwrap_or("");
+                    at = before.trim_end_matches('\t').len();
+                }
                 // The scanner bounds flow nesting itself; that is a limit, not a syntax error.
                 if error.info().contains("recursion limit") {
                     let message = "nesting too deep for the YAML parser; the rest of the file was not checked";
@@ -281,6 +325,23 @@ impl Builder<'_> {
     }
 
     fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), Stop> {
+        if matches!(
+            event,
+            Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..)
+        ) {
+            self.nodes += 1;
+            if self.nodes > self.limits.max_nodes {
+                self.report(
+                    INPUT_LIMIT,
+                    format!(
+                        "more than {} nodes in one file; the rest of the file was not checked",
+                        self.limits.max_nodes
+                    ),
+                    span,
+                );
+                return Err(Stop::Limit);
+            }
+        }
         match event {
             Event::DocumentStart(_) => {
                 if self.out.documents.len() >= self.limits.max_documents {
@@ -321,13 +382,14 @@ impl Builder<'_> {
                         tag,
                     },
                 };
-                self.complete(node, anchor)?;
+                self.complete(node, anchor, Size::SCALAR);
             }
             Event::SequenceStart(anchor, _) => {
                 self.open(span)?;
                 self.stack.push(Frame::Sequence {
                     start: span.start,
                     anchor,
+                    size: Size::CONTAINER,
                     items: Vec::new(),
                 });
             }
@@ -336,38 +398,51 @@ impl Builder<'_> {
                 self.stack.push(Frame::Mapping {
                     start: span.start,
                     anchor,
+                    size: Size::CONTAINER,
                     entries: Vec::new(),
+                    keys: HashMap::new(),
                     pending_key: None,
                 });
             }
             Event::SequenceEnd => {
-                if let Some(Frame::Sequence { start, anchor, items }) = self.stack.pop() {
+                if let Some(Frame::Sequence {
+                    start,
+                    anchor,
+                    size,
+                    items,
+                }) = self.stack.pop()
+                {
                     let node = Node {
                         span: Span::new(start, span.end),
                         kind: NodeKind::Sequence(items),
                     };
-                    self.complete(node, anchor)?;
+                    self.complete(node, anchor, size);
                 }
             }
             Event::MappingEnd => {
                 if let Some(Frame::Mapping {
-                    start, anchor, entries, ..
+                    start,
+                    anchor,
+                    size,
+                    entries,
+                    keys,
+                    ..
                 }) = self.stack.pop()
                 {
-                    let entries = self.merge_keys(entries);
+                    let entries = self.merge_keys(entries, keys);
                     let node = Node {
                         span: Span::new(start, span.end),
                         kind: NodeKind::Mapping(entries),
                     };
-                    self.complete(node, anchor)?;
+                    self.complete(node, anchor, size);
                 }
             }
             Event::Alias(id) => {
-                let Some(node) = self.anchors.get(&id).cloned() else {
+                let Some((node, size)) = self.anchors.get(&id).cloned() else {
                     self.report(YAML_SYNTAX, "alias to an unknown anchor".into(), span);
                     return Err(Stop::Syntax);
                 };
-                self.alias_nodes = self.alias_nodes.saturating_add(node.count());
+                self.alias_nodes = self.alias_nodes.saturating_add(size.nodes);
                 if self.alias_nodes > self.limits.max_alias_nodes {
                     self.report(
                         INPUT_LIMIT,
@@ -379,7 +454,13 @@ impl Builder<'_> {
                     );
                     return Err(Stop::Limit);
                 }
-                self.complete(node, 0)?;
+                // An alias nests its anchor's levels where it stands: chained
+                // aliases must not build a tree deeper than the limit.
+                if self.stack.len().saturating_add(size.height) > self.limits.max_depth {
+                    self.report_depth(span);
+                    return Err(Stop::Limit);
+                }
+                self.complete(respan(node, span), 0, size);
             }
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
         }
@@ -388,66 +469,83 @@ impl Builder<'_> {
 
     fn open(&mut self, span: Span) -> Result<(), Stop> {
         if self.stack.len() >= self.limits.max_depth {
-            self.report(
-                INPUT_LIMIT,
-                format!(
-                    "nesting deeper than {} levels; the rest of the file was not checked",
-                    self.limits.max_depth
-                ),
-                span,
-            );
+            self.report_depth(span);
             return Err(Stop::Limit);
         }
         Ok(())
     }
 
+    fn report_depth(&mut self, span: Span) {
+        self.report(
+            INPUT_LIMIT,
+            format!(
+                "nesting deeper than {} levels; the rest of the file was not checked",
+                self.limits.max_depth
+            ),
+            span,
+        );
+    }
+
     /// Attaches a finished node to its parent (or makes it the document root).
-    fn complete(&mut self, node: Node, anchor: usize) -> Result<(), Stop> {
+    fn complete(&mut self, node: Node, anchor: usize, size: Size) {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), size));
         }
         match self.stack.last_mut() {
-            Some(Frame::Sequence { items, .. }) => items.push(node),
+            Some(Frame::Sequence {
+                items, size: parent, ..
+            }) => {
+                parent.add(size);
+                items.push(node);
+            }
             Some(Frame::Mapping {
-                entries, pending_key, ..
-            }) => match pending_key.take() {
-                None => *pending_key = Some(node),
-                Some(key) => {
-                    let duplicate = key_text(&key)
-                        .and_then(|text| entries.iter().find(|e| key_text(&e.key) == Some(text) && text != "<<"));
-                    if let Some(first) = duplicate {
-                        let first_span = first.key.span;
-                        let message = format!("duplicate key `{}`", key_text(&key).unwrap_or_default());
-                        let location = Location {
-                            source: self.source,
-                            span: key.span,
-                        };
-                        let related = Location {
-                            source: self.source,
-                            span: first_span,
-                        };
-                        self.out.diagnostics.push(
-                            Diagnostic::error(YAML_SYNTAX, message, location)
-                                .with_related(related, "first defined here")
-                                .with_help("remove one of the two keys; planelint keeps the first"),
-                        );
-                    } else {
-                        entries.push(Entry { key, value: node });
+                entries,
+                keys,
+                pending_key,
+                size: parent,
+                ..
+            }) => {
+                parent.add(size);
+                match pending_key.take() {
+                    None => *pending_key = Some(node),
+                    Some(key) => {
+                        let text = key_text(&key).filter(|text| *text != "<<");
+                        if let Some(&first) = text.and_then(|text| keys.get(text)) {
+                            let message = format!("duplicate key `{}`", text.unwrap_or_default());
+                            let location = Location {
+                                source: self.source,
+                                span: key.span,
+                            };
+                            let related = Location {
+                                source: self.source,
+                                span: first,
+                            };
+                            self.out.diagnostics.push(
+                                Diagnostic::error(YAML_SYNTAX, message, location)
+                                    .with_related(related, "first defined here")
+                                    .with_help("remove one of the two keys; planelint keeps the first"),
+                            );
+                        } else {
+                            if let Some(text) = text {
+                                keys.insert(Arc::from(text), key.span);
+                            }
+                            entries.push(Entry { key, value: node });
+                        }
                     }
                 }
-            },
+            }
             None => {
                 if let Some(document) = self.out.documents.last_mut() {
                     document.root = Some(node);
                 }
             }
         }
-        Ok(())
     }
 
     /// Resolves `<<` merge keys: explicit keys win over merged ones, and an
-    /// earlier merged mapping wins over a later one.
-    fn merge_keys(&mut self, entries: Vec<Entry>) -> Vec<Entry> {
+    /// earlier merged mapping wins over a later one. `keys` holds the text of
+    /// every explicit key.
+    fn merge_keys(&mut self, entries: Vec<Entry>, mut keys: HashMap<Arc<str>, Span>) -> Vec<Entry> {
         if !entries.iter().any(|e| is_merge_key(&e.key)) {
             return entries;
         }
@@ -471,8 +569,9 @@ impl Builder<'_> {
                     continue;
                 };
                 for entry in merged {
-                    let present = key_text(&entry.key).is_some_and(|k| own.iter().any(|e| key_text(&e.key) == Some(k)));
-                    if !present {
+                    // A merged key without text (a mapping as key) is kept, as before.
+                    let new = key_text(&entry.key).is_none_or(|k| keys.insert(Arc::from(k), entry.key.span).is_none());
+                    if new {
                         own.push(entry);
                     }
                 }
@@ -513,6 +612,34 @@ fn key_text(node: &Node) -> Option<&str> {
 
 fn is_merge_key(node: &Node) -> bool {
     matches!(&node.kind, NodeKind::Scalar { value, style: Style::Plain, .. } if value.as_ref() == "<<")
+}
+
+/// An alias's copy of its anchor, every node located at the alias: a
+/// finding on an entity that an alias wrote points where the alias is, not
+/// at the anchor it copies (the message names the key or value). Walks with
+/// an explicit stack, as the copy may be as deep as the depth limit.
+fn respan(mut node: Node, span: Span) -> Node {
+    let mut stack: Vec<&mut Node> = vec![&mut node];
+    while let Some(current) = stack.pop() {
+        current.span = span;
+        match &mut current.kind {
+            NodeKind::Scalar { .. } => {}
+            NodeKind::Sequence(items) => stack.extend(items.iter_mut()),
+            NodeKind::Mapping(entries) => {
+                for entry in entries {
+                    stack.push(&mut entry.key);
+                    stack.push(&mut entry.value);
+                }
+            }
+        }
+    }
+    node
+}
+
+/// The characters YAML 1.2 allows in a stream (`c-printable`).
+fn is_printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+        || c >= '\u{10000}'
 }
 
 fn expand_handle(handle: &str) -> &str {

@@ -127,3 +127,63 @@ fn quoted_scalar_span_ends_at_its_closing_quote() {
     assert_eq!(&text[items[0].span.start..items[0].span.end], "\"q\"");
     assert_eq!(&text[items[1].span.start..items[1].span.end], "'r'");
 }
+
+// Issue 7: a chain of anchors, each nesting the previous one, must not build
+// a tree deeper than the depth limit (each alias alone is under it).
+#[test]
+fn aliases_count_toward_the_depth_limit() {
+    let wrap = |inner: &str| format!("{}{inner}{}", "[".repeat(100), "]".repeat(100));
+    let text = format!("a: &a {}\nb: &b {}\n", wrap("x"), wrap("*a"));
+    let loaded = load_str(&text);
+    assert_eq!(loaded.diagnostics.len(), 1);
+    let d = &loaded.diagnostics[0];
+    assert_eq!(d.rule.as_str(), INPUT_LIMIT);
+    assert_eq!(&text[d.location.span.start..d.location.span.end], "*a");
+}
+
+// Issue 7: a finding on a value an alias wrote points at the alias.
+#[test]
+fn an_alias_copy_is_located_at_the_alias() {
+    let text = "a: &x {k: v}\nb: *x\n";
+    let node = root(text);
+    let copy = node.get("b").unwrap();
+    assert_eq!(copy.span, Span::new(16, 18));
+    assert_eq!(copy.get("k").unwrap().span, Span::new(16, 18));
+    assert_eq!(node.get("a").unwrap().get("k").unwrap().span, Span::new(10, 11));
+}
+
+// Issue 7: a binary file with a `.yaml` name is not a string.
+#[test]
+fn unprintable_characters_reject_the_file_at_the_first_one() {
+    let loaded = load_str("a: b\nc: \u{1}\u{7f}\n");
+    assert!(loaded.documents.is_empty());
+    assert_eq!(loaded.diagnostics.len(), 1);
+    let d = &loaded.diagnostics[0];
+    assert_eq!(d.rule.as_str(), YAML_SYNTAX);
+    assert_eq!(d.location.span, Span::new(8, 9));
+    assert_eq!(
+        d.message,
+        "invalid YAML: found the unprintable character U+0001; the file was not checked"
+    );
+    assert!(load_str("\u{feff}a: \u{85}é\u{1F600}\t\r\n").diagnostics.is_empty());
+}
+
+// Issue 7: a tab used as indentation is reported on the tab, not after it.
+#[test]
+fn a_tab_in_indentation_is_pointed_at() {
+    let loaded = load_str("a:\n\tb: c\n");
+    assert_eq!(loaded.diagnostics.len(), 1);
+    assert_eq!(loaded.diagnostics[0].location.span, Span::new(3, 3));
+}
+
+// Issue 7: duplicate keys are found through a map, not by rescanning the
+// mapping per key; the first of each key still wins.
+#[test]
+fn duplicate_keys_in_a_wide_mapping() {
+    let keys: String = (0..20_000).map(|i| format!("k{i}: {i}\n")).collect();
+    let loaded = load_str(&format!("{keys}k5: again\nk19999: again\n"));
+    let messages: Vec<&str> = loaded.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(messages, ["duplicate key `k5`", "duplicate key `k19999`"]);
+    let root = loaded.documents[0].root.as_ref().unwrap();
+    assert_eq!(root.get("k5").unwrap().scalar(), Some(Scalar::Int(5)));
+}

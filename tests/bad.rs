@@ -1,0 +1,760 @@
+//! The corpus of broken and hostile input (issue 7): every case gives exactly
+//! its findings (`file:line:col rule`), its exit code and its counters
+//! (skipped files, policy errors, inputs over a limit), with no panic and no
+//! hang. Small cases live in `fixtures/bad/<case>/`; big or special files
+//! (deep nesting, invalid UTF-8, NUL bytes, symlinks, FIFOs, unreadable
+//! files) are made by the test in a temporary copy. Time and memory are
+//! measured by `fuzz/measure.sh`, not here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Output, findings, json, planelint_within, root};
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+struct Case {
+    /// The test's name, and the `fixtures/bad/` directory copied first (if any).
+    name: &'static str,
+    /// Files made at run time in the copy.
+    make: fn(&Path),
+    /// Arguments after `check --format json`.
+    args: &'static [&'static str],
+    findings: &'static [&'static str],
+    exit: i32,
+    /// `skipped_files`, `policy_errors`, `input_limits` of the summary.
+    counters: [u64; 3],
+}
+
+fn nothing(_: &Path) {}
+
+fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success());
+}
+
+const CLUSTER: &str = "apiVersion: planelint/v1\nkind: Cluster\n";
+
+/// Whether permissions bind this process (they do not for root).
+fn permissions_bind(dir: &Path) -> bool {
+    let probe = dir.join("probe");
+    std::fs::write(&probe, "x").unwrap();
+    std::fs::set_permissions(&probe, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let binds = std::fs::read(&probe).is_err();
+    std::fs::remove_file(&probe).unwrap();
+    binds
+}
+
+/// A case from `fixtures/bad/<name>/` alone, expectations to fill in below.
+const fn fixture(name: &'static str, findings: &'static [&'static str], exit: i32, counters: [u64; 3]) -> Case {
+    Case {
+        name,
+        make: nothing,
+        args: &[],
+        findings,
+        exit,
+        counters,
+    }
+}
+
+const CASES: &[Case] = &[
+    fixture("truncated-quote", &["c.yaml:4:9 yaml-syntax"], 1, [0, 0, 0]),
+    fixture("truncated-flow", &["c.yaml:5:1 yaml-syntax"], 1, [0, 0, 0]),
+    fixture("truncated-mid-key", &["c.yaml:6:3 manifest-schema"], 1, [0, 0, 0]),
+    fixture("tab-indentation", &["c.yaml:4:1 yaml-syntax"], 1, [0, 0, 0]),
+    fixture("tab-after-value", &["c.yaml:6:10 yaml-syntax"], 1, [0, 0, 0]),
+    fixture(
+        "bom",
+        &["c.yaml:4:8 manifest-schema", "c.yaml:4:26 manifest-schema"],
+        1,
+        [0, 0, 0],
+    ),
+    fixture("bom-first-line", &["c.yaml:1:13 manifest-schema"], 1, [0, 0, 0]),
+    fixture(
+        "crlf",
+        &["c.yaml:3:22 manifest-schema", "c.yaml:5:3 manifest-schema"],
+        1,
+        [0, 0, 0],
+    ),
+    fixture(
+        "mixed-line-endings",
+        &["c.yaml:3:22 manifest-schema", "c.yaml:5:3 manifest-schema"],
+        1,
+        [0, 0, 0],
+    ),
+    fixture("empty", &[], 0, [0, 0, 0]),
+    fixture("only-comments", &[], 0, [0, 0, 0]),
+    fixture("only-separators", &[], 0, [0, 0, 0]),
+    fixture("scalar-document", &[], 0, [0, 0, 0]),
+    fixture(
+        "duplicate-keys",
+        &[
+            "c.yaml:5:3 yaml-syntax",
+            "c.yaml:8:9 cluster-pool-unknown",
+            "c.yaml:9:3 yaml-syntax",
+        ],
+        1,
+        [0, 0, 0],
+    ),
+    fixture(
+        "anchors-aliases",
+        &[
+            "d.yaml:8:46 placement-account-shared",
+            "d.yaml:8:46 production-shares-with-nonproduction",
+            "d.yaml:9:7 placement-account-shared",
+            "d.yaml:9:7 placement-duplicate",
+        ],
+        1,
+        [0, 0, 0],
+    ),
+    fixture("alias-across-documents", &["pools.yaml:9:7 yaml-syntax"], 1, [0, 0, 0]),
+    fixture(
+        "anchor-redefined",
+        &["c.yaml:4:16 manifest-schema", "c.yaml:4:28 manifest-schema"],
+        1,
+        [0, 0, 0],
+    ),
+    fixture("merge-keys", &["c.yaml:7:23 manifest-schema"], 1, [0, 0, 0]),
+    fixture("merge-key-not-mapping", &["c.yaml:5:7 yaml-syntax"], 1, [0, 0, 0]),
+    fixture("alias-unknown-anchor", &["c.yaml:4:7 yaml-syntax"], 1, [0, 0, 0]),
+    fixture("billion-laughs", &["lol.yaml:6:8 input-limit"], 1, [0, 0, 1]),
+    fixture("alias-depth-chain", &["chain.yaml:2:109 input-limit"], 1, [0, 0, 1]),
+    fixture(
+        "numbers-for-strings",
+        &[
+            "c.yaml:3:18 manifest-schema",
+            "c.yaml:5:12 manifest-schema",
+            "c.yaml:6:11 manifest-schema",
+            "c.yaml:7:9 manifest-schema",
+        ],
+        1,
+        [0, 0, 0],
+    ),
+    fixture(
+        "numbers-out-of-range",
+        &[
+            "c.yaml:5:12 manifest-schema",
+            "c.yaml:6:11 manifest-schema",
+            "c.yaml:7:9 cluster-pool-unknown",
+        ],
+        1,
+        [0, 0, 0],
+    ),
+    fixture(
+        "strings-for-booleans",
+        &[
+            "d.yaml:6:14 placement-missing",
+            "d.yaml:6:32 manifest-schema",
+            "d.yaml:7:14 placement-missing",
+            "d.yaml:7:31 manifest-schema",
+            "d.yaml:8:31 manifest-schema",
+        ],
+        1,
+        [0, 0, 0],
+    ),
+    fixture(
+        "lists-and-mappings-swapped",
+        &[
+            "c.yaml:3:11 manifest-schema",
+            "c.yaml:9:10 manifest-schema",
+            "c.yaml:10:11 manifest-schema",
+        ],
+        1,
+        [0, 0, 0],
+    ),
+    fixture(
+        "complex-keys",
+        &[
+            "c.yaml:5:5 manifest-schema",
+            "c.yaml:7:5 manifest-schema",
+            "c.yaml:9:3 manifest-schema",
+        ],
+        1,
+        [0, 0, 0],
+    ),
+    fixture(
+        "tags",
+        &[
+            "c.yaml:4:16 manifest-schema",
+            "c.yaml:4:34 manifest-schema",
+            "c.yaml:4:51 cluster-pool-unknown",
+        ],
+        1,
+        [0, 0, 0],
+    ),
+    fixture("unknown-api-version", &["c.yaml:1:13 manifest-schema"], 1, [0, 0, 0]),
+    fixture(
+        "unknown-kind",
+        &[
+            "c.yaml:2:7 manifest-schema",
+            "c.yaml:5:13 manifest-schema",
+            "c.yaml:9:7 manifest-schema",
+        ],
+        1,
+        [0, 0, 0],
+    ),
+    fixture(
+        "missing-required",
+        &[
+            "c.yaml:3:1 manifest-schema",
+            "c.yaml:6:7 manifest-schema",
+            "c.yaml:13:13 manifest-schema",
+            "c.yaml:14:16 manifest-schema",
+        ],
+        1,
+        [0, 0, 0],
+    ),
+    fixture(
+        "multi-document-mixed",
+        &[
+            "m.yaml:9:24 pool-metadata-bucket-shared",
+            "m.yaml:14:8 manifest-schema",
+            "m.yaml:19:1 yaml-syntax",
+        ],
+        1,
+        [0, 0, 0],
+    ),
+    fixture(
+        "non-ascii-names",
+        &[
+            "c.yaml:9:24 pool-metadata-bucket-shared",
+            "c.yaml:14:37 manifest-schema",
+        ],
+        1,
+        [0, 0, 0],
+    ),
+    fixture(
+        "escaped-controls-in-names",
+        &["c.yaml:9:24 pool-metadata-bucket-shared"],
+        1,
+        [0, 0, 0],
+    ),
+    Case {
+        name: "limit-flags",
+        args: &["--max-documents", "3"],
+        ..fixture("limit-flags", &["c.yaml:13:1 input-limit"], 1, [0, 0, 1])
+    },
+    Case {
+        name: "limit-flags",
+        args: &["--max-depth", "1"],
+        ..fixture("limit-flags", &["c.yaml:3:11 input-limit"], 1, [0, 0, 1])
+    },
+    Case {
+        name: "limit-flags",
+        args: &["--max-file-size", "64"],
+        ..fixture("limit-flags", &["c.yaml:1:1 input-limit"], 1, [1, 0, 1])
+    },
+    Case {
+        name: "limit-flags",
+        args: &["--max-nodes", "10"],
+        ..fixture("limit-flags", &["c.yaml:4:7 input-limit"], 1, [0, 0, 1])
+    },
+    Case {
+        name: "many-nodes",
+        make: |dir| write(dir, "nodes.yaml", "- a\n".repeat(500_001)),
+        ..fixture("many-nodes", &["nodes.yaml:500000:3 input-limit"], 1, [0, 0, 1])
+    },
+    Case {
+        name: "billion-laughs",
+        args: &["--max-alias-nodes", "1000000"],
+        ..fixture("billion-laughs", &["lol.yaml:7:8 input-limit"], 1, [0, 0, 1])
+    },
+    Case {
+        name: "long-line",
+        make: |dir| {
+            let value = "x".repeat(1 << 20);
+            write(
+                dir,
+                "c.yaml",
+                format!("{CLUSTER}metadata: {{name: c1}}\nspec: {{region: \"{value}\", regio: x}}\n"),
+            );
+        },
+        ..fixture("long-line", &["c.yaml:4:1048596 manifest-schema"], 1, [0, 0, 0])
+    },
+    Case {
+        name: "invalid-utf8",
+        make: |dir| {
+            write(
+                dir,
+                "c.yaml",
+                b"apiVersion: planelint/v1\nkind: Cluster\nmetadata: {name: c\xff1}\n",
+            )
+        },
+        ..fixture("invalid-utf8", &["c.yaml:3:19 yaml-syntax"], 1, [1, 0, 0])
+    },
+    Case {
+        name: "nul-bytes",
+        make: |dir| write(dir, "c.yaml", format!("{CLUSTER}metadata: {{name: c\u{0}1}}\n")),
+        ..fixture("nul-bytes", &["c.yaml:3:19 yaml-syntax"], 1, [0, 0, 0])
+    },
+    Case {
+        name: "binary-png-named-yaml",
+        make: |dir| {
+            write(
+                dir,
+                "image.yaml",
+                b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01",
+            )
+        },
+        ..fixture("binary-png-named-yaml", &["image.yaml:1:1 yaml-syntax"], 1, [1, 0, 0])
+    },
+    Case {
+        name: "binary-utf8-controls",
+        make: |dir| write(dir, "x.yml", "\u{1}\u{2}\u{3}\u{7f}\u{1b}[31m"),
+        ..fixture("binary-utf8-controls", &["x.yml:1:1 yaml-syntax"], 1, [0, 0, 0])
+    },
+    Case {
+        name: "deep-block-100k",
+        make: |dir| write(dir, "deep.yaml", format!("{}x\n", "- ".repeat(100_000))),
+        ..fixture("deep-block-100k", &["deep.yaml:1:257 input-limit"], 1, [0, 0, 1])
+    },
+    Case {
+        name: "deep-block-indented",
+        make: |dir| {
+            let text: String = (0..2000).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+            write(dir, "deep.yaml", text);
+        },
+        ..fixture("deep-block-indented", &["deep.yaml:129:129 input-limit"], 1, [0, 0, 1])
+    },
+    Case {
+        name: "deep-flow-100k",
+        make: |dir| {
+            write(
+                dir,
+                "deep.yaml",
+                format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+            )
+        },
+        ..fixture("deep-flow-100k", &["deep.yaml:1:256 input-limit"], 1, [0, 0, 1])
+    },
+    Case {
+        name: "deep-flow-mapping-100k",
+        make: |dir| {
+            write(
+                dir,
+                "deep.yaml",
+                format!("{}1{}", "{a: ".repeat(100_000), "}".repeat(100_000)),
+            )
+        },
+        ..fixture(
+            "deep-flow-mapping-100k",
+            &["deep.yaml:1:1021 input-limit"],
+            1,
+            [0, 0, 1],
+        )
+    },
+    Case {
+        name: "too-many-documents",
+        make: |dir| write(dir, "docs.yaml", "a: 1\n---\n".repeat(10_001)),
+        ..fixture("too-many-documents", &["docs.yaml:20000:1 input-limit"], 1, [0, 0, 1])
+    },
+    Case {
+        name: "wide-mapping",
+        make: |dir| {
+            let keys: String = (0..100_000).map(|i| format!("k{i}: v\n")).collect();
+            write(dir, "wide.yaml", format!("{keys}k99999: again\n"));
+        },
+        ..fixture("wide-mapping", &["wide.yaml:100001:1 yaml-syntax"], 1, [0, 0, 0])
+    },
+    Case {
+        name: "too-many-units",
+        make: |dir| {
+            let domains: Vec<String> = (0..400).map(|i| format!("{{name: d{i}}}")).collect();
+            let projects: Vec<String> = (0..300).map(|i| format!("p{i}")).collect();
+            let text = format!(
+                "apiVersion: planelint/v1\nkind: DataPlane\nmetadata: {{name: acme}}\nspec:\n  isolation: project\n  domains: [{}]\n  projects: [{}]\n",
+                domains.join(", "),
+                projects.join(", ")
+            );
+            write(dir, "d.yaml", text);
+        },
+        ..fixture("too-many-units", &["d.yaml:7:13 input-limit"], 1, [0, 0, 1])
+    },
+    Case {
+        name: "symlink-loop",
+        make: |dir| {
+            write(dir, "sub/c.yaml", "a: 1\n");
+            symlink("..", dir.join("sub/up")).unwrap();
+        },
+        args: &["--follow-symlinks"],
+        ..fixture("symlink-loop", &["sub/up:1:1 file-unreadable"], 1, [1, 0, 0])
+    },
+    Case {
+        name: "symlink-out-of-root",
+        make: symlinks_out_of_root,
+        args: &["repo"],
+        ..fixture("symlink-out-of-root", &[], 0, [1, 0, 0])
+    },
+    Case {
+        name: "symlink-out-of-root-followed",
+        make: symlinks_out_of_root,
+        args: &["--follow-symlinks", "repo"],
+        ..fixture("symlink-out-of-root-followed", &[], 0, [3, 0, 0])
+    },
+    Case {
+        name: "symlink-to-a-scanned-file",
+        make: symlink_to_a_scanned_file,
+        ..fixture(
+            "symlink-to-a-scanned-file",
+            &["c.yaml:4:8 manifest-schema", "d/e.yaml:4:8 manifest-schema"],
+            1,
+            [1, 0, 0],
+        )
+    },
+    Case {
+        name: "symlink-to-a-scanned-file-followed",
+        make: symlink_to_a_scanned_file,
+        args: &["--follow-symlinks"],
+        ..fixture(
+            "symlink-to-a-scanned-file-followed",
+            &["c.yaml:4:8 manifest-schema", "d/e.yaml:4:8 manifest-schema"],
+            1,
+            [0, 0, 0],
+        )
+    },
+    Case {
+        name: "symlink-dangling",
+        make: |dir| symlink("nowhere.yaml", dir.join("c.yaml")).unwrap(),
+        args: &["--follow-symlinks"],
+        ..fixture("symlink-dangling", &["c.yaml:1:1 file-unreadable"], 1, [1, 0, 0])
+    },
+    Case {
+        name: "fifo",
+        make: |dir| {
+            mkfifo(&dir.join("x.yaml"));
+            write(dir, "y.yaml", "a: 1\n");
+        },
+        ..fixture("fifo", &["x.yaml:1:1 file-unreadable"], 1, [1, 0, 0])
+    },
+    Case {
+        name: "fifo-named",
+        make: |dir| mkfifo(&dir.join("x.yaml")),
+        args: &["x.yaml"],
+        ..fixture("fifo-named", &["x.yaml:1:1 file-unreadable"], 1, [1, 0, 0])
+    },
+    Case {
+        name: "policy-deep-parens",
+        args: &["repo", "--policy", "policies"],
+        ..fixture(
+            "policy-deep-parens",
+            &["policies/p.yaml:9:116 policy-error"],
+            2,
+            [0, 1, 0],
+        )
+    },
+    Case {
+        name: "policy-comprehension-nesting",
+        args: &["repo", "--policy", "policies"],
+        ..fixture(
+            "policy-comprehension-nesting",
+            &["policies/p.yaml:9:19 policy-error"],
+            2,
+            [0, 1, 0],
+        )
+    },
+    Case {
+        name: "policy-runtime-error",
+        args: &["repo", "--policy", "policies", "--no-builtin"],
+        ..fixture(
+            "policy-runtime-error",
+            &["repo/c.yaml:3:18 policy-error", "repo/c.yaml:11:18 policy-error"],
+            1,
+            [0, 2, 0],
+        )
+    },
+    Case {
+        name: "policy-broken-yaml",
+        args: &["repo", "--policy", "policies"],
+        ..fixture("policy-broken-yaml", &["policies/p.yaml:4:1 yaml-syntax"], 2, [0, 0, 0])
+    },
+    Case {
+        name: "policy-message-not-string",
+        args: &["repo", "--policy", "policies", "--no-builtin"],
+        ..fixture(
+            "policy-message-not-string",
+            &[
+                "repo/c.yaml:3:18 policy-error",
+                "repo/c.yaml:7:18 policy-error",
+                "repo/c.yaml:11:18 policy-error",
+            ],
+            1,
+            [0, 3, 0],
+        )
+    },
+    Case {
+        name: "policy-long-sum",
+        make: |dir| {
+            let sum = vec!["1"; 6000].join("+");
+            write(dir, "policies/p.yaml", policy("long-sum", &format!("{sum} > 0")));
+            write(dir, "repo/c.yaml", format!("{CLUSTER}metadata: {{name: c1}}\n"));
+        },
+        args: &["repo", "--policy", "policies"],
+        ..fixture("policy-long-sum", &["policies/p.yaml:10:9 policy-error"], 2, [0, 1, 0])
+    },
+    Case {
+        name: "policy-step-budget",
+        make: five_clusters_and_a_cubic_policy,
+        args: &[
+            "repo",
+            "--policy",
+            "policies",
+            "--no-builtin",
+            "--max-eval-steps",
+            "100",
+        ],
+        ..fixture(
+            "policy-step-budget",
+            &[
+                "repo/c.yaml:3:18 policy-error",
+                "repo/c.yaml:7:18 policy-error",
+                "repo/c.yaml:11:18 policy-error",
+                "repo/c.yaml:15:18 policy-error",
+                "repo/c.yaml:19:18 policy-error",
+            ],
+            1,
+            [0, 5, 0],
+        )
+    },
+    Case {
+        name: "policy-deadline",
+        make: five_clusters_and_a_cubic_policy,
+        args: &[
+            "repo",
+            "--policy",
+            "policies",
+            "--no-builtin",
+            "--eval-deadline-ms",
+            "0",
+        ],
+        ..fixture(
+            "policy-deadline",
+            &[
+                "repo/c.yaml:3:18 policy-error",
+                "repo/c.yaml:7:18 policy-error",
+                "repo/c.yaml:11:18 policy-error",
+                "repo/c.yaml:15:18 policy-error",
+                "repo/c.yaml:19:18 policy-error",
+            ],
+            1,
+            [0, 5, 0],
+        )
+    },
+];
+
+fn policy(name: &str, expression: &str) -> String {
+    format!(
+        "apiVersion: planelint/v1\nkind: Policy\nmetadata:\n  name: {name}\nspec:\n  summary: Hostile.\n  forEach: clusters\n  validations:\n    - expression: |\n        {expression}\n"
+    )
+}
+
+fn five_clusters_and_a_cubic_policy(dir: &Path) {
+    let expression = "model.clusters.all(a, model.clusters.all(b, model.clusters.all(c, a.name != '')))";
+    write(dir, "policies/p.yaml", policy("cubic", expression));
+    let clusters: String = (0..5)
+        .map(|i| format!("{CLUSTER}metadata: {{name: c{i}}}\n---\n"))
+        .collect();
+    write(dir, "repo/c.yaml", clusters);
+}
+
+fn symlinks_out_of_root(dir: &Path) {
+    write(
+        dir,
+        "outside/secret.yaml",
+        format!("{CLUSTER}metadata: {{name: outside}}\nspec: {{regio: x}}\n"),
+    );
+    write(dir, "repo/c.yaml", format!("{CLUSTER}metadata: {{name: c1}}\n"));
+    symlink("../outside/secret.yaml", dir.join("repo/secret.yaml")).unwrap();
+    symlink("../outside", dir.join("repo/outside-dir")).unwrap();
+    symlink("/", dir.join("repo/filesystem-root")).unwrap();
+}
+
+fn symlink_to_a_scanned_file(dir: &Path) {
+    write(
+        dir,
+        "c.yaml",
+        format!("{CLUSTER}metadata: {{name: c1}}\nspec: {{regio: x}}\n"),
+    );
+    write(
+        dir,
+        "d/e.yaml",
+        format!("{CLUSTER}metadata: {{name: e1}}\nspec: {{regio: x}}\n"),
+    );
+    symlink("c.yaml", dir.join("a-link.yaml")).unwrap();
+    symlink("d", dir.join("b-dir-link")).unwrap();
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn run(case: &Case) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = root().join("fixtures/bad").join(case.name);
+    if fixture.is_dir() {
+        copy_dir(&fixture, dir.path());
+    }
+    (case.make)(dir.path());
+    let mut args = vec!["check", "--format", "json"];
+    args.extend(case.args);
+    let out = planelint_within(dir.path(), &args, Duration::from_secs(20));
+    // Put permissions back, so that the temporary directory can be removed.
+    for entry in walkdir::WalkDir::new(dir.path()).into_iter().flatten() {
+        if !entry.path_is_symlink() {
+            let _ = std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o755));
+        }
+    }
+    out
+}
+
+fn counters(out: &Output) -> [u64; 3] {
+    let summary = &json(out)["summary"];
+    ["skipped_files", "policy_errors", "input_limits"].map(|k| summary[k].as_u64().unwrap())
+}
+
+#[test]
+fn every_case_gives_its_findings_exit_code_and_counters() {
+    let mut failures = Vec::new();
+    for case in CASES {
+        let out = run(case);
+        assert!(!out.stderr.contains("internal error"), "{}: {}", case.name, out.stderr);
+        let got = (findings(&out), out.code, counters(&out));
+        let expected = (
+            case.findings.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            case.exit,
+            case.counters,
+        );
+        if std::env::var_os("BAD_PRINT").is_some() {
+            println!("{}: {:?}", case.name, got);
+        }
+        if got != expected {
+            failures.push(format!("{}: expected {expected:?}\n  got {got:?}", case.name));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn scanned_text_cannot_break_the_output_formats() {
+    let dir = root().join("fixtures/bad/escaped-controls-in-names");
+    let out = planelint_within(&dir, &["check", "--format", "json"], Duration::from_secs(20));
+    assert_eq!(out.code, 1);
+    // JSON escapes every control character: the message round-trips exactly.
+    assert_eq!(
+        json(&out)["diagnostics"][0]["message"],
+        "pool </failure>\u{202e} uses metadata bucket b\u{1b}[2J, which pool x\n::error::y already uses"
+    );
+    // The terminal gets no control character and no bidirectional override
+    // from the scanned text: each is U+FFFD, so no line starts with `::`.
+    let human = planelint_within(&dir, &["check"], Duration::from_secs(20));
+    assert_eq!(human.code, 1);
+    assert_eq!(
+        human.stdout.lines().next().unwrap(),
+        "c.yaml:9:24: error[pool-metadata-bucket-shared]: pool </failure>\u{fffd} uses metadata bucket b\u{fffd}[2J, which pool x\u{fffd}::error::y already uses"
+    );
+    assert!(!human.stdout.contains('\u{1b}') && !human.stdout.contains('\u{202e}'));
+    assert!(human.stdout.lines().all(|l| !l.starts_with("::")));
+}
+
+#[test]
+fn a_file_name_with_control_characters_is_stripped_on_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "x\n::error::y.yaml", "a: [\n");
+    let out = planelint_within(dir.path(), &["check"], Duration::from_secs(20));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout
+            .starts_with("x\u{fffd}::error::y.yaml:2:1: error[yaml-syntax]: invalid YAML:"),
+        "{}",
+        out.stdout
+    );
+    let out = planelint_within(dir.path(), &["check", "--format", "json"], Duration::from_secs(20));
+    assert_eq!(json(&out)["diagnostics"][0]["file"], "x\n::error::y.yaml");
+}
+
+#[test]
+fn the_human_summary_counts_what_was_skipped_or_cut_short() {
+    let dir = tempfile::tempdir().unwrap();
+    mkfifo(&dir.path().join("x.yaml"));
+    write(dir.path(), "deep.yaml", format!("{}x\n", "- ".repeat(200)));
+    write(dir.path(), "y.yaml", "a: 1\n");
+    let out = planelint_within(dir.path(), &["check"], Duration::from_secs(20));
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stdout.lines().last().unwrap(),
+        "2 errors, 0 warnings, 0 notes in 2 files (1 skipped, 1 input over a limit)"
+    );
+}
+
+#[test]
+fn unreadable_files_and_directories_are_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    if !permissions_bind(dir.path()) {
+        println!("skipped: permissions do not bind this user (root)");
+        return;
+    }
+    write(dir.path(), "a-file.yaml", "a: 1\n");
+    write(dir.path(), "b-dir/c.yaml", "a: 1\n");
+    write(dir.path(), "ok.yaml", "a: 1\n");
+    std::fs::set_permissions(dir.path().join("a-file.yaml"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    std::fs::set_permissions(dir.path().join("b-dir"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    let out = planelint_within(dir.path(), &["check", "--format", "json"], Duration::from_secs(20));
+    std::fs::set_permissions(dir.path().join("b-dir"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        findings(&out),
+        ["a-file.yaml:1:1 file-unreadable", "b-dir:1:1 file-unreadable"]
+    );
+    assert_eq!(counters(&out), [2, 0, 0]);
+}
+
+#[test]
+fn a_path_that_does_not_exist_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = planelint_within(dir.path(), &["check", "nowhere"], Duration::from_secs(20));
+    assert_eq!((out.code, out.stdout.as_str()), (2, ""));
+    assert_eq!(out.stderr, "planelint: nowhere: no such file or directory\n");
+}
+
+#[test]
+fn a_panic_is_exit_3_and_names_the_file_being_processed() {
+    // Debug builds panic on the file this variable names (fault injection).
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.yaml", "a: 1\n");
+    write(dir.path(), "b.yaml", "b: 1\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_planelint"))
+        .arg("check")
+        .current_dir(dir.path())
+        .env("PLANELINT_TEST_PANIC_ON", "b.yaml")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("planelint: internal error (a bug) while processing b.yaml: panicked at src/check.rs:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("a panic injected by a test; please report it\n"),
+        "{stderr}"
+    );
+}
