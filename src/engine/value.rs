@@ -217,21 +217,20 @@ const SCAN_LIMIT: usize = 16;
 
 /// The view of `field` cached in `cache`, computed by `compute` the first
 /// time. Only views of a whole list are cached (a prefix view is a one-off).
+/// The lock is held while computing, so threads evaluating in parallel wait
+/// for one computation instead of each doing it.
 fn cached<T: Clone>(cache: &Mutex<Vec<(String, T)>>, whole: bool, field: &str, compute: impl FnOnce() -> T) -> T {
     if !whole {
         return compute();
     }
-    if let Some(found) = cache
-        .lock()
-        .ok()
-        .and_then(|c| c.iter().find(|(f, _)| f == field).map(|(_, v)| v.clone()))
-    {
-        return found;
+    let Ok(mut cache) = cache.lock() else {
+        return compute();
+    };
+    if let Some((_, found)) = cache.iter().find(|(f, _)| f == field) {
+        return found.clone();
     }
     let value = compute();
-    if let Ok(mut cache) = cache.lock() {
-        cache.push((field.to_string(), value.clone()));
-    }
+    cache.push((field.to_string(), value.clone()));
     value
 }
 
