@@ -2,7 +2,7 @@
 //! diagram; no script, no font, nothing fetched from the network.
 
 use super::graph::{svg, xml};
-use super::{Audit, FULL_ROWS, Status};
+use super::{Audit, Cell, Table};
 use crate::diagnostic::Severity;
 use std::io::{self, Write};
 
@@ -20,8 +20,24 @@ fn links(numbers: &[usize]) -> String {
         .join(" ")
 }
 
-fn or_dash(text: Option<&str>) -> String {
-    text.map_or_else(|| "—".to_string(), xml)
+fn table(out: &mut dyn Write, table: &Table) -> io::Result<()> {
+    let header: Vec<String> = table.header.iter().map(|h| format!("<th>{}</th>", xml(h))).collect();
+    writeln!(out, "<table><tr>{}</tr>", header.concat())?;
+    for (cells, bad) in &table.rows {
+        let class = if *bad { " class=\"bad\"" } else { "" };
+        let shown: Vec<String> = cells
+            .iter()
+            .map(|c| match c {
+                Cell::Text(text) => format!("<td>{}</td>", xml(text)),
+                Cell::Code(text, note) => format!("<td><code>{}</code>{note}</td>", xml(text)),
+                Cell::Missing => "<td>—</td>".to_string(),
+                Cell::Status(status) => format!("<td>{}</td>", status.label()),
+                Cell::Findings(numbers) => format!("<td>{}</td>", links(numbers)),
+            })
+            .collect();
+        writeln!(out, "<tr{class}>{}</tr>", shown.concat())?;
+    }
+    writeln!(out, "</table>")
 }
 
 pub fn render_html(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()> {
@@ -51,92 +67,19 @@ pub fn render_html(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()> {
         writeln!(out, "<h2>Organization <code>{}</code></h2>", xml(&org.name))?;
         if !org.rows.is_empty() {
             writeln!(out, "<h3>Isolation ({} isolation)</h3>", xml(&org.isolation))?;
-            if org.rows.len() > FULL_ROWS {
-                writeln!(
-                    out,
-                    "<table><tr><th>Domain</th><th>Units</th><th>With findings</th></tr>"
-                )?;
-                for (domain, units, bad) in org.domain_counts() {
-                    writeln!(out, "<tr><td>{}</td><td>{units}</td><td>{bad}</td></tr>", xml(&domain))?;
-                }
-                writeln!(out, "</table><p>{} units; the rows with findings:</p>", org.rows.len())?;
+            if let Some(domains) = org.domain_table() {
+                table(out, &domains)?;
+                writeln!(out, "<p>{} units; the rows with findings:</p>", org.rows.len())?;
             }
-            let unit = if org.isolation == "project" {
-                "Domain/Project"
-            } else {
-                "Domain"
-            };
-            writeln!(
-                out,
-                "<table><tr><th>{unit}</th><th>Account</th><th>Provider</th><th>Status</th><th>Findings</th></tr>"
-            )?;
-            for row in org.shown_rows() {
-                let class = if row.status == Status::Ok { "" } else { " class=\"bad\"" };
-                writeln!(
-                    out,
-                    "<tr{class}><td><code>{}</code>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    xml(&row.unit),
-                    if row.production { " (production)" } else { "" },
-                    or_dash(row.account.as_deref()),
-                    or_dash(row.provider.as_deref()),
-                    row.status.label(),
-                    links(&row.findings)
-                )?;
-            }
-            writeln!(out, "</table>")?;
+            table(out, &org.matrix_table())?;
         }
         if !org.pools.is_empty() {
             writeln!(out, "<h3>Cluster pools</h3>")?;
-            if org.many_clusters() {
-                writeln!(
-                    out,
-                    "<table><tr><th>Pool</th><th>Metadata bucket</th><th>Clusters</th><th>With findings</th></tr>"
-                )?;
-                for pool in &org.pools {
-                    let bad = pool.clusters.iter().filter(|c| !c.findings.is_empty()).count();
-                    writeln!(
-                        out,
-                        "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{bad}</td></tr>",
-                        xml(&pool.name),
-                        or_dash(pool.bucket.as_deref()),
-                        pool.clusters.len()
-                    )?;
-                }
-                writeln!(out, "</table><p>The clusters with findings:</p>")?;
+            if let Some(pools) = org.pool_summary_table() {
+                table(out, &pools)?;
+                writeln!(out, "<p>The clusters with findings:</p>")?;
             }
-            writeln!(
-                out,
-                "<table><tr><th>Pool</th><th>Metadata bucket</th><th>Cluster</th><th>Account</th><th>Region</th><th>Cluster bucket</th><th>Findings</th></tr>"
-            )?;
-            for pool in &org.pools {
-                let declared = if pool.declared { "" } else { " (no manifest)" };
-                let bucket = or_dash(pool.bucket.as_deref());
-                if pool.clusters.is_empty() {
-                    let class = if pool.findings.is_empty() { "" } else { " class=\"bad\"" };
-                    writeln!(
-                        out,
-                        "<tr{class}><td><code>{}</code>{declared}</td><td><code>{bucket}</code></td><td>—</td><td></td><td></td><td></td><td>{}</td></tr>",
-                        xml(&pool.name),
-                        links(&pool.findings)
-                    )?;
-                }
-                for cluster in org.shown_clusters(pool) {
-                    let mut numbers = pool.findings.clone();
-                    numbers.extend(&cluster.findings);
-                    let class = if numbers.is_empty() { "" } else { " class=\"bad\"" };
-                    writeln!(
-                        out,
-                        "<tr{class}><td><code>{}</code>{declared}</td><td><code>{bucket}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
-                        xml(&pool.name),
-                        xml(&cluster.name),
-                        or_dash(cluster.account.as_deref()),
-                        or_dash(cluster.region.as_deref()),
-                        or_dash(cluster.bucket.as_deref()),
-                        links(&numbers)
-                    )?;
-                }
-            }
-            writeln!(out, "</table>")?;
+            table(out, &org.pools_table())?;
         }
     }
     writeln!(out, "<h2>Diagram</h2><div class=\"diagram\">{}</div>", svg(audit))?;

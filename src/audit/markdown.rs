@@ -1,7 +1,7 @@
 //! The report as Markdown: plain pipe tables, for pull-request comments and
 //! wikis (GitHub renders them with no HTML).
 
-use super::{Audit, FULL_ROWS, Status};
+use super::{Audit, Cell, Status, Table};
 use crate::diagnostic::Severity;
 use std::io::{self, Write};
 
@@ -15,6 +15,26 @@ fn cell(text: &str) -> String {
 /// Finding numbers, as the findings list below numbers them.
 fn links(numbers: &[usize]) -> String {
     numbers.iter().map(|n| format!("#{n}")).collect::<Vec<_>>().join(" ")
+}
+
+fn table(out: &mut dyn Write, table: &Table) -> io::Result<()> {
+    writeln!(out, "| {} |", table.header.join(" | "))?;
+    writeln!(out, "|{}", "---|".repeat(table.header.len()))?;
+    for (cells, _) in &table.rows {
+        let shown: Vec<String> = cells
+            .iter()
+            .map(|c| match c {
+                Cell::Text(text) => cell(text),
+                Cell::Code(text, note) => format!("`{}`{note}", cell(text)),
+                Cell::Missing => "—".to_string(),
+                Cell::Status(Status::Ok) => "ok".to_string(),
+                Cell::Status(status) => format!("**{}**", status.label()),
+                Cell::Findings(numbers) => links(numbers),
+            })
+            .collect();
+        writeln!(out, "| {} |", shown.join(" | "))?;
+    }
+    writeln!(out)
 }
 
 pub fn render_markdown(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()> {
@@ -34,95 +54,19 @@ pub fn render_markdown(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()>
         writeln!(out, "## Organization `{}`\n", cell(&org.name))?;
         if !org.rows.is_empty() {
             writeln!(out, "### Isolation ({} isolation)\n", cell(&org.isolation))?;
-            if org.rows.len() > FULL_ROWS {
-                writeln!(out, "| Domain | Units | With findings |\n|---|---|---|")?;
-                for (domain, units, bad) in org.domain_counts() {
-                    writeln!(out, "| {} | {units} | {bad} |", cell(&domain))?;
-                }
-                writeln!(out, "\n{} units; the rows with findings:\n", org.rows.len())?;
+            if let Some(domains) = org.domain_table() {
+                table(out, &domains)?;
+                writeln!(out, "{} units; the rows with findings:\n", org.rows.len())?;
             }
-            let unit = if org.isolation == "project" {
-                "Domain/Project"
-            } else {
-                "Domain"
-            };
-            writeln!(
-                out,
-                "| {unit} | Account | Provider | Status | Findings |\n|---|---|---|---|---|"
-            )?;
-            for row in org.shown_rows() {
-                let status = match row.status {
-                    Status::Ok => "ok".to_string(),
-                    other => format!("**{}**", other.label()),
-                };
-                writeln!(
-                    out,
-                    "| `{}`{} | {} | {} | {status} | {} |",
-                    cell(&row.unit),
-                    if row.production { " (production)" } else { "" },
-                    row.account
-                        .as_deref()
-                        .map_or("—".to_string(), |a| format!("`{}`", cell(a))),
-                    cell(row.provider.as_deref().unwrap_or("—")),
-                    links(&row.findings)
-                )?;
-            }
-            writeln!(out)?;
+            table(out, &org.matrix_table())?;
         }
         if !org.pools.is_empty() {
             writeln!(out, "### Cluster pools\n")?;
-            if org.many_clusters() {
-                writeln!(
-                    out,
-                    "| Pool | Metadata bucket | Clusters | With findings |\n|---|---|---|---|"
-                )?;
-                for pool in &org.pools {
-                    let bad = pool.clusters.iter().filter(|c| !c.findings.is_empty()).count();
-                    writeln!(
-                        out,
-                        "| `{}` | {} | {} | {bad} |",
-                        cell(&pool.name),
-                        cell(pool.bucket.as_deref().unwrap_or("—")),
-                        pool.clusters.len()
-                    )?;
-                }
-                writeln!(out, "\nThe clusters with findings:\n")?;
+            if let Some(pools) = org.pool_summary_table() {
+                table(out, &pools)?;
+                writeln!(out, "The clusters with findings:\n")?;
             }
-            writeln!(
-                out,
-                "| Pool | Metadata bucket | Cluster | Account | Region | Cluster bucket | Findings |"
-            )?;
-            writeln!(out, "|---|---|---|---|---|---|---|")?;
-            for pool in &org.pools {
-                let bucket = pool
-                    .bucket
-                    .as_deref()
-                    .map_or("—".to_string(), |b| format!("`{}`", cell(b)));
-                let declared = if pool.declared { "" } else { " (no manifest)" };
-                if pool.clusters.is_empty() {
-                    writeln!(
-                        out,
-                        "| `{}`{declared} | {bucket} | — | | | | {} |",
-                        cell(&pool.name),
-                        links(&pool.findings)
-                    )?;
-                }
-                for cluster in org.shown_clusters(pool) {
-                    let mut numbers = pool.findings.clone();
-                    numbers.extend(&cluster.findings);
-                    writeln!(
-                        out,
-                        "| `{}`{declared} | {bucket} | `{}` | {} | {} | {} | {} |",
-                        cell(&pool.name),
-                        cell(&cluster.name),
-                        cell(cluster.account.as_deref().unwrap_or("—")),
-                        cell(cluster.region.as_deref().unwrap_or("—")),
-                        cell(cluster.bucket.as_deref().unwrap_or("—")),
-                        links(&numbers)
-                    )?;
-                }
-            }
-            writeln!(out)?;
+            table(out, &org.pools_table())?;
         }
     }
     writeln!(out, "## Findings\n")?;

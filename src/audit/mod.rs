@@ -130,6 +130,151 @@ impl Organization {
     }
 }
 
+/// A table cell, as both renderers show it.
+pub enum Cell {
+    Text(String),
+    /// A name, shown as code, with a note after it (`(production)`).
+    Code(String, &'static str),
+    /// A value that is not set.
+    Missing,
+    Status(Status),
+    /// Finding numbers, linked to the findings list.
+    Findings(Vec<usize>),
+}
+
+/// A table of the report: its header and rows, each row marked when it has
+/// findings. The renderers only choose the markup.
+pub struct Table {
+    pub header: Vec<&'static str>,
+    pub rows: Vec<(Vec<Cell>, bool)>,
+}
+
+fn code_or_missing(text: Option<&String>) -> Cell {
+    text.map_or(Cell::Missing, |t| Cell::Code(t.clone(), ""))
+}
+
+fn text_or_missing(text: Option<&String>) -> Cell {
+    text.map_or(Cell::Missing, |t| Cell::Text(t.clone()))
+}
+
+impl Organization {
+    /// Per-domain counts, when the matrix is too large to show in full.
+    pub fn domain_table(&self) -> Option<Table> {
+        (self.rows.len() > FULL_ROWS).then(|| Table {
+            header: vec!["Domain", "Units", "With findings"],
+            rows: self
+                .domain_counts()
+                .into_iter()
+                .map(|(domain, units, bad)| {
+                    (
+                        vec![
+                            Cell::Text(domain),
+                            Cell::Text(units.to_string()),
+                            Cell::Text(bad.to_string()),
+                        ],
+                        false,
+                    )
+                })
+                .collect(),
+        })
+    }
+
+    /// The isolation matrix: a unit per row, with its account and provider.
+    pub fn matrix_table(&self) -> Table {
+        let unit = if self.isolation == "project" {
+            "Domain/Project"
+        } else {
+            "Domain"
+        };
+        Table {
+            header: vec![unit, "Account", "Provider", "Status", "Findings"],
+            rows: self
+                .shown_rows()
+                .map(|row| {
+                    let note = if row.production { " (production)" } else { "" };
+                    let cells = vec![
+                        Cell::Code(row.unit.clone(), note),
+                        code_or_missing(row.account.as_ref()),
+                        text_or_missing(row.provider.as_ref()),
+                        Cell::Status(row.status),
+                        Cell::Findings(row.findings.clone()),
+                    ];
+                    (cells, row.status != Status::Ok)
+                })
+                .collect(),
+        }
+    }
+
+    /// Per-pool counts, when there are too many clusters to list.
+    pub fn pool_summary_table(&self) -> Option<Table> {
+        self.many_clusters().then(|| Table {
+            header: vec!["Pool", "Metadata bucket", "Clusters", "With findings"],
+            rows: self
+                .pools
+                .iter()
+                .map(|pool| {
+                    let bad = pool.clusters.iter().filter(|c| !c.findings.is_empty()).count();
+                    let cells = vec![
+                        Cell::Code(pool.name.clone(), ""),
+                        code_or_missing(pool.bucket.as_ref()),
+                        Cell::Text(pool.clusters.len().to_string()),
+                        Cell::Text(bad.to_string()),
+                    ];
+                    (cells, false)
+                })
+                .collect(),
+        })
+    }
+
+    /// The cluster pools: a cluster per row (a pool without clusters has a
+    /// row of its own), with the pool's findings and the cluster's.
+    pub fn pools_table(&self) -> Table {
+        let mut rows = Vec::new();
+        for pool in &self.pools {
+            let name = || Cell::Code(pool.name.clone(), if pool.declared { "" } else { " (no manifest)" });
+            if pool.clusters.is_empty() {
+                let cells = vec![
+                    name(),
+                    code_or_missing(pool.bucket.as_ref()),
+                    Cell::Missing,
+                    Cell::Text(String::new()),
+                    Cell::Text(String::new()),
+                    Cell::Text(String::new()),
+                    Cell::Findings(pool.findings.clone()),
+                ];
+                rows.push((cells, !pool.findings.is_empty()));
+            }
+            for cluster in self.shown_clusters(pool) {
+                let mut numbers = pool.findings.clone();
+                numbers.extend(&cluster.findings);
+                let bad = !numbers.is_empty();
+                let cells = vec![
+                    name(),
+                    code_or_missing(pool.bucket.as_ref()),
+                    Cell::Code(cluster.name.clone(), ""),
+                    text_or_missing(cluster.account.as_ref()),
+                    text_or_missing(cluster.region.as_ref()),
+                    code_or_missing(cluster.bucket.as_ref()),
+                    Cell::Findings(numbers),
+                ];
+                rows.push((cells, bad));
+            }
+        }
+        Table {
+            header: vec![
+                "Pool",
+                "Metadata bucket",
+                "Cluster",
+                "Account",
+                "Region",
+                "Cluster bucket",
+                "Findings",
+            ],
+            rows,
+        }
+    }
+}
+
 fn text(entity: &Entity, field: &str) -> Option<String> {
     match &entity.field(field)?.value {
         Value::String(s) => Some(s.to_string()),
@@ -314,22 +459,8 @@ impl<'a> Audit<'a> {
 pub fn rfc3339(seconds: u64) -> String {
     let days = i64::try_from(seconds / 86_400).unwrap_or(0);
     let rest = seconds % 86_400;
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    let date = crate::suppress::Date::from_days_since_epoch(days);
+    format!("{date}T{:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
 }
 
 #[cfg(test)]
