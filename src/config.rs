@@ -3,7 +3,7 @@
 //! with the command-line flags into [`Settings`]: flags win. Imports
 //! `source`, `diagnostic`, `yaml` and `discover`.
 
-use crate::diagnostic::{Diagnostic, Location, MANIFEST_SCHEMA, RuleId, Severity};
+use crate::diagnostic::{Diagnostic, Location, RuleId, Severity};
 use crate::discover;
 use crate::source::{SourceId, SourceMap, Span};
 use crate::yaml::{self, Node};
@@ -272,10 +272,7 @@ pub fn settings(file: Option<PathBuf>, config: Config, flags: Flags) -> Settings
 /// names `format:` accepts. Problems are `manifest-schema` diagnostics; the
 /// config is only usable when there are none.
 pub fn read(sources: &SourceMap, source: SourceId, formats: &[&str]) -> (Config, Vec<Diagnostic>) {
-    let mut reader = Reader {
-        source,
-        diagnostics: Vec::new(),
-    };
+    let mut reader = Reader::new(source);
     let mut config = Config::default();
     let Some(file) = sources.get(source) else {
         return (config, Vec::new());
@@ -358,24 +355,10 @@ pub fn read(sources: &SourceMap, source: SourceId, formats: &[&str]) -> (Config,
     (config, reader.diagnostics)
 }
 
-struct Reader {
-    source: SourceId,
-    diagnostics: Vec<Diagnostic>,
-}
+/// Schema problems, with this module's checks below.
+type Reader = yaml::SchemaProblems;
 
 impl Reader {
-    fn at(&self, span: Span) -> Location {
-        Location {
-            source: self.source,
-            span,
-        }
-    }
-
-    fn error(&mut self, span: Span, message: String) {
-        self.diagnostics
-            .push(Diagnostic::error(MANIFEST_SCHEMA, message, self.at(span)));
-    }
-
     /// A list of strings; a wrong item is reported and skipped.
     fn strings(&mut self, node: &Node, key: &str) -> Vec<(String, Span)> {
         let Some(items) = node.as_sequence() else {

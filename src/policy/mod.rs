@@ -8,7 +8,7 @@ mod builtin;
 
 pub use builtin::BUILTIN;
 
-use crate::diagnostic::{Diagnostic, Location, MANIFEST_SCHEMA, RuleId, Severity};
+use crate::diagnostic::{Diagnostic, Location, RuleId, Severity};
 use crate::source::{SourceId, SourceMap, Span};
 use crate::yaml::{self, Node};
 
@@ -71,10 +71,7 @@ pub fn read(
         if matches!(root.scalar(), Some(yaml::Scalar::Null)) {
             continue;
         }
-        let mut reader = Reader {
-            source,
-            diagnostics: Vec::new(),
-        };
+        let mut reader = Reader::new(source);
         let policy = reader.policy(root, origin.clone(), collections);
         match policy {
             Some(policy) if reader.diagnostics.is_empty() => policies.push(policy),
@@ -84,24 +81,10 @@ pub fn read(
     (policies, diagnostics)
 }
 
-struct Reader {
-    source: SourceId,
-    diagnostics: Vec<Diagnostic>,
-}
+/// Schema problems, with this module's checks below.
+type Reader = yaml::SchemaProblems;
 
 impl Reader {
-    fn at(&self, span: Span) -> Location {
-        Location {
-            source: self.source,
-            span,
-        }
-    }
-
-    fn error(&mut self, span: Span, message: String) {
-        self.diagnostics
-            .push(Diagnostic::error(MANIFEST_SCHEMA, message, self.at(span)));
-    }
-
     /// Checks that `node` is a mapping whose keys are all in `allowed`.
     fn keys<'n>(&mut self, node: &'n Node, what: &str, allowed: &[&str]) -> Option<&'n [yaml::Entry]> {
         let Some(entries) = node.as_mapping() else {
