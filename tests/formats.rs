@@ -467,21 +467,7 @@ fn findings(cwd: &Path, paths: &[&str]) -> Vec<String> {
     let mut args = vec!["check", "--format", "json"];
     args.extend(paths);
     let output = planelint_env(cwd, &args, &[]);
-    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
-    json["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            format!(
-                "{}:{}:{} {}",
-                d["file"].as_str().unwrap(),
-                d["line"],
-                d["column"],
-                d["rule"].as_str().unwrap()
-            )
-        })
-        .collect()
+    common::finding_lines(&serde_json::from_slice(&output.stdout).unwrap())
 }
 
 #[test]

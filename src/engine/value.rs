@@ -113,6 +113,37 @@ macro_rules! model_val {
     };
 }
 
+/// A map keyed by names (an entity's fields, a grouping's values): `in`
+/// tests a name, `size()` counts them, a comprehension iterates them. The
+/// type provides `names()` and `find(name)`.
+macro_rules! keyed_by_names {
+    ($ty:ty) => {
+        impl Container for $ty {
+            fn contains(&self, value: &dyn Val) -> Result<bool, ExecutionError> {
+                Ok(key_of(value).ok().and_then(|k| self.find(k)).is_some())
+            }
+        }
+
+        impl Sizer for $ty {
+            fn size(&self) -> CelInt {
+                size_of(self.names().len())
+            }
+        }
+
+        impl Iterable for $ty {
+            fn iter<'b, 'w>(&'b self) -> Box<dyn CelIterator<'b, 'w> + 'b>
+            where
+                Self: 'w,
+            {
+                Box::new(Lend {
+                    items: self.names(),
+                    position: 0,
+                })
+            }
+        }
+    };
+}
+
 /// Lends the elements of a slice of values, in order.
 struct Lend<'b, T> {
     items: &'b [T],
@@ -149,8 +180,12 @@ impl EntityVal {
         &self.0.entity
     }
 
-    fn position(&self, name: &str) -> Option<usize> {
+    fn find(&self, name: &str) -> Option<usize> {
         self.0.names.binary_search_by(|n| n.inner().cmp(name)).ok()
+    }
+
+    fn names(&self) -> &[CelString<'static>] {
+        &self.0.names
     }
 
     fn same(&self, other: &EntityVal) -> bool {
@@ -163,36 +198,14 @@ model_val!(EntityVal, types::MAP_TYPE, container, iterable, sizer);
 impl Lookup for EntityVal {
     fn lookup(&self, idx: &dyn Val) -> Result<&(dyn Val + 'static), ExecutionError> {
         let name = key_of(idx)?;
-        match self.position(name).and_then(|i| self.0.values.get(i)) {
+        match self.find(name).and_then(|i| self.0.values.get(i)) {
             Some(value) => Ok(value.as_ref()),
             None => Err(ExecutionError::no_such_key(name)),
         }
     }
 }
 
-impl Container for EntityVal {
-    fn contains(&self, value: &dyn Val) -> Result<bool, ExecutionError> {
-        Ok(key_of(value).ok().and_then(|k| self.position(k)).is_some())
-    }
-}
-
-impl Sizer for EntityVal {
-    fn size(&self) -> CelInt {
-        size_of(self.0.names.len())
-    }
-}
-
-impl Iterable for EntityVal {
-    fn iter<'b, 'w>(&'b self) -> Box<dyn CelIterator<'b, 'w> + 'b>
-    where
-        Self: 'w,
-    {
-        Box::new(Lend {
-            items: &self.0.names,
-            position: 0,
-        })
-    }
-}
+keyed_by_names!(EntityVal);
 
 /// An ordered collection of entities that can also be indexed by key (the
 /// first entity with that key); `len` makes it a prefix view of its data.
@@ -410,12 +423,17 @@ impl GroupIndex {
         }
     }
 
+    fn names(&self) -> &[CelString<'static>] {
+        &self.0.names
+    }
+
     fn same(&self, other: &GroupIndex) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
 }
 
 model_val!(GroupIndex, types::MAP_TYPE, container, iterable, sizer);
+keyed_by_names!(GroupIndex);
 
 impl Lookup for GroupIndex {
     fn lookup(&self, idx: &dyn Val) -> Result<&(dyn Val + 'static), ExecutionError> {
@@ -424,30 +442,6 @@ impl Lookup for GroupIndex {
             .and_then(|i| self.0.groups.get(i))
             .map(|g| g as &(dyn Val + 'static))
             .ok_or_else(|| ExecutionError::no_such_key(key))
-    }
-}
-
-impl Container for GroupIndex {
-    fn contains(&self, value: &dyn Val) -> Result<bool, ExecutionError> {
-        Ok(key_of(value).ok().is_some_and(|k| self.find(k).is_some()))
-    }
-}
-
-impl Sizer for GroupIndex {
-    fn size(&self) -> CelInt {
-        size_of(self.0.keys.len())
-    }
-}
-
-impl Iterable for GroupIndex {
-    fn iter<'b, 'w>(&'b self) -> Box<dyn CelIterator<'b, 'w> + 'b>
-    where
-        Self: 'w,
-    {
-        Box::new(Lend {
-            items: &self.0.names,
-            position: 0,
-        })
     }
 }
 

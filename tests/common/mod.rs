@@ -53,7 +53,12 @@ pub fn json(output: &Output) -> serde_json::Value {
 /// `file:line:col rule` of every diagnostic of a JSON report that is not
 /// suppressed.
 pub fn findings(output: &Output) -> Vec<String> {
-    json(output)["diagnostics"]
+    finding_lines(&json(output))
+}
+
+/// `file:line:col rule` of every shown (not suppressed) diagnostic of a JSON report.
+pub fn finding_lines(report: &serde_json::Value) -> Vec<String> {
+    report["diagnostics"]
         .as_array()
         .unwrap()
         .iter()
