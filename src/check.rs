@@ -46,6 +46,26 @@ pub struct Options {
     pub progress: Option<Arc<Progress>>,
 }
 
+impl Options {
+    /// The options a config (file and flags) sets, for `paths`.
+    pub fn from_settings(
+        paths: Vec<PathBuf>,
+        settings: &crate::config::Settings,
+        no_builtin: bool,
+        cwd: &Path,
+    ) -> Options {
+        Options {
+            paths,
+            policy_dirs: settings.policies.iter().map(|p| p.value.clone()).collect(),
+            no_builtin,
+            rules: settings.rules.clone(),
+            files: settings.file_filter(cwd),
+            layers: settings.layers.iter().map(|group| group.value.clone()).collect(),
+            ..Options::default()
+        }
+    }
+}
+
 /// How far loading has come: files found, and files read and parsed.
 #[derive(Debug, Default)]
 pub struct Progress {

@@ -5,7 +5,7 @@
 
 use crate::diagnostic::{Diagnostic, Location, RuleId, Severity};
 use crate::discover;
-use crate::source::{SourceId, SourceMap, Span};
+use crate::source::{SourceFile, SourceId, SourceMap, Span};
 use crate::yaml::{self, Node};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::collections::BTreeMap;
@@ -222,6 +222,49 @@ pub fn find(cwd: &Path) -> Option<PathBuf> {
     let root = discover::config_root(&[cwd.to_path_buf()])?;
     let file = root.join(discover::CONFIG_FILE);
     file.is_file().then_some(file)
+}
+
+/// Why the config file could not be used.
+#[derive(Debug)]
+pub enum LoadError {
+    /// It could not be read.
+    Unreadable { path: PathBuf, error: std::io::Error },
+    /// It has problems, reported as diagnostics on `source` of `sources`.
+    Invalid {
+        sources: SourceMap,
+        source: SourceId,
+        problems: Vec<Diagnostic>,
+    },
+}
+
+/// The effective settings: the config file (`explicit`, else the nearest
+/// `.planelint.yaml` at or above `cwd`) merged with the flags, and the source
+/// map holding the file (for `--show-config`). `formats` are the names
+/// `format:` accepts.
+pub fn load(
+    explicit: Option<PathBuf>,
+    flags: Flags,
+    formats: &[&str],
+    cwd: &Path,
+) -> Result<(Settings, SourceMap), LoadError> {
+    let mut sources = SourceMap::default();
+    let Some(path) = explicit.or_else(|| find(cwd)) else {
+        return Ok((settings(None, Config::default(), flags), sources));
+    };
+    let absolute = cwd.join(&path);
+    let text = std::fs::read_to_string(&absolute).map_err(|error| LoadError::Unreadable { path, error })?;
+    let name = discover::display_name(&absolute, cwd);
+    let source = sources.add(SourceFile::new(name, absolute.clone(), std::sync::Arc::from(text)));
+    let (config, mut problems) = read(&sources, source, formats);
+    if problems.is_empty() {
+        return Ok((settings(Some(absolute), config, flags), sources));
+    }
+    crate::diagnostic::sort(&mut problems, &sources);
+    Err(LoadError::Invalid {
+        sources,
+        source,
+        problems,
+    })
 }
 
 /// Merges the config file (if any) and the flags: flags win for single
@@ -548,7 +591,7 @@ fn quote(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::SourceFile;
+
     use std::sync::Arc;
 
     fn read_text(text: &str) -> (Config, Vec<String>) {

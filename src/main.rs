@@ -14,10 +14,10 @@ use clap::{CommandFactory, Parser};
 use cli::{CheckArgs, Cli, Command, GraphFormat, Level, PolicyArgs, ReportFormat, SchemaKind, TestArgs, TestFormat};
 use planelint::baseline::{self, Baseline};
 use planelint::check::{self, Options};
-use planelint::config::{self, Config, Flags, Settings};
+use planelint::config::{self, Flags, Settings};
 use planelint::diagnostic::{self, Severity};
 use planelint::report::{self, Format, Report, Style};
-use planelint::source::{SourceFile, SourceMap};
+use planelint::source::SourceMap;
 use planelint::suppress::Date;
 use planelint::{audit, discover, policytest, schema};
 use std::fs::{File, OpenOptions};
@@ -130,29 +130,22 @@ fn print_text(text: &str) -> u8 {
     }
 }
 
-/// The effective settings: the config file (`--config`, else the nearest
-/// `.planelint.yaml`) merged with the flags. A broken config file is
+/// The effective settings ([`config::load`]). A broken config file is
 /// reported in `format` and gives `Err(2)`.
 fn settings(policy: &PolicyArgs, flags: Flags, format: Format, cwd: &Path) -> Result<(Settings, SourceMap), u8> {
-    let mut sources = SourceMap::default();
-    let Some(path) = policy.config.clone().or_else(|| config::find(cwd)) else {
-        return Ok((config::settings(None, Config::default(), flags), sources));
-    };
-    let text = match std::fs::read_to_string(cwd.join(&path)) {
-        Ok(text) => text,
-        Err(error) => {
-            eprintln!("planelint: cannot read the config file {}: {error}", path.display());
-            return Err(2);
-        }
-    };
-    let name = discover::display_name(&path, cwd);
-    let source = sources.add(SourceFile::new(name, cwd.join(&path), Arc::from(text)));
-    let (config, problems) = config::read(&sources, source, &Format::ALL.map(Format::name));
-    if problems.is_empty() {
-        return Ok((config::settings(Some(cwd.join(path)), config, flags), sources));
-    }
-    let mut problems = problems;
-    diagnostic::sort(&mut problems, &sources);
+    let (sources, source, problems) =
+        match config::load(policy.config.clone(), flags, &Format::ALL.map(Format::name), cwd) {
+            Ok(loaded) => return Ok(loaded),
+            Err(config::LoadError::Unreadable { path, error }) => {
+                eprintln!("planelint: cannot read the config file {}: {error}", path.display());
+                return Err(2);
+            }
+            Err(config::LoadError::Invalid {
+                sources,
+                source,
+                problems,
+            }) => (sources, source, problems),
+        };
     let report = Report {
         diagnostics: &problems,
         suppressed: &[],
@@ -174,15 +167,7 @@ fn settings(policy: &PolicyArgs, flags: Flags, format: Format, cwd: &Path) -> Re
 }
 
 fn options(paths: Vec<PathBuf>, settings: &Settings, policy: &PolicyArgs, cwd: &Path) -> Options {
-    Options {
-        paths,
-        policy_dirs: settings.policies.iter().map(|p| p.value.clone()).collect(),
-        no_builtin: policy.no_builtin,
-        rules: settings.rules.clone(),
-        files: settings.file_filter(cwd),
-        layers: settings.layers.iter().map(|group| group.value.clone()).collect(),
-        ..Options::default()
-    }
+    Options::from_settings(paths, settings, policy.no_builtin, cwd)
 }
 
 /// `report` (HTML or Markdown, to a file or standard output) and `graph`
