@@ -3,49 +3,55 @@
 //! Edges of entities with findings are marked as violating.
 
 use super::{Audit, Status};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 pub const COLUMNS: [&str; 5] = ["units", "accounts", "clusters", "pools", "metadata buckets"];
 
+#[derive(Default)]
 pub struct Graph {
     /// Node labels per column.
     pub columns: [Vec<String>; 5],
     /// (from column, from index, to index, violating): edges go to the next column.
     pub edges: Vec<(usize, usize, usize, bool)>,
+    /// Where each node and edge is, so that building stays linear in the
+    /// size of the diagram.
+    node_index: HashMap<(usize, String), usize>,
+    edge_index: HashMap<(usize, usize, usize), usize>,
 }
 
 impl Graph {
     fn node(&mut self, column: usize, label: &str) -> usize {
+        if let Some(&i) = self.node_index.get(&(column, label.to_string())) {
+            return i;
+        }
         let Some(nodes) = self.columns.get_mut(column) else {
             return 0;
         };
-        match nodes.iter().position(|n| n == label) {
-            Some(i) => i,
-            None => {
-                nodes.push(label.to_string());
-                nodes.len() - 1
-            }
-        }
+        nodes.push(label.to_string());
+        let i = nodes.len() - 1;
+        self.node_index.insert((column, label.to_string()), i);
+        i
     }
 
     fn edge(&mut self, column: usize, from: usize, to: usize, violating: bool) {
         match self
-            .edges
-            .iter_mut()
-            .find(|(c, f, t, _)| *c == column && *f == from && *t == to)
+            .edge_index
+            .get(&(column, from, to))
+            .and_then(|&i| self.edges.get_mut(i))
         {
             Some(edge) => edge.3 |= violating,
-            None => self.edges.push((column, from, to, violating)),
+            None => {
+                self.edge_index.insert((column, from, to), self.edges.len());
+                self.edges.push((column, from, to, violating));
+            }
         }
     }
 }
 
 pub fn graph(audit: &Audit<'_>) -> Graph {
-    let mut g = Graph {
-        columns: Default::default(),
-        edges: Vec::new(),
-    };
+    let mut g = Graph::default();
     let many = audit.organizations.len() > 1;
     let name = |org: &str, label: &str| {
         if many {
