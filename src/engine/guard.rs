@@ -3,7 +3,7 @@
 //! wrapped in a counting iterator, and each evaluation has a step budget and
 //! a deadline. No policy can hang the run or overflow the stack.
 
-use cel::common::ast::{EntryExpr, Expr};
+use cel::common::ast::{CallExpr, EntryExpr, Expr, LiteralValue, operators};
 use cel::common::traits::{Iterable, Iterator as CelIterator};
 use cel::common::types::Type;
 use cel::common::value::{CowVal, Val};
@@ -49,10 +49,16 @@ impl Default for Limits {
 /// Checks the shape of a compiled expression and wraps every comprehension
 /// range in [`BUDGET_FUNCTION`]. Walks with an explicit stack: the AST may be
 /// deeper than any recursion could afford.
-pub fn check_and_instrument(expr: &mut IdedExpr, limits: &Limits) -> Result<(), String> {
+///
+/// `variables` are the names the engine binds; with the comprehension
+/// variables in scope, they are the names whose selections become indexes
+/// (see [`select_as_index`]).
+pub fn check_and_instrument(expr: &mut IdedExpr, limits: &Limits, variables: &[&str]) -> Result<(), String> {
     let mut nodes = 0usize;
-    let mut stack: Vec<(&mut IdedExpr, usize, usize)> = vec![(expr, 1, 0)];
-    while let Some((node, depth, nesting)) = stack.pop() {
+    // Each scope: its parent and the names it binds; scope 0 is the engine's.
+    let mut scopes: Vec<(usize, Vec<String>)> = vec![(0, variables.iter().map(|v| v.to_string()).collect())];
+    let mut stack: Vec<(&mut IdedExpr, usize, usize, usize)> = vec![(expr, 1, 0, 0)];
+    while let Some((node, depth, nesting, scope)) = stack.pop() {
         nodes += 1;
         if depth > limits.max_ast_depth {
             return Err(format!(
@@ -63,22 +69,23 @@ pub fn check_and_instrument(expr: &mut IdedExpr, limits: &Limits) -> Result<(), 
         if nodes > limits.max_ast_nodes {
             return Err(format!("the expression has more than {} nodes", limits.max_ast_nodes));
         }
+        select_as_index(node, |name| is_bound(&scopes, scope, name));
         match &mut node.expr {
             Expr::Unspecified => return Err("the expression has an empty part".into()),
             Expr::Ident(_) | Expr::Literal(_) => {}
             Expr::Call(call) => {
                 if let Some(target) = call.target.as_deref_mut() {
-                    stack.push((target, depth + 1, nesting));
+                    stack.push((target, depth + 1, nesting, scope));
                 }
-                stack.extend(call.args.iter_mut().map(|a| (a, depth + 1, nesting)));
+                stack.extend(call.args.iter_mut().map(|a| (a, depth + 1, nesting, scope)));
             }
-            Expr::Select(select) => stack.push((&mut select.operand, depth + 1, nesting)),
-            Expr::List(list) => stack.extend(list.elements.iter_mut().map(|e| (e, depth + 1, nesting))),
+            Expr::Select(select) => stack.push((&mut select.operand, depth + 1, nesting, scope)),
+            Expr::List(list) => stack.extend(list.elements.iter_mut().map(|e| (e, depth + 1, nesting, scope))),
             Expr::Map(map) => {
                 for entry in &mut map.entries {
                     if let EntryExpr::MapEntry(entry) = &mut entry.expr {
-                        stack.push((&mut entry.key, depth + 1, nesting));
-                        stack.push((&mut entry.value, depth + 1, nesting));
+                        stack.push((&mut entry.key, depth + 1, nesting, scope));
+                        stack.push((&mut entry.value, depth + 1, nesting, scope));
                     }
                 }
             }
@@ -99,15 +106,84 @@ pub fn check_and_instrument(expr: &mut IdedExpr, limits: &Limits) -> Result<(), 
                         args: vec![range],
                     }),
                 };
-                stack.push((&mut comprehension.iter_range, depth + 2, nesting));
-                stack.push((&mut comprehension.accu_init, depth + 1, nesting));
-                stack.push((&mut comprehension.loop_cond, depth + 1, nesting + 1));
-                stack.push((&mut comprehension.loop_step, depth + 1, nesting + 1));
-                stack.push((&mut comprehension.result, depth + 1, nesting));
+                let names = std::iter::once(&comprehension.iter_var)
+                    .chain(&comprehension.iter_var2)
+                    .chain(std::iter::once(&comprehension.accu_var))
+                    .cloned()
+                    .collect();
+                scopes.push((scope, names));
+                let inner = scopes.len() - 1;
+                stack.push((&mut comprehension.iter_range, depth + 2, nesting, scope));
+                stack.push((&mut comprehension.accu_init, depth + 1, nesting, scope));
+                stack.push((&mut comprehension.loop_cond, depth + 1, nesting + 1, inner));
+                stack.push((&mut comprehension.loop_step, depth + 1, nesting + 1, inner));
+                stack.push((&mut comprehension.result, depth + 1, nesting, inner));
             }
         }
     }
     Ok(())
+}
+
+/// Whether `name` is bound in `scope` or a scope around it.
+fn is_bound(scopes: &[(usize, Vec<String>)], mut scope: usize, name: &str) -> bool {
+    loop {
+        let Some((parent, names)) = scopes.get(scope) else {
+            return false;
+        };
+        if names.iter().any(|n| n == name) {
+            return true;
+        }
+        if scope == 0 {
+            return false;
+        }
+        scope = *parent;
+    }
+}
+
+/// Rewrites `a.b` as `a['b']` when `a` is a bound variable: the same lookup
+/// on a map, but cel resolves a selection on a name as a qualified name
+/// first (joining the segments into a new string and looking up every
+/// prefix in every scope), which cost a fifth of the evaluation. `has(a.b)`
+/// keeps its selection, and so does a name that is not a variable (a type
+/// such as `google.protobuf.Duration`).
+fn select_as_index(node: &mut IdedExpr, bound: impl Fn(&str) -> bool) {
+    let Expr::Select(select) = &mut node.expr else {
+        return;
+    };
+    // The selections above this one were rewritten already.
+    let mut root = &select.operand.expr;
+    loop {
+        root = match root {
+            Expr::Select(inner) if !inner.test => &inner.operand.expr,
+            Expr::Call(call) if call.func_name == operators::INDEX => match call.args.as_slice() {
+                [
+                    operand,
+                    IdedExpr {
+                        expr: Expr::Literal(LiteralValue::String(_)),
+                        ..
+                    },
+                ] => &operand.expr,
+                _ => return,
+            },
+            _ => break,
+        };
+    }
+    if select.test || !matches!(root, Expr::Ident(name) if bound(name)) {
+        return;
+    }
+    let operand = std::mem::take(&mut *select.operand);
+    let field = std::mem::take(&mut select.field);
+    node.expr = Expr::Call(CallExpr {
+        func_name: operators::INDEX.to_string(),
+        target: None,
+        args: vec![
+            operand,
+            IdedExpr {
+                id: node.id,
+                expr: Expr::Literal(LiteralValue::String(field.into())),
+            },
+        ],
+    });
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -253,5 +329,55 @@ struct Empty;
 impl<'b, 'w> CelIterator<'b, 'w> for Empty {
     fn next(&mut self) -> Option<&'b (dyn Val + 'w)> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The expression after instrumenting, with selections shown as `.f`
+    /// and the indexes they became as `['f']`.
+    fn instrumented(text: &str) -> String {
+        let program = cel::Env::stdlib().compile(text).expect("compiles");
+        let mut ast = program.expression().clone();
+        check_and_instrument(&mut ast, &Limits::default(), &["object"]).expect("within limits");
+        show(&ast.expr)
+    }
+
+    fn show(expr: &Expr) -> String {
+        match expr {
+            Expr::Ident(name) => name.clone(),
+            Expr::Select(select) if select.test => format!("has({}.{})", show(&select.operand.expr), select.field),
+            Expr::Select(select) => format!("{}.{}", show(&select.operand.expr), select.field),
+            Expr::Literal(LiteralValue::String(s)) => format!("'{}'", s.inner()),
+            Expr::Call(call) if call.func_name == operators::INDEX => match call.args.as_slice() {
+                [operand, index] => format!("{}[{}]", show(&operand.expr), show(&index.expr)),
+                _ => unreachable!("an index has two arguments"),
+            },
+            Expr::Call(call) => format!(
+                "{}({})",
+                call.func_name,
+                call.args.iter().map(|a| show(&a.expr)).collect::<Vec<_>>().join(", ")
+            ),
+            Expr::Comprehension(c) => format!(
+                "for {} in {}: {}",
+                c.iter_var,
+                show(&c.iter_range.expr),
+                show(&c.loop_step.expr)
+            ),
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn selections_on_bound_names_become_indexes() {
+        assert_eq!(instrumented("object.a.b"), "object['a']['b']");
+        assert_eq!(instrumented("has(object.a.b)"), "has(object['a'].b)");
+        assert_eq!(instrumented("google.protobuf.Duration"), "google.protobuf.Duration");
+        assert_eq!(
+            instrumented("object.units.exists(u, u.name == object.name)"),
+            "for u in @budget(object['units']): _||_(@result, _==_(u['name'], object['name']))"
+        );
     }
 }

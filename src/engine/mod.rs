@@ -23,6 +23,11 @@ use value::{EntityVal, KeyedList, ModelVal, VariablesVal};
 /// amortize a task, small enough to balance the threads.
 const CHUNK: usize = 2048;
 
+/// The variables every policy sees.
+const MODEL: &str = "model";
+const OBJECT: &str = "object";
+const VARIABLES: &str = "variables";
+
 /// A compiled expression and the policy text it came from.
 struct Program {
     ast: IdedExpr,
@@ -205,7 +210,7 @@ impl Engine {
     /// A root context for one thread: the model, and our functions.
     fn root_context(&self, model: &ModelVal) -> Context<'static, 'static> {
         let mut root = Context::with_env(self.env.clone());
-        root.add_variable_as_val("model", Box::new(model.clone()));
+        root.add_variable_as_val(MODEL, Box::new(model.clone()));
         // The names are ours and are not overloads of the environment.
         let _ = root.add_function(guard::BUDGET_FUNCTION, as_function(guard::budget_function));
         let _ = root.add_function("groupBy", as_function(group_by));
@@ -297,9 +302,9 @@ impl Engine {
     ) -> Result<(), String> {
         let mut scope = root.new_inner_scope();
         if let Some(object) = object {
-            scope.add_variable_as_val("object", Box::new(object.clone()));
+            scope.add_variable_as_val(OBJECT, Box::new(object.clone()));
         }
-        scope.add_variable_as_val("variables", Box::new(VariablesVal::default()));
+        scope.add_variable_as_val(VARIABLES, Box::new(VariablesVal::default()));
         for condition in &compiled.conditions {
             if !evaluate_bool(condition, &scope)? {
                 return Ok(());
@@ -309,7 +314,7 @@ impl Engine {
         for (name, program) in &compiled.variables {
             let value = evaluate(program, &scope)?;
             variables.0.push((name.clone(), Arc::from(value)));
-            scope.add_variable_as_val("variables", Box::new(variables.clone()));
+            scope.add_variable_as_val(VARIABLES, Box::new(variables.clone()));
         }
         for validation in &compiled.validations {
             if evaluate_bool(&validation.expression, &scope)? {
@@ -530,7 +535,7 @@ fn compile_expression(
         )
     })?;
     let mut ast = program.expression().clone();
-    guard::check_and_instrument(&mut ast, limits).map_err(|reason| {
+    guard::check_and_instrument(&mut ast, limits, &[MODEL, OBJECT, VARIABLES]).map_err(|reason| {
         Box::new(Diagnostic::error(
             POLICY_ERROR,
             format!("expression rejected: {reason}"),
