@@ -167,7 +167,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
         scan_paths.push(root);
     }
     let started = Instant::now();
-    let mut discovered = discover::discover(&scan_paths, options.follow_symlinks, cwd)?;
+    let mut discovered = discover::discover(&scan_paths, options.follow_symlinks, cwd, thread_count(options.threads))?;
     discovered.files.retain(|found| options.files.matches(&found.path));
     run.timings.discover = started.elapsed();
     if let Some(progress) = &options.progress {

@@ -4,10 +4,9 @@
 //! of the root. Only regular files are returned (a FIFO is never opened).
 //! Imports no other module of the crate.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 const SKIPPED_DIRS: &[&str] = &[".git", "target", "node_modules"];
 
@@ -103,10 +102,15 @@ pub fn config_root(files: &[PathBuf]) -> Option<PathBuf> {
     )
 }
 
-pub fn discover(paths: &[PathBuf], follow_symlinks: bool, cwd: &Path) -> Result<Discovered, DiscoverError> {
-    // Keyed by canonical path, so a file reached twice is scanned once.
-    let mut files: BTreeMap<PathBuf, Candidate> = BTreeMap::new();
-    let mut unreadable = Vec::new();
+/// Walks `paths` on `threads` threads; the result does not depend on the
+/// thread count or the order the walk took.
+pub fn discover(
+    paths: &[PathBuf],
+    follow_symlinks: bool,
+    cwd: &Path,
+    threads: usize,
+) -> Result<Discovered, DiscoverError> {
+    let found = Mutex::new(Walked::default());
     let skipped_links = Arc::new(AtomicUsize::new(0));
     for root in paths {
         let absolute = if root.is_absolute() {
@@ -117,33 +121,49 @@ pub fn discover(paths: &[PathBuf], follow_symlinks: bool, cwd: &Path) -> Result<
         // Followed: a root named on the command line may be a link.
         let metadata = std::fs::metadata(&absolute).map_err(|_| DiscoverError::Missing(root.clone()))?;
         if metadata.is_dir() {
-            walk(
-                &absolute,
-                follow_symlinks,
-                cwd,
-                &mut files,
-                &mut unreadable,
-                &skipped_links,
-            );
+            walk(&absolute, follow_symlinks, cwd, threads, &found, &skipped_links);
         } else {
-            let found = Found {
+            let named = Found {
                 name: display_name(&absolute, cwd),
                 path: absolute.clone(),
             };
             if metadata.is_file() {
                 // A file named on the command line is linted whatever its name.
-                let key = std::fs::canonicalize(&absolute).unwrap_or_else(|_| absolute.clone());
-                add(&mut files, key, found, true);
+                let canonical = std::fs::canonicalize(&absolute).unwrap_or_else(|_| absolute.clone());
+                lock(&found).files.push(Candidate {
+                    canonical,
+                    found: named,
+                    direct: true,
+                });
             } else {
-                unreadable.push(Unreadable {
-                    found,
+                lock(&found).unreadable.push(Unreadable {
+                    found: named,
                     reason: NOT_REGULAR.into(),
                 });
             }
         }
     }
-    let mut files: Vec<Found> = files.into_values().map(|c| c.found).collect();
-    files.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    let Walked {
+        files: mut candidates,
+        mut unreadable,
+    } = found.into_inner().unwrap_or_else(PoisonError::into_inner);
+    // A file reached more than once (through symlinks) is scanned once, under
+    // the path that uses no symlink, else under the smallest name.
+    candidates.sort_unstable_by(|a, b| {
+        (
+            a.canonical.as_os_str().as_encoded_bytes(),
+            !a.direct,
+            a.found.name.as_bytes(),
+        )
+            .cmp(&(
+                b.canonical.as_os_str().as_encoded_bytes(),
+                !b.direct,
+                b.found.name.as_bytes(),
+            ))
+    });
+    candidates.dedup_by(|later, first| later.canonical == first.canonical);
+    let mut files: Vec<Found> = candidates.into_iter().map(|c| c.found).collect();
+    files.sort_unstable_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     files.dedup_by(|a, b| a.name == b.name);
     unreadable.sort_by(|a, b| a.found.name.cmp(&b.found.name));
     unreadable.dedup();
@@ -154,37 +174,31 @@ pub fn discover(paths: &[PathBuf], follow_symlinks: bool, cwd: &Path) -> Result<
     })
 }
 
+/// What the walk found: files under their canonical path, and paths that
+/// could not be walked.
+#[derive(Default)]
+struct Walked {
+    files: Vec<Candidate>,
+    unreadable: Vec<Unreadable>,
+}
+
 /// A file found, and whether it was reached without a symlink.
 struct Candidate {
+    canonical: PathBuf,
     found: Found,
     direct: bool,
 }
 
-/// Records a file under its canonical path. Reached more than once (through
-/// symlinks), it is shown under the path that uses no symlink, else under the
-/// smallest name, whatever order the walk took.
-fn add(files: &mut BTreeMap<PathBuf, Candidate>, canonical: PathBuf, found: Found, direct: bool) {
-    let candidate = Candidate { found, direct };
-    match files.get_mut(&canonical) {
-        Some(kept) => {
-            let better =
-                (!candidate.direct, candidate.found.name.as_bytes()) < (!kept.direct, kept.found.name.as_bytes());
-            if better {
-                *kept = candidate;
-            }
-        }
-        None => {
-            files.insert(canonical, candidate);
-        }
-    }
+fn lock(walked: &Mutex<Walked>) -> std::sync::MutexGuard<'_, Walked> {
+    walked.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn walk(
     absolute: &Path,
     follow_symlinks: bool,
     cwd: &Path,
-    files: &mut BTreeMap<PathBuf, Candidate>,
-    unreadable: &mut Vec<Unreadable>,
+    threads: usize,
+    walked: &Mutex<Walked>,
     skipped_links: &Arc<AtomicUsize>,
 ) {
     let found = |path: &Path| Found {
@@ -213,58 +227,88 @@ fn walk(
             }
             true
         })
-        .build();
-    for entry in walker {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(error) => {
-                let path = error_path(&error).unwrap_or_else(|| absolute.to_path_buf());
-                if is_yaml(&path) || path.is_dir() || error.is_io() {
-                    unreadable.push(Unreadable {
-                        found: found(&path),
-                        reason: io_reason(&error),
-                    });
-                }
-                continue;
+        .threads(threads)
+        .build_parallel();
+    walker.run(|| {
+        Box::new(|entry| {
+            visit(
+                entry,
+                absolute,
+                follow_symlinks,
+                &canonical_root,
+                walked,
+                skipped_links,
+                &found,
+            );
+            ignore::WalkState::Continue
+        })
+    });
+}
+
+/// Records one entry of the walk.
+fn visit(
+    entry: Result<ignore::DirEntry, ignore::Error>,
+    absolute: &Path,
+    follow_symlinks: bool,
+    canonical_root: &Path,
+    walked: &Mutex<Walked>,
+    skipped_links: &AtomicUsize,
+    found: &dyn Fn(&Path) -> Found,
+) {
+    let entry = match entry {
+        Ok(entry) => entry,
+        Err(error) => {
+            let path = error_path(&error).unwrap_or_else(|| absolute.to_path_buf());
+            if is_yaml(&path) || path.is_dir() || error.is_io() {
+                lock(walked).unreadable.push(Unreadable {
+                    found: found(&path),
+                    reason: io_reason(&error),
+                });
             }
-        };
-        let path = entry.path();
-        let Some(file_type) = entry.file_type() else {
-            continue;
-        };
-        if file_type.is_dir() || !is_yaml(path) {
-            continue;
+            return;
         }
-        if file_type.is_symlink() {
-            // Only reached without `--follow-symlinks`.
-            skipped_links.fetch_add(1, Ordering::Relaxed);
-            continue;
-        }
-        if !file_type.is_file() {
-            unreadable.push(Unreadable {
-                found: found(path),
-                reason: NOT_REGULAR.into(),
-            });
-            continue;
-        }
-        let relative = path.strip_prefix(absolute).ok();
-        // Without following links, a walked path is the root's real path plus
-        // real names: no need to ask the file system (several system calls
-        // per file) for its canonical form.
-        let (canonical, direct) = match (follow_symlinks, relative) {
-            (false, Some(relative)) => (canonical_root.join(relative), true),
-            _ => {
-                let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-                if follow_symlinks && !canonical.starts_with(&canonical_root) {
-                    skipped_links.fetch_add(1, Ordering::Relaxed);
-                    continue;
-                }
-                let direct = relative.is_some_and(|r| canonical.strip_prefix(&canonical_root).ok() == Some(r));
-                (canonical, direct)
-            }
-        };
-        add(files, canonical, found(path), direct);
+    };
+    let path = entry.path();
+    let Some(file_type) = entry.file_type() else {
+        return;
+    };
+    if file_type.is_dir() || !is_yaml(path) {
+        return;
     }
+    if file_type.is_symlink() {
+        // Only reached without `--follow-symlinks`.
+        skipped_links.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    if !file_type.is_file() {
+        lock(walked).unreadable.push(Unreadable {
+            found: found(path),
+            reason: NOT_REGULAR.into(),
+        });
+        return;
+    }
+    let relative = path.strip_prefix(absolute).ok();
+    // Without following links, a walked path is the root's real path plus
+    // real names: no need to ask the file system (several system calls per
+    // file) for its canonical form.
+    let (canonical, direct) = match (follow_symlinks, relative) {
+        (false, Some(relative)) => (canonical_root.join(relative), true),
+        _ => {
+            let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            if follow_symlinks && !canonical.starts_with(canonical_root) {
+                skipped_links.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            let direct = relative.is_some_and(|r| canonical.strip_prefix(canonical_root).ok() == Some(r));
+            (canonical, direct)
+        }
+    };
+    let found = found(path);
+    lock(walked).files.push(Candidate {
+        canonical,
+        found,
+        direct,
+    });
 }
 
 fn error_path(error: &ignore::Error) -> Option<PathBuf> {

@@ -45,7 +45,8 @@ struct CompiledValidation {
 struct CompiledPolicy {
     policy: Policy,
     conditions: Vec<Program>,
-    variables: Vec<(Arc<str>, Program)>,
+    variable_names: Arc<[Arc<str>]>,
+    variables: Vec<Program>,
     validations: Vec<CompiledValidation>,
 }
 
@@ -101,11 +102,12 @@ impl Engine {
                 }
             };
             let conditions: Vec<Program> = policy.match_conditions.iter().filter_map(&mut program).collect();
-            let variables: Vec<(Arc<str>, Program)> = policy
+            let variable_names: Arc<[Arc<str>]> = policy
                 .variables
                 .iter()
-                .filter_map(|(name, e)| program(e).map(|p| (Arc::from(name.as_str()), p)))
+                .map(|(name, _)| Arc::from(name.as_str()))
                 .collect();
+            let variables: Vec<Program> = policy.variables.iter().filter_map(|(_, e)| program(e)).collect();
             let validations: Vec<CompiledValidation> = policy
                 .validations
                 .iter()
@@ -126,6 +128,7 @@ impl Engine {
                 compiled.push(CompiledPolicy {
                     policy,
                     conditions,
+                    variable_names,
                     variables,
                     validations,
                 });
@@ -304,17 +307,15 @@ impl Engine {
         if let Some(object) = object {
             scope.add_variable_as_val(OBJECT, Box::new(object.clone()));
         }
-        scope.add_variable_as_val(VARIABLES, Box::new(VariablesVal::default()));
+        let variables = VariablesVal::new(compiled.variable_names.clone());
+        scope.add_variable_as_val(VARIABLES, Box::new(variables.clone()));
         for condition in &compiled.conditions {
             if !evaluate_bool(condition, &scope)? {
                 return Ok(());
             }
         }
-        let mut variables = VariablesVal::default();
-        for (name, program) in &compiled.variables {
-            let value = evaluate(program, &scope)?;
-            variables.0.push((name.clone(), Arc::from(value)));
-            scope.add_variable_as_val(VARIABLES, Box::new(variables.clone()));
+        for (index, program) in compiled.variables.iter().enumerate() {
+            variables.set(index, evaluate(program, &scope)?);
         }
         for validation in &compiled.validations {
             if evaluate_bool(&validation.expression, &scope)? {

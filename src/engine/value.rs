@@ -488,13 +488,32 @@ impl Lookup for ModelVal {
     }
 }
 
-/// `variables`: the policy's variables evaluated so far.
-#[derive(Debug, Clone, Default)]
-pub struct VariablesVal(pub Vec<(Arc<str>, Arc<dyn Val>)>);
+/// `variables`: a policy's variables, each set once it is evaluated. Bound
+/// once per evaluation; setting a variable then costs no new binding.
+#[derive(Debug, Clone)]
+pub struct VariablesVal(Arc<VariableSlots>);
+
+#[derive(Debug)]
+struct VariableSlots {
+    names: Arc<[Arc<str>]>,
+    values: Vec<OnceLock<Box<dyn Val>>>,
+}
 
 impl VariablesVal {
-    fn same(&self, _: &VariablesVal) -> bool {
-        false
+    pub fn new(names: Arc<[Arc<str>]>) -> VariablesVal {
+        let values = names.iter().map(|_| OnceLock::new()).collect();
+        VariablesVal(Arc::new(VariableSlots { names, values }))
+    }
+
+    /// Sets the variable at `index`, in declaration order.
+    pub fn set(&self, index: usize, value: Box<dyn Val>) {
+        if let Some(slot) = self.0.values.get(index) {
+            let _ = slot.set(value);
+        }
+    }
+
+    fn same(&self, other: &VariablesVal) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
     }
 }
 
@@ -504,9 +523,11 @@ impl Lookup for VariablesVal {
     fn lookup(&self, idx: &dyn Val) -> Result<&(dyn Val + 'static), ExecutionError> {
         let key = key_of(idx)?;
         self.0
+            .names
             .iter()
-            .find(|(n, _)| n.as_ref() == key)
-            .map(|(_, v)| v.as_ref())
+            .position(|n| n.as_ref() == key)
+            .and_then(|i| self.0.values.get(i)?.get())
+            .map(|v| v.as_ref())
             .ok_or_else(|| ExecutionError::no_such_key(key))
     }
 }
