@@ -8,6 +8,7 @@ use cel::ExecutionError;
 use cel::common::traits::{Container, Indexer, Iterable, Iterator as CelIterator, Sizer};
 use cel::common::types::{self, CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelString, Type};
 use cel::common::value::{CowVal, StaticVal, Val};
+use rustc_hash::FxHashMap;
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -158,22 +159,25 @@ impl<'b, 'w, T: Val + 'w> CelIterator<'b, 'w> for Lend<'b, T> {
     }
 }
 
-/// One entity: a map from field names to values.
+/// One entity: a map from field names to values. The values are made on
+/// first use, by the thread that evaluates the entity.
 #[derive(Debug, Clone)]
 pub struct EntityVal(Arc<EntityData>);
 
 #[derive(Debug)]
 struct EntityData {
     entity: Arc<Entity>,
-    names: Vec<CelString<'static>>,
-    values: Vec<Box<dyn Val>>,
+    names: OnceLock<Vec<CelString<'static>>>,
+    values: OnceLock<Vec<Box<dyn Val>>>,
 }
 
 impl EntityVal {
     pub fn new(entity: Arc<Entity>) -> EntityVal {
-        let names = entity.fields.iter().map(|(n, _)| CelString::from(*n)).collect();
-        let values = entity.fields.iter().map(|(_, f)| field_to_val(f)).collect();
-        EntityVal(Arc::new(EntityData { entity, names, values }))
+        EntityVal(Arc::new(EntityData {
+            entity,
+            names: OnceLock::new(),
+            values: OnceLock::new(),
+        }))
     }
 
     pub fn entity(&self) -> &Arc<Entity> {
@@ -181,11 +185,19 @@ impl EntityVal {
     }
 
     fn find(&self, name: &str) -> Option<usize> {
-        self.0.names.binary_search_by(|n| n.inner().cmp(name)).ok()
+        self.0.entity.fields.binary_search_by(|(n, _)| (*n).cmp(name)).ok()
     }
 
     fn names(&self) -> &[CelString<'static>] {
-        &self.0.names
+        self.0
+            .names
+            .get_or_init(|| self.0.entity.fields.iter().map(|(n, _)| CelString::from(*n)).collect())
+    }
+
+    fn values(&self) -> &[Box<dyn Val>] {
+        self.0
+            .values
+            .get_or_init(|| self.0.entity.fields.iter().map(|(_, f)| field_to_val(f)).collect())
     }
 
     fn same(&self, other: &EntityVal) -> bool {
@@ -198,7 +210,7 @@ model_val!(EntityVal, types::MAP_TYPE, container, iterable, sizer);
 impl Lookup for EntityVal {
     fn lookup(&self, idx: &dyn Val) -> Result<&(dyn Val + 'static), ExecutionError> {
         let name = key_of(idx)?;
-        match self.find(name).and_then(|i| self.0.values.get(i)) {
+        match self.find(name).and_then(|i| self.values().get(i)) {
             Some(value) => Ok(value.as_ref()),
             None => Err(ExecutionError::no_such_key(name)),
         }
@@ -220,7 +232,7 @@ struct ListData {
     items: Vec<EntityVal>,
     /// Built on the first lookup by key, and only for lists long enough
     /// for a map to beat a scan: most groups hold an entity or two.
-    first_by_key: OnceLock<HashMap<Arc<str>, usize>>,
+    first_by_key: OnceLock<FxHashMap<Arc<str>, usize>>,
     groupings: Mutex<Vec<(String, GroupIndex)>>,
     havings: Mutex<Vec<(String, KeyedList)>>,
 }
@@ -280,7 +292,7 @@ impl KeyedList {
             return self.items().iter().find(|e| e.entity().key.as_ref() == key);
         }
         let index = self.data.first_by_key.get_or_init(|| {
-            let mut first = HashMap::with_capacity(items.len());
+            let mut first = FxHashMap::with_capacity_and_hasher(items.len(), Default::default());
             for (i, item) in items.iter().enumerate() {
                 first.entry(item.entity().key.clone()).or_insert(i);
             }
@@ -324,7 +336,7 @@ impl KeyedList {
     fn compute_group_by(&self, field: &str) -> GroupIndex {
         let mut keys: Vec<Arc<str>> = Vec::new();
         let mut members: Vec<Vec<EntityVal>> = Vec::new();
-        let mut position: HashMap<Arc<str>, usize> = HashMap::new();
+        let mut position: FxHashMap<Arc<str>, usize> = FxHashMap::default();
         for item in self.items() {
             let key: Arc<str> = match item.entity().field(field).map(|f| &f.value) {
                 Some(Value::String(s)) => s.clone(),
@@ -411,7 +423,7 @@ struct GroupData {
     /// The same values as CEL strings, for iteration.
     names: Vec<CelString<'static>>,
     groups: Vec<KeyedList>,
-    position: HashMap<Arc<str>, usize>,
+    position: FxHashMap<Arc<str>, usize>,
 }
 
 impl GroupIndex {

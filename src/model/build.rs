@@ -8,6 +8,7 @@ use super::{Proto, flyte, values};
 use crate::diagnostic::{CLUSTER_FIELD_CONFLICT, Diagnostic, INPUT_LIMIT, Location, MANIFEST_SCHEMA};
 use crate::source::SourceId;
 use crate::yaml::Document;
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -144,7 +145,7 @@ fn nearest_owner<'a>(dir: &str, owners: &BTreeMap<&'a str, &Manifest>) -> Option
 struct ModelBuilder {
     name: Option<Arc<str>>,
     entities: BTreeMap<&'static str, Vec<Entity>>,
-    occurrences: HashMap<(&'static str, Arc<str>), usize>,
+    occurrences: FxHashMap<(&'static str, Arc<str>), usize>,
     order: usize,
 }
 
@@ -345,7 +346,7 @@ impl ModelBuilder {
     /// A cluster is production when a unit it serves (`units`) is; it is
     /// non-production when it serves units and none is. Unknown otherwise.
     fn derive_cluster_production(&mut self) {
-        let production: HashMap<Arc<str>, bool> = self
+        let production: FxHashMap<Arc<str>, bool> = self
             .entities
             .get("units")
             .into_iter()

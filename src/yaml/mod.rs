@@ -5,8 +5,8 @@
 
 use crate::diagnostic::{Diagnostic, INPUT_LIMIT, Location, YAML_SYNTAX};
 use crate::source::{CharToByte, SourceId, Span};
+use rustc_hash::FxHashMap;
 use saphyr_parser::{Event, Parser, ScalarStyle};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Limits that keep hostile input from exhausting the stack or memory.
@@ -227,9 +227,7 @@ enum Frame {
         anchor: usize,
         size: Size,
         entries: Vec<Entry>,
-        /// The text and span of each key in `entries`: finds a duplicate in
-        /// O(1), so a mapping with many keys does not take quadratic time.
-        keys: HashMap<Arc<str>, Span>,
+        keys: KeyIndex,
         pending_key: Option<Node>,
     },
 }
@@ -240,7 +238,7 @@ struct Builder<'a> {
     limits: Limits,
     offsets: CharToByte<'a>,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, (Node, Size)>,
+    anchors: FxHashMap<usize, (Node, Size)>,
     alias_nodes: usize,
     nodes: usize,
     out: Loaded,
@@ -259,7 +257,7 @@ pub fn load(text: &str, source: SourceId, limits: Limits) -> Loaded {
         limits,
         offsets: CharToByte::new(text),
         stack: Vec::new(),
-        anchors: HashMap::new(),
+        anchors: FxHashMap::default(),
         alias_nodes: 0,
         nodes: 0,
         out: Loaded::default(),
@@ -400,7 +398,7 @@ impl Builder<'_> {
                     anchor,
                     size: Size::CONTAINER,
                     entries: Vec::new(),
-                    keys: HashMap::new(),
+                    keys: KeyIndex::default(),
                     pending_key: None,
                 });
             }
@@ -510,7 +508,7 @@ impl Builder<'_> {
                     None => *pending_key = Some(node),
                     Some(key) => {
                         let text = key_text(&key).filter(|text| *text != "<<");
-                        if let Some(&first) = text.and_then(|text| keys.get(text)) {
+                        if let Some(first) = text.and_then(|text| keys.find(entries, text)) {
                             let message = format!("duplicate key `{}`", text.unwrap_or_default());
                             let location = Location {
                                 source: self.source,
@@ -526,10 +524,8 @@ impl Builder<'_> {
                                     .with_help("remove one of the two keys; planelint keeps the first"),
                             );
                         } else {
-                            if let Some(text) = text {
-                                keys.insert(Arc::from(text), key.span);
-                            }
                             entries.push(Entry { key, value: node });
+                            keys.added(entries);
                         }
                     }
                 }
@@ -545,7 +541,7 @@ impl Builder<'_> {
     /// Resolves `<<` merge keys: explicit keys win over merged ones, and an
     /// earlier merged mapping wins over a later one. `keys` holds the text of
     /// every explicit key.
-    fn merge_keys(&mut self, entries: Vec<Entry>, mut keys: HashMap<Arc<str>, Span>) -> Vec<Entry> {
+    fn merge_keys(&mut self, entries: Vec<Entry>, mut keys: KeyIndex) -> Vec<Entry> {
         if !entries.iter().any(|e| is_merge_key(&e.key)) {
             return entries;
         }
@@ -570,9 +566,10 @@ impl Builder<'_> {
                 };
                 for entry in merged {
                     // A merged key without text (a mapping as key) is kept, as before.
-                    let new = key_text(&entry.key).is_none_or(|k| keys.insert(Arc::from(k), entry.key.span).is_none());
+                    let new = key_text(&entry.key).is_none_or(|k| keys.find(&own, k).is_none());
                     if new {
                         own.push(entry);
+                        keys.added(&own);
                     }
                 }
             }
@@ -601,6 +598,47 @@ fn quoted_end(text: &str, start: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// Finds a mapping's earlier key with a given text: by scanning its entries
+/// while it is small (most are, and a scan allocates nothing), through a map
+/// once it is large, so that a mapping with many keys takes linear time.
+#[derive(Default)]
+struct KeyIndex(Option<FxHashMap<Arc<str>, Span>>);
+
+impl KeyIndex {
+    const SCAN_LIMIT: usize = 16;
+
+    /// The span of the key of `entries` that has `text`.
+    fn find(&self, entries: &[Entry], text: &str) -> Option<Span> {
+        match &self.0 {
+            Some(map) => map.get(text).copied(),
+            None => entries
+                .iter()
+                .find(|e| key_text(&e.key) == Some(text))
+                .map(|e| e.key.span),
+        }
+    }
+
+    /// Takes note of the entry just pushed on `entries`.
+    fn added(&mut self, entries: &[Entry]) {
+        let keyed = |e: &Entry| Some((Arc::from(key_text(&e.key)?), e.key.span));
+        match &mut self.0 {
+            Some(map) => {
+                if let Some((text, span)) = entries.last().and_then(keyed) {
+                    map.entry(text).or_insert(span);
+                }
+            }
+            None if entries.len() > Self::SCAN_LIMIT => {
+                let mut map = FxHashMap::with_capacity_and_hasher(entries.len() * 2, Default::default());
+                for (text, span) in entries.iter().filter_map(keyed) {
+                    map.entry(text).or_insert(span);
+                }
+                self.0 = Some(map);
+            }
+            None => {}
+        }
+    }
 }
 
 fn key_text(node: &Node) -> Option<&str> {
