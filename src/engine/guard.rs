@@ -70,6 +70,7 @@ pub fn check_and_instrument(expr: &mut IdedExpr, limits: &Limits, variables: &[&
             return Err(format!("the expression has more than {} nodes", limits.max_ast_nodes));
         }
         select_as_index(node, |name| is_bound(&scopes, scope, name));
+        negation_as_conditional(node);
         match &mut node.expr {
             Expr::Unspecified => return Err("the expression has an empty part".into()),
             Expr::Ident(_) | Expr::Literal(_) => {}
@@ -184,6 +185,25 @@ fn select_as_index(node: &mut IdedExpr, bound: impl Fn(&str) -> bool) {
             },
         ],
     });
+}
+
+/// Rewrites `!x` as `x ? false : true`: the same value, and an error for a
+/// value that is not a boolean, but cel builds the error of `!` (formatting
+/// the operand's type) before it knows whether it needs it, on every use.
+fn negation_as_conditional(node: &mut IdedExpr) {
+    let Expr::Call(call) = &mut node.expr else {
+        return;
+    };
+    if call.func_name != operators::LOGICAL_NOT || call.target.is_some() || call.args.len() != 1 {
+        return;
+    }
+    let literal = |value: bool| IdedExpr {
+        id: node.id,
+        expr: Expr::Literal(LiteralValue::Boolean(value.into())),
+    };
+    call.func_name = operators::CONDITIONAL.to_string();
+    call.args.push(literal(false));
+    call.args.push(literal(true));
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -351,6 +371,7 @@ mod tests {
             Expr::Select(select) if select.test => format!("has({}.{})", show(&select.operand.expr), select.field),
             Expr::Select(select) => format!("{}.{}", show(&select.operand.expr), select.field),
             Expr::Literal(LiteralValue::String(s)) => format!("'{}'", s.inner()),
+            Expr::Literal(LiteralValue::Boolean(b)) => format!("{}", bool::from(*b)),
             Expr::Call(call) if call.func_name == operators::INDEX => match call.args.as_slice() {
                 [operand, index] => format!("{}[{}]", show(&operand.expr), show(&index.expr)),
                 _ => unreachable!("an index has two arguments"),
@@ -375,6 +396,7 @@ mod tests {
         assert_eq!(instrumented("object.a.b"), "object['a']['b']");
         assert_eq!(instrumented("has(object.a.b)"), "has(object['a'].b)");
         assert_eq!(instrumented("google.protobuf.Duration"), "google.protobuf.Duration");
+        assert_eq!(instrumented("!has(object.a)"), "_?_:_(has(object.a), false, true)");
         assert_eq!(
             instrumented("object.units.exists(u, u.name == object.name)"),
             "for u in @budget(object['units']): _||_(@result, _==_(u['name'], object['name']))"
