@@ -99,7 +99,9 @@ impl Default for Options {
 pub struct Timings {
     pub discover: Duration,
     pub load: Duration,
+    /// Building the model, and waiting for the policies to compile.
     pub model: Duration,
+    /// On its own thread, while the model is built.
     pub compile: Duration,
     pub evaluate: Duration,
 }
@@ -253,56 +255,65 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     }
     run.files_scanned = discovered.files.len();
 
-    working_on("building the model".into());
-    let started = Instant::now();
-    let models = model::build(&files, &mut run.diagnostics);
-    drop(files);
-    run.timings.model = started.elapsed();
-
-    // Compiling and evaluating recurse over CEL ASTs: do it on a thread
-    // whose stack the engine's limits are sized for.
+    // The policies compile while the models are built: a built-in policy
+    // over a collection no model will have cannot fire and is not compiled.
+    // A user's policy always is, so that its errors show. Compiling and
+    // evaluating recurse over CEL ASTs: they run on threads whose stack the
+    // engine's limits are sized for.
+    let made = model::collections_made(&files);
+    let used = |policy: &Policy| {
+        policy.origin != Origin::BuiltIn || policy.for_each.as_deref().is_none_or(|c| made.contains(c))
+    };
     let sources = &run.sources;
     let limits = options.engine_limits;
-    let threads = thread_count(options.threads);
-    let evaluated = std::thread::scope(|scope| {
+    let engine_thread = |name: &str| {
         std::thread::Builder::new()
-            .name("planelint-engine".into())
+            .name(format!("planelint-{name}"))
             .stack_size(engine::ENGINE_STACK_BYTES)
+    };
+    let (models, compiled) = std::thread::scope(|scope| {
+        let compiling = engine_thread("compile")
             .spawn_scoped(scope, || {
                 working_on("compiling the policies".into());
                 let started = Instant::now();
-                // A built-in policy over a collection no model has cannot
-                // fire: it is not compiled. A user's policy always is, so
-                // that its errors show.
-                let used = |policy: &Policy| {
-                    policy.origin != Origin::BuiltIn
-                        || policy
-                            .for_each
-                            .as_deref()
-                            .is_none_or(|c| models.iter().any(|m| !m.collection(c).is_empty()))
-                };
-                let (engine, compile_errors) = Engine::compile(policies, sources, limits, used);
-                let compiled = started.elapsed();
+                let (engine, errors) = Engine::compile(policies, sources, limits, used);
+                (engine, errors, started.elapsed())
+            })
+            .map_err(|e| CheckError::Engine(e.to_string()));
+        working_on("building the model".into());
+        let started = Instant::now();
+        let models = model::build(&files, &mut run.diagnostics);
+        drop(files);
+        let compiled = compiling.and_then(|thread| {
+            thread
+                .join()
+                .map_err(|_| CheckError::Engine("the policy compiler panicked".into()))
+        });
+        run.timings.model = started.elapsed();
+        (models, compiled)
+    });
+    let (engine, compile_errors, compile_time) = compiled?;
+
+    let threads = thread_count(options.threads);
+    let evaluated = std::thread::scope(|scope| {
+        engine_thread("engine")
+            .spawn_scoped(scope, || {
+                let started = Instant::now();
                 let mut diagnostics = Vec::new();
                 for model in &models {
                     let name = model.name.as_deref().unwrap_or("the files without a DataPlane");
                     working_on(format!("the policies on the model of {name}"));
                     diagnostics.append(&mut engine.evaluate(model, threads));
                 }
-                let policies: Vec<Policy> = engine.policies().into_iter().cloned().collect();
-                (
-                    policies,
-                    compile_errors,
-                    diagnostics,
-                    compiled,
-                    started.elapsed() - compiled,
-                )
+                (diagnostics, started.elapsed())
             })
             .map_err(|e| CheckError::Engine(e.to_string()))?
             .join()
             .map_err(|_| CheckError::Engine("the engine thread panicked".into()))
     })?;
-    let (loaded_policies, compile_errors, mut findings, compiled, evaluated) = evaluated;
+    let loaded_policies: Vec<Policy> = engine.policies().into_iter().cloned().collect();
+    let (mut findings, evaluated) = evaluated;
+    let compiled = compile_time;
     run.timings.compile = compiled;
     run.timings.evaluate = evaluated;
     run.policy_load_failed = !load_diagnostics.is_empty() || !compile_errors.is_empty();

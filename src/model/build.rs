@@ -9,7 +9,7 @@ use crate::diagnostic::{CLUSTER_FIELD_CONFLICT, Diagnostic, INPUT_LIMIT, Locatio
 use crate::source::SourceId;
 use crate::yaml::Document;
 use rustc_hash::FxHashMap;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// The most isolation units (domain/project pairs) one DataPlane may make.
@@ -61,6 +61,24 @@ pub fn extract_layered(layers: &[(&crate::yaml::Node, SourceId)]) -> Vec<Proto> 
     let mut entities = Vec::new();
     values::extract(layers, &mut entities);
     entities
+}
+
+/// The collections the models built from `files` can have: those their
+/// manifests and adapters make. Known before the models are built, so that
+/// the policies that can use them compile meanwhile.
+pub fn collections_made(files: &[LoadedFile]) -> BTreeSet<&'static str> {
+    let mut made = BTreeSet::new();
+    for file in files {
+        for manifest in &file.extracted.manifests {
+            made.extend(match manifest.kind {
+                Kind::DataPlane => &["dataPlanes", "domains", "projects", "units", "placements"][..],
+                Kind::ClusterPool => &["pools"],
+                Kind::Cluster => &["clusters"],
+            });
+        }
+        made.extend(file.extracted.entities.iter().map(|proto| proto.collection));
+    }
+    made
 }
 
 pub fn build(files: &[LoadedFile], diagnostics: &mut Vec<Diagnostic>) -> Vec<Model> {
