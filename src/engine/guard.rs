@@ -29,7 +29,8 @@ pub struct Limits {
     pub max_comprehension_nesting: usize,
     /// Comprehension steps one evaluation may take.
     pub max_steps: u64,
-    /// Wall time one evaluation (one policy on one entity) may take.
+    /// Wall time one evaluation (one policy on one entity) may take, from
+    /// its first comprehension step (without one, it is bounded by its AST).
     pub deadline: Duration,
 }
 
@@ -214,6 +215,9 @@ pub enum Exhausted {
 
 struct Budget {
     steps_left: Cell<u64>,
+    time: Cell<Duration>,
+    /// Set at the first step: an evaluation without a comprehension (most
+    /// of them) is bounded by its AST and never reads the clock.
     deadline: Cell<Option<Instant>>,
     exhausted: Cell<Option<Exhausted>>,
 }
@@ -221,6 +225,7 @@ struct Budget {
 thread_local! {
     static BUDGET: Budget = const { Budget {
         steps_left: Cell::new(u64::MAX),
+        time: Cell::new(Duration::MAX),
         deadline: Cell::new(None),
         exhausted: Cell::new(None),
     } };
@@ -230,7 +235,8 @@ thread_local! {
 pub fn start(limits: &Limits) {
     BUDGET.with(|b| {
         b.steps_left.set(limits.max_steps);
-        b.deadline.set(Instant::now().checked_add(limits.deadline));
+        b.time.set(limits.deadline);
+        b.deadline.set(None);
         b.exhausted.set(None);
     });
 }
@@ -258,6 +264,9 @@ fn step() -> bool {
             return false;
         }
         b.steps_left.set(left - 1);
+        if b.deadline.get().is_none() {
+            b.deadline.set(Instant::now().checked_add(b.time.get()));
+        }
         if left % 1024 == 0 && b.deadline.get().is_some_and(|d| Instant::now() > d) {
             b.exhausted.set(Some(Exhausted::Deadline));
             return false;
