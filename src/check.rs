@@ -9,6 +9,7 @@ use crate::diagnostic::{
 use crate::discover::{self, DiscoverError, Found};
 use crate::engine::{self, Engine};
 use crate::model::{self, COLLECTIONS, LoadedFile};
+use crate::parallel;
 use crate::policy::{self, Origin, Policy};
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
 use crate::suppress::{self, Date};
@@ -16,8 +17,8 @@ use crate::yaml;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
@@ -266,6 +267,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     };
     let sources = &run.sources;
     let limits = options.engine_limits;
+    let threads = thread_count(options.threads);
     let engine_thread = |name: &str| {
         std::thread::Builder::new()
             .name(format!("planelint-{name}"))
@@ -294,7 +296,6 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     });
     let (engine, compile_errors, compile_time) = compiled?;
 
-    let threads = thread_count(options.threads);
     let evaluated = std::thread::scope(|scope| {
         engine_thread("engine")
             .spawn_scoped(scope, || {
@@ -450,39 +451,25 @@ fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile
             }
         })
         .collect();
-    let threads = thread_count(options.threads).min(found.len().max(1));
-    let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<Loaded>>> = found.iter().map(|_| Mutex::new(None)).collect();
-    let work = || {
-        loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            let (Some(file), Some(slot)) = (found.get(index), slots.get(index)) else {
-                break;
-            };
+    let loaded = parallel::map(
+        found,
+        thread_count(options.threads),
+        None,
+        || (),
+        |(), index, file| {
             let layer = layer_of.get(index).copied().flatten().is_some();
             let id = SourceId(u32::try_from(first_id + index).unwrap_or(u32::MAX));
             let loaded = load_file(file, options, id, layer);
             if let Some(progress) = &options.progress {
                 progress.done.fetch_add(1, Ordering::Relaxed);
             }
-            if let Ok(mut slot) = slot.lock() {
-                *slot = Some(loaded);
-            }
-        }
-    };
-    if threads <= 1 {
-        work();
-    } else {
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                scope.spawn(work);
-            }
-        });
-    }
+            loaded
+        },
+    );
     let mut files = Vec::with_capacity(found.len());
     let mut layer_roots: Vec<Option<yaml::Node>> = Vec::with_capacity(found.len());
-    for (file, slot) in found.iter().zip(slots) {
-        let loaded = slot.into_inner().ok().flatten().unwrap_or_else(|| Loaded {
+    for (file, loaded) in found.iter().zip(loaded) {
+        let loaded = loaded.unwrap_or_else(|| Loaded {
             source: SourceFile::new(file.name.clone(), file.path.clone(), Arc::from("")),
             extracted: model::Extracted::default(),
             layer_root: None,

@@ -19,6 +19,7 @@ pub mod engine;
 pub mod expect;
 pub mod init;
 pub mod model;
+pub mod parallel;
 pub mod policy;
 pub mod policytest;
 pub mod report;

@@ -10,13 +10,13 @@ pub use guard::{ENGINE_STACK_BYTES, Limits};
 
 use crate::diagnostic::{Diagnostic, Location, POLICY_ERROR, Related};
 use crate::model::{COLLECTIONS, Entity, Model};
+use crate::parallel;
 use crate::policy::{self, Expression, Policy};
 use crate::source::{SourceMap, Span};
 use cel::common::types::{CelBool, CelString};
 use cel::common::value::{CowVal, Val};
 use cel::{Context, Env, ExecutionError, FunctionContext, IdedExpr};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use value::{EntityVal, KeyedList, ModelVal, VariablesVal};
 
 /// Entities of one policy evaluated as one unit of work: large enough to
@@ -82,62 +82,24 @@ impl Engine {
         needed: impl Fn(&Policy) -> bool,
     ) -> (Engine, Vec<Diagnostic>) {
         let env = environment();
+        let (wanted, idle): (Vec<Policy>, Vec<Policy>) = policies.into_iter().partition(|p| needed(p));
         let mut diagnostics = Vec::new();
-        let mut compiled = Vec::new();
-        let mut idle = Vec::new();
-        for policy in policies {
-            if !needed(&policy) {
-                idle.push(policy);
-                continue;
-            }
-            let mut failed = false;
-            let mut program = |expression: &Expression| -> Option<Program> {
-                match compile_expression(&env, expression, sources, &limits) {
-                    Ok(program) => Some(program),
-                    Err(diagnostic) => {
-                        diagnostics.push(diagnostic.with_help(format!("in policy `{}`", policy.id)));
-                        failed = true;
-                        None
-                    }
-                }
-            };
-            let conditions: Vec<Program> = policy.match_conditions.iter().filter_map(&mut program).collect();
-            let variable_names: Arc<[Arc<str>]> = policy
-                .variables
-                .iter()
-                .map(|(name, _)| Arc::from(name.as_str()))
-                .collect();
-            let variables: Vec<Program> = policy.variables.iter().filter_map(|(_, e)| program(e)).collect();
-            let validations: Vec<CompiledValidation> = policy
-                .validations
-                .iter()
-                .filter_map(|v| {
-                    let expression = program(&v.expression);
-                    let message_expression = v.message_expression.as_ref().map(&mut program);
-                    let related = v.related.as_ref().map(&mut program);
-                    Some(CompiledValidation {
-                        expression: expression?,
-                        message: v.message.clone(),
-                        message_expression: message_expression.unwrap_or(None),
-                        field: v.field.clone(),
-                        related: related.unwrap_or(None),
-                    })
-                })
-                .collect();
-            if !failed {
-                compiled.push(CompiledPolicy {
-                    policy,
-                    conditions,
-                    variable_names,
-                    variables,
-                    validations,
-                });
+        let mut policies = Vec::new();
+        // One thread: compiling on two took as long (the CEL parser shares
+        // its caches behind a lock).
+        for result in wanted
+            .iter()
+            .map(|policy| compile_policy(&env, policy, sources, &limits))
+        {
+            match result {
+                Ok(policy) => policies.push(policy),
+                Err(mut problems) => diagnostics.append(&mut problems),
             }
         }
         (
             Engine {
                 env: Arc::new(env),
-                policies: compiled,
+                policies,
                 idle,
                 limits,
             },
@@ -172,42 +134,24 @@ impl Engine {
                 None => tasks.push((compiled, None)),
             }
         }
-        let next = AtomicUsize::new(0);
-        let slots: Vec<Mutex<Vec<Diagnostic>>> = tasks.iter().map(|_| Mutex::default()).collect();
-        let work = || {
-            let root = self.root_context(&model_val);
-            loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let (Some((compiled, chunk)), Some(slot)) = (tasks.get(index), slots.get(index)) else {
-                    break;
-                };
+        // Every worker gets the stack the AST limits are sized for.
+        let results = parallel::map(
+            &tasks,
+            threads,
+            Some(ENGINE_STACK_BYTES),
+            || self.root_context(&model_val),
+            |root, _, (compiled, chunk)| {
                 let mut out = Vec::new();
                 match chunk {
-                    Some(entities) => self.evaluate_chunk(compiled, &root, entities, model, &mut out),
+                    Some(entities) => self.evaluate_chunk(compiled, root, entities, model, &mut out),
                     None => {
-                        self.evaluate_one(compiled, &root, None, model, &mut out);
+                        self.evaluate_one(compiled, root, None, model, &mut out);
                     }
                 }
-                if let Ok(mut slot) = slot.lock() {
-                    *slot = out;
-                }
-            }
-        };
-        let threads = threads.clamp(1, tasks.len().max(1));
-        std::thread::scope(|scope| {
-            for _ in 1..threads {
-                // Every worker gets the stack the AST limits are sized for;
-                // if one cannot start, the others (and this thread) do its share.
-                let _ = std::thread::Builder::new()
-                    .stack_size(ENGINE_STACK_BYTES)
-                    .spawn_scoped(scope, work);
-            }
-            work();
-        });
-        slots
-            .into_iter()
-            .flat_map(|slot| slot.into_inner().unwrap_or_default())
-            .collect()
+                out
+            },
+        );
+        results.into_iter().flatten().flatten().collect()
     }
 
     /// A root context for one thread: the model, and our functions.
@@ -496,6 +440,59 @@ fn before<'c, 'call>(ftx: &mut FunctionContext<'c, 'call>) -> Result<CowVal<'c, 
         .and_then(|a| a.downcast_ref::<EntityVal>())
         .ok_or_else(|| ftx.error("takes an entity: list.before(object)"))?;
     Ok(CowVal::owned(list.before(entity.entity())))
+}
+
+/// One policy compiled, or the diagnostics of the expressions that did not
+/// compile.
+fn compile_policy(
+    env: &Env,
+    policy: &Policy,
+    sources: &SourceMap,
+    limits: &Limits,
+) -> Result<CompiledPolicy, Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    let mut program = |expression: &Expression| -> Option<Program> {
+        match compile_expression(env, expression, sources, limits) {
+            Ok(program) => Some(program),
+            Err(diagnostic) => {
+                problems.push(diagnostic.with_help(format!("in policy `{}`", policy.id)));
+                None
+            }
+        }
+    };
+    let conditions: Vec<Program> = policy.match_conditions.iter().filter_map(&mut program).collect();
+    let variable_names: Arc<[Arc<str>]> = policy
+        .variables
+        .iter()
+        .map(|(name, _)| Arc::from(name.as_str()))
+        .collect();
+    let variables: Vec<Program> = policy.variables.iter().filter_map(|(_, e)| program(e)).collect();
+    let validations: Vec<CompiledValidation> = policy
+        .validations
+        .iter()
+        .filter_map(|v| {
+            let expression = program(&v.expression);
+            let message_expression = v.message_expression.as_ref().map(&mut program);
+            let related = v.related.as_ref().map(&mut program);
+            Some(CompiledValidation {
+                expression: expression?,
+                message: v.message.clone(),
+                message_expression: message_expression.unwrap_or(None),
+                field: v.field.clone(),
+                related: related.unwrap_or(None),
+            })
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(CompiledPolicy {
+        policy: policy.clone(),
+        conditions,
+        variable_names,
+        variables,
+        validations,
+    })
 }
 
 fn compile_expression(
