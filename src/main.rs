@@ -159,7 +159,7 @@ fn settings(policy: &PolicyArgs, flags: Flags, format: Format, cwd: &Path) -> Re
         workspace: None,
         fail_level: Severity::Error,
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = BufWriter::new(std::io::stdout().lock());
     if let Err(error) = report::render(&mut out, format, &report, Style::Plain).and_then(|()| out.flush()) {
         eprintln!("planelint: cannot write the report: {error}");
     }
@@ -221,7 +221,7 @@ fn run_report(
     let written = match output {
         Some(path) => write_to(File::create(path), render),
         None => {
-            let mut out = std::io::stdout().lock();
+            let mut out = BufWriter::new(std::io::stdout().lock());
             render(&mut out).and_then(|()| out.flush())
         }
     };
@@ -393,7 +393,9 @@ fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
     } else {
         Style::Plain
     };
-    let mut out = stdout.lock();
+    // Standard output is line-buffered: a report of thousands of lines
+    // would cost a system call each.
+    let mut out = BufWriter::new(stdout.lock());
     let written = report::render(&mut out, format, &report, style);
     match written.and_then(|()| out.flush()) {
         Ok(()) => {}
