@@ -99,10 +99,16 @@ fn main() {
         let files = yaml_files(&dir);
         let bytes: u64 = files.iter().map(|f| f.metadata().unwrap().len()).sum();
         let size_runs = if size.name == "large" { runs.min(3) } else { runs };
-        let planelint_time = median((0..size_runs).map(|_| time_command(&planelint, &dir)).collect());
+        // Interleaved, so that a busy moment of the machine falls on all
+        // three measurements alike, not on one of them.
+        let (mut ours, mut one, mut all) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..size_runs {
+            ours.push(time_command(&planelint, &dir));
+            one.push(parse_floor(&files, 1));
+            all.push(parse_floor(&files, cores));
+        }
+        let (planelint_time, floor_one, floor_all) = (median(ours), median(one), median(all));
         let peak = peak_memory_mb(&planelint, &dir);
-        let floor_one = median((0..size_runs).map(|_| parse_floor(&files, 1)).collect());
-        let floor_all = median((0..size_runs).map(|_| parse_floor(&files, cores)).collect());
         let py = if pyyaml {
             pyyaml_time(&files, if size.name == "large" { 1 } else { 3 })
         } else {
