@@ -442,3 +442,74 @@ fn normalized_spec(manifest: &Manifest) -> Vec<(&'static str, Field)> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml;
+    use std::path::Path;
+
+    /// Every YAML file below `dir`, in a stable order.
+    fn yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).expect("fixture directory").flatten().collect();
+        entries.sort_by_key(|e| e.path());
+        for entry in entries {
+            let path = entry.path();
+            if path.is_dir() {
+                yaml_files(&path, out);
+            } else if crate::discover::is_yaml(&path) {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The policies compile before the model is built, for the collections
+    /// `collections_made` announces: it must announce every collection a
+    /// model then has, or a policy would silently not run.
+    #[test]
+    fn collections_made_announces_every_collection_the_models_have() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut repos = vec![
+            fixtures.join("seed-table"),
+            fixtures.join("mixed-values"),
+            fixtures.join("valid"),
+        ];
+        for rule in std::fs::read_dir(fixtures.join("rules"))
+            .expect("rules fixtures")
+            .flatten()
+        {
+            repos.push(rule.path().join("fires"));
+        }
+        let mut seen = BTreeSet::new();
+        for repo in repos {
+            let mut paths = Vec::new();
+            yaml_files(&repo, &mut paths);
+            let mut diagnostics = Vec::new();
+            let files: Vec<LoadedFile> = paths
+                .iter()
+                .enumerate()
+                .map(|(i, path)| {
+                    let source = SourceId(u32::try_from(i).expect("few files"));
+                    let text = std::fs::read_to_string(path).expect("fixture text");
+                    let loaded = yaml::load(&text, source, yaml::Limits::default());
+                    LoadedFile {
+                        source,
+                        root_relative: path.strip_prefix(&repo).expect("below").to_string_lossy().into_owned(),
+                        extracted: extract(source, &loaded.documents, true, &mut diagnostics),
+                    }
+                })
+                .collect();
+            let made = collections_made(&files);
+            for model in build(&files, &mut diagnostics) {
+                for (name, entities) in &model.collections {
+                    if !entities.is_empty() {
+                        assert!(made.contains(name), "{}: `{name}` was not announced", repo.display());
+                        seen.insert(*name);
+                    }
+                }
+            }
+        }
+        // The fixtures make every collection, so the test covers them all.
+        assert_eq!(seen.into_iter().collect::<Vec<_>>(), COLLECTIONS);
+    }
+}
