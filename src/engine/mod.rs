@@ -251,15 +251,19 @@ impl Engine {
         if let Some(object) = object {
             scope.add_variable_as_val(OBJECT, Box::new(object.clone()));
         }
-        let variables = VariablesVal::new(compiled.variable_names.clone());
-        scope.add_variable_as_val(VARIABLES, Box::new(variables.clone()));
         for condition in &compiled.conditions {
             if !evaluate_bool(condition, &scope)? {
                 return Ok(());
             }
         }
-        for (index, program) in compiled.variables.iter().enumerate() {
-            variables.set(index, evaluate(program, &scope)?);
+        // Bound only for the policies that have variables, once their
+        // conditions hold: a binding costs allocations, per entity.
+        if !compiled.variables.is_empty() {
+            let variables = VariablesVal::new(compiled.variable_names.clone());
+            scope.add_variable_as_val(VARIABLES, Box::new(variables.clone()));
+            for (index, program) in compiled.variables.iter().enumerate() {
+                variables.set(index, evaluate(program, &scope)?);
+            }
         }
         for validation in &compiled.validations {
             if evaluate_bool(&validation.expression, &scope)? {

@@ -237,7 +237,7 @@ pub fn read(root: &Node, source: SourceId, diagnostics: &mut Vec<Diagnostic>) ->
         key("spec", Shape::Map(kind.spec())),
     ];
     let kind_span = kind_node.map_or(api_version.span, |k| k.span);
-    let fields = reader.mapping(document, top, kind_span, "the manifest")?;
+    let fields = reader.mapping(document, top, kind_span, &|| "the manifest".to_string())?;
     let metadata = fields.iter().find(|(k, _)| *k == "metadata").map(|(_, f)| f)?;
     let name = metadata.at_path("name")?.clone();
     let spec = match fields.into_iter().find(|(k, _)| *k == "spec") {
@@ -261,6 +261,14 @@ struct Reader<'d> {
     diagnostics: &'d mut Vec<Diagnostic>,
 }
 
+/// A scalar's text, shared with the YAML tree rather than copied.
+fn scalar_text(node: &Node) -> Arc<str> {
+    match &node.kind {
+        NodeKind::Scalar { value, .. } => value.clone(),
+        _ => Arc::from(""),
+    }
+}
+
 impl Reader<'_> {
     fn push(&mut self, span: Span, message: String, help: Option<String>) {
         let mut diagnostic = Diagnostic::error(
@@ -282,7 +290,8 @@ impl Reader<'_> {
         entries: &[crate::yaml::Entry],
         keys: &[Key],
         owner: Span,
-        what: &str,
+        // Only named when there is a problem to report.
+        what: &dyn Fn() -> String,
     ) -> Option<Vec<(&'static str, Field)>> {
         let mut fields: Vec<(&'static str, Field)> = Vec::with_capacity(entries.len());
         let mut complete = true;
@@ -290,7 +299,7 @@ impl Reader<'_> {
             let Some(name) = entry.key.as_str() else {
                 self.push(
                     entry.key.span,
-                    format!("keys in {what} must be strings, found {}", entry.key.type_name()),
+                    format!("keys in {} must be strings, found {}", what(), entry.key.type_name()),
                     None,
                 );
                 continue;
@@ -301,7 +310,11 @@ impl Reader<'_> {
                     Some(close) => format!("did you mean `{close}`?"),
                     None => format!("expected one of: {}", expected.join(", ")),
                 };
-                self.push(entry.key.span, format!("unknown key `{name}` in {what}"), Some(help));
+                self.push(
+                    entry.key.span,
+                    format!("unknown key `{name}` in {}", what()),
+                    Some(help),
+                );
                 continue;
             };
             if matches!(entry.value.scalar(), Some(Scalar::Null)) && !key.required {
@@ -316,7 +329,11 @@ impl Reader<'_> {
             if !fields.iter().any(|(name, _)| *name == key.name)
                 && !entries.iter().any(|e| e.key.as_str() == Some(key.name))
             {
-                self.push(owner, format!("missing required key `{}` in {what}", key.name), None);
+                self.push(
+                    owner,
+                    format!("missing required key `{}` in {}", key.name, what()),
+                    None,
+                );
                 complete = false;
             }
         }
@@ -331,7 +348,7 @@ impl Reader<'_> {
         };
         let value = match shape {
             Shape::String => match node.scalar() {
-                Some(Scalar::String(s)) => Value::String(Arc::from(s)),
+                Some(Scalar::String(_)) => Value::String(scalar_text(node)),
                 Some(Scalar::Int(_) | Scalar::Float(_) | Scalar::Bool(_)) => {
                     let text = match &node.kind {
                         NodeKind::Scalar { value, .. } => value.to_string(),
@@ -351,7 +368,7 @@ impl Reader<'_> {
                 _ => return self.wrong_type(node, name, "a boolean (true or false)"),
             },
             Shape::OneOf(choices) => match node.scalar() {
-                Some(Scalar::String(s)) if choices.contains(&s) => Value::String(Arc::from(s)),
+                Some(Scalar::String(s)) if choices.contains(&s) => Value::String(scalar_text(node)),
                 Some(Scalar::String(s)) => {
                     let listed: Vec<String> = choices.iter().map(|c| format!("`{c}`")).collect();
                     self.push(
@@ -393,7 +410,7 @@ impl Reader<'_> {
                 let Some(entries) = node.as_mapping() else {
                     return self.wrong_type(node, name, "a mapping");
                 };
-                let fields = self.mapping(entries, keys, key_span, &format!("`{name}`"))?;
+                let fields = self.mapping(entries, keys, key_span, &|| format!("`{name}`"))?;
                 Value::Map(
                     fields
                         .into_iter()
