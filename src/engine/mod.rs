@@ -205,11 +205,11 @@ impl Engine {
         model: &Model,
         out: &mut Vec<Diagnostic>,
     ) -> bool {
-        let Some(anchor) = object.map(|o| o.entity().clone()).or_else(|| first_entity(model)) else {
+        let Some(anchor) = object.map(EntityVal::entity).or_else(|| first_entity(model)) else {
             return false;
         };
         guard::start(&self.limits);
-        let result = self.run(compiled, root, object, &anchor, out);
+        let result = self.run(compiled, root, object, anchor, out);
         let exhausted = guard::exhausted();
         let failure = match (exhausted, result) {
             (Some(guard::Exhausted::Steps), _) => Some(format!(
@@ -231,7 +231,7 @@ impl Engine {
             };
             out.push(policy_error(
                 compiled,
-                &anchor,
+                anchor,
                 format!("could not be evaluated on {what}: {reason}"),
             ));
         }
@@ -335,7 +335,7 @@ fn field_location(entity: &Entity, field: Option<&str>) -> (Location, String) {
 
 /// Where a policy without `forEach` reports: the model's DataPlane, else its
 /// earliest entity.
-fn first_entity(model: &Model) -> Option<Arc<Entity>> {
+fn first_entity(model: &Model) -> Option<&Arc<Entity>> {
     model
         .collection("dataPlanes")
         .first()
@@ -345,7 +345,6 @@ fn first_entity(model: &Model) -> Option<Arc<Entity>> {
                 .filter_map(|c| model.collection(c).first())
                 .min_by_key(|e| e.order)
         })
-        .cloned()
 }
 
 fn related_entities(value: &dyn Val) -> Result<Vec<Arc<Entity>>, String> {
