@@ -336,15 +336,12 @@ fn field_location(entity: &Entity, field: Option<&str>) -> (Location, String) {
 /// Where a policy without `forEach` reports: the model's DataPlane, else its
 /// earliest entity.
 fn first_entity(model: &Model) -> Option<&Arc<Entity>> {
-    model
-        .collection("dataPlanes")
-        .first()
-        .or_else(|| {
-            COLLECTIONS
-                .iter()
-                .filter_map(|c| model.collection(c).first())
-                .min_by_key(|e| e.order)
-        })
+    model.collection("dataPlanes").first().or_else(|| {
+        COLLECTIONS
+            .iter()
+            .filter_map(|c| model.collection(c).first())
+            .min_by_key(|e| e.order)
+    })
 }
 
 fn related_entities(value: &dyn Val) -> Result<Vec<Arc<Entity>>, String> {
