@@ -314,8 +314,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     })?;
     let loaded_policies: Vec<Policy> = engine.policies().into_iter().cloned().collect();
     let (mut findings, evaluated) = evaluated;
-    let compiled = compile_time;
-    run.timings.compile = compiled;
+    run.timings.compile = compile_time;
     run.timings.evaluate = evaluated;
     run.policy_load_failed = !load_diagnostics.is_empty() || !compile_errors.is_empty();
     run.policies = loaded_policies;

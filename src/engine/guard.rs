@@ -152,7 +152,7 @@ fn select_as_index(node: &mut IdedExpr, bound: impl Fn(&str) -> bool) {
     let Expr::Select(select) = &mut node.expr else {
         return;
     };
-    // The selections above this one were rewritten already.
+    // The root of the chain: `a.b.c` and `a['b'].c` both start at `a`.
     let mut root = &select.operand.expr;
     loop {
         root = match root {
@@ -215,7 +215,7 @@ pub enum Exhausted {
 
 struct Budget {
     steps_left: Cell<u64>,
-    time: Cell<Duration>,
+    time_allowed: Cell<Duration>,
     /// Set at the first step: an evaluation without a comprehension (most
     /// of them) is bounded by its AST and never reads the clock.
     deadline: Cell<Option<Instant>>,
@@ -225,7 +225,7 @@ struct Budget {
 thread_local! {
     static BUDGET: Budget = const { Budget {
         steps_left: Cell::new(u64::MAX),
-        time: Cell::new(Duration::MAX),
+        time_allowed: Cell::new(Duration::MAX),
         deadline: Cell::new(None),
         exhausted: Cell::new(None),
     } };
@@ -235,7 +235,7 @@ thread_local! {
 pub fn start(limits: &Limits) {
     BUDGET.with(|b| {
         b.steps_left.set(limits.max_steps);
-        b.time.set(limits.deadline);
+        b.time_allowed.set(limits.deadline);
         b.deadline.set(None);
         b.exhausted.set(None);
     });
@@ -265,7 +265,7 @@ fn step() -> bool {
         }
         b.steps_left.set(left - 1);
         if b.deadline.get().is_none() {
-            b.deadline.set(Instant::now().checked_add(b.time.get()));
+            b.deadline.set(Instant::now().checked_add(b.time_allowed.get()));
         }
         if left % 1024 == 0 && b.deadline.get().is_some_and(|d| Instant::now() > d) {
             b.exhausted.set(Some(Exhausted::Deadline));
