@@ -85,8 +85,8 @@ impl Engine {
         let (wanted, idle): (Vec<Policy>, Vec<Policy>) = policies.into_iter().partition(|p| needed(p));
         let mut diagnostics = Vec::new();
         let mut policies = Vec::new();
-        // One thread: compiling on two took as long (the CEL parser shares
-        // its caches behind a lock).
+        // One thread: compiling on two took as long (the CEL parser's DFA
+        // caches are shared behind locks).
         for result in wanted
             .iter()
             .map(|policy| compile_policy(&env, policy, sources, &limits))
