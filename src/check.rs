@@ -45,6 +45,8 @@ pub struct Options {
     pub layers: Vec<Vec<PathBuf>>,
     /// Counts files as they are loaded, for a caller that shows progress.
     pub progress: Option<Arc<Progress>>,
+    /// How policies are evaluated (`--evaluator`).
+    pub evaluator: engine::Evaluator,
 }
 
 impl Options {
@@ -91,6 +93,7 @@ impl Default for Options {
             baseline: None,
             layers: Vec::new(),
             progress: None,
+            evaluator: engine::Evaluator::default(),
         }
     }
 }
@@ -105,6 +108,9 @@ pub struct Timings {
     /// On its own thread, while the model is built.
     pub compile: Duration,
     pub evaluate: Duration,
+    /// What evaluating took: policies on entities, and how many of those
+    /// cel's interpreter did.
+    pub evaluations: engine::Counts,
 }
 
 /// What a run found.
@@ -301,21 +307,26 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
             .spawn_scoped(scope, || {
                 let started = Instant::now();
                 let mut diagnostics = Vec::new();
+                let mut counts = engine::Counts::default();
                 for model in &models {
                     let name = model.name.as_deref().unwrap_or("the files without a DataPlane");
                     working_on(format!("the policies on the model of {name}"));
-                    diagnostics.append(&mut engine.evaluate(model, threads));
+                    let (mut found, model_counts) = engine.evaluate(model, threads, options.evaluator);
+                    diagnostics.append(&mut found);
+                    counts.evaluations += model_counts.evaluations;
+                    counts.interpreted += model_counts.interpreted;
                 }
-                (diagnostics, started.elapsed())
+                (diagnostics, counts, started.elapsed())
             })
             .map_err(|e| CheckError::Engine(e.to_string()))?
             .join()
             .map_err(|_| CheckError::Engine("the engine thread panicked".into()))
     })?;
     let loaded_policies: Vec<Policy> = engine.policies().into_iter().cloned().collect();
-    let (mut findings, evaluated) = evaluated;
+    let (mut findings, counts, evaluated) = evaluated;
     run.timings.compile = compile_time;
     run.timings.evaluate = evaluated;
+    run.timings.evaluations = counts;
     run.policy_load_failed = !load_diagnostics.is_empty() || !compile_errors.is_empty();
     run.policies = loaded_policies;
     run.diagnostics.extend(load_diagnostics);

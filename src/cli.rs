@@ -158,6 +158,15 @@ pub struct CheckArgs {
     /// Wall time one policy may take on one entity, in milliseconds.
     #[arg(long, value_name = "MS")]
     pub eval_deadline_ms: Option<u64>,
+    /// How policies are evaluated: `native` (cel's interpreter where native evaluation cannot), or `cel` only.
+    #[arg(long, value_enum, default_value_t = EvaluatorArg::Native, hide = true)]
+    pub evaluator: EvaluatorArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EvaluatorArg {
+    Native,
+    Cel,
 }
 
 #[derive(Debug, clap::Args)]

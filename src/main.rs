@@ -11,7 +11,10 @@ mod cli;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{CommandFactory, Parser};
-use cli::{CheckArgs, Cli, Command, GraphFormat, Level, PolicyArgs, ReportFormat, SchemaKind, TestArgs, TestFormat};
+use cli::{
+    CheckArgs, Cli, Command, EvaluatorArg, GraphFormat, Level, PolicyArgs, ReportFormat, SchemaKind, TestArgs,
+    TestFormat,
+};
 use planelint::baseline::{self, Baseline};
 use planelint::check::{self, Options};
 use planelint::config::{self, Flags, Settings};
@@ -291,6 +294,10 @@ fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
                 .map_or(engine.deadline, std::time::Duration::from_millis),
             ..engine
         },
+        evaluator: match args.evaluator {
+            EvaluatorArg::Native => planelint::engine::Evaluator::Native,
+            EvaluatorArg::Cel => planelint::engine::Evaluator::Interpreter,
+        },
         ..options(args.paths.clone(), &settings, &args.policy, cwd)
     };
     let started = std::time::Instant::now();
@@ -528,12 +535,14 @@ fn print_timings(t: &check::Timings, total: std::time::Duration) {
     let report = total.saturating_sub(t.discover + t.load + t.model + t.evaluate);
     eprintln!(
         "timings: discover {:.1} ms, read+parse {:.1} ms, model {:.1} ms (compile {:.1} ms alongside), \
-         evaluate {:.1} ms, report {:.1} ms, total {:.1} ms",
+         evaluate {:.1} ms ({} evaluations, {} by cel's interpreter), report {:.1} ms, total {:.1} ms",
         ms(t.discover),
         ms(t.load),
         ms(t.model),
         ms(t.compile),
         ms(t.evaluate),
+        t.evaluations.evaluations,
+        t.evaluations.interpreted,
         ms(report),
         ms(total)
     );

@@ -253,7 +253,7 @@ pub fn exhausted() -> Option<Exhausted> {
 
 /// Takes one step; `false` once the budget is spent. The clock is read every
 /// 1024 steps, so the deadline costs next to nothing.
-fn step() -> bool {
+pub(super) fn step() -> bool {
     BUDGET.with(|b| {
         if b.exhausted.get().is_some() {
             return false;

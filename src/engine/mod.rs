@@ -4,6 +4,7 @@
 //! Imports `source`, `diagnostic`, `model` and `policy`.
 
 mod guard;
+mod native;
 mod value;
 
 pub use guard::{ENGINE_STACK_BYTES, Limits};
@@ -28,9 +29,11 @@ const MODEL: &str = "model";
 const OBJECT: &str = "object";
 const VARIABLES: &str = "variables";
 
-/// A compiled expression and the policy text it came from.
+/// A compiled expression, for cel and natively, and the policy text it came
+/// from.
 struct Program {
     ast: IdedExpr,
+    native: native::Node,
     source: Expression,
 }
 
@@ -48,6 +51,35 @@ struct CompiledPolicy {
     variable_names: Arc<[Arc<str>]>,
     variables: Vec<Program>,
     validations: Vec<CompiledValidation>,
+    /// Slots its native form needs: comprehension variables, cached parts.
+    locals: usize,
+    constants: usize,
+}
+
+/// How policies are evaluated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Evaluator {
+    /// Natively where it can, else by cel's interpreter (same results).
+    #[default]
+    Native,
+    /// By cel's interpreter only: to compare with, or to rule the native
+    /// evaluator out when a result looks wrong.
+    Interpreter,
+}
+
+/// What one evaluating thread keeps.
+struct Worker {
+    root: Context<'static, 'static>,
+    native: native::Thread,
+    counts: Counts,
+}
+
+/// Evaluations of a policy on an entity (or on a model), and how many of
+/// them cel's interpreter did because native evaluation could not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub evaluations: usize,
+    pub interpreted: usize,
 }
 
 /// The compiled policies of a run.
@@ -118,20 +150,25 @@ impl Engine {
     /// is cut into chunks that do not depend on the thread count, and the
     /// results are put back in chunk order, so the output is the same
     /// whatever the thread count.
-    pub fn evaluate(&self, model: &Model, threads: usize) -> Vec<Diagnostic> {
+    pub fn evaluate(&self, model: &Model, threads: usize, evaluator: Evaluator) -> (Vec<Diagnostic>, Counts) {
         let model_val = ModelVal::new(model);
-        let mut tasks: Vec<(&CompiledPolicy, Option<&[EntityVal]>)> = Vec::new();
-        for compiled in &self.policies {
+        let mut tasks: Vec<(Task, Option<&[EntityVal]>)> = Vec::new();
+        for (index, compiled) in self.policies.iter().enumerate() {
+            let task = Task {
+                index,
+                compiled,
+                evaluator,
+            };
             match &compiled.policy.for_each {
                 Some(collection) => {
                     tasks.extend(
                         model_val
                             .collection(collection)
                             .chunks(CHUNK)
-                            .map(|chunk| (compiled, Some(chunk))),
+                            .map(|chunk| (task, Some(chunk))),
                     );
                 }
-                None => tasks.push((compiled, None)),
+                None => tasks.push((task, None)),
             }
         }
         // Every worker gets the stack the AST limits are sized for.
@@ -139,19 +176,31 @@ impl Engine {
             &tasks,
             threads,
             Some(ENGINE_STACK_BYTES),
-            || self.root_context(&model_val),
-            |root, _, (compiled, chunk)| {
+            || Worker {
+                root: self.root_context(&model_val),
+                native: native::Thread::new(&model_val, self.policies.iter().map(|p| p.constants)),
+                counts: Counts::default(),
+            },
+            |worker, _, (task, chunk)| {
                 let mut out = Vec::new();
+                worker.counts = Counts::default();
                 match chunk {
-                    Some(entities) => self.evaluate_chunk(compiled, root, entities, model, &mut out),
+                    Some(entities) => self.evaluate_chunk(task, worker, entities, model, &mut out),
                     None => {
-                        self.evaluate_one(compiled, root, None, model, &mut out);
+                        self.evaluate_one(task, worker, None, model, &mut out);
                     }
                 }
-                out
+                (out, worker.counts)
             },
         );
-        results.into_iter().flatten().flatten().collect()
+        let mut counts = Counts::default();
+        let mut diagnostics = Vec::new();
+        for (mut out, task_counts) in results.into_iter().flatten() {
+            diagnostics.append(&mut out);
+            counts.evaluations += task_counts.evaluations;
+            counts.interpreted += task_counts.interpreted;
+        }
+        (diagnostics, counts)
     }
 
     /// A root context for one thread: the model, and our functions.
@@ -172,8 +221,8 @@ impl Engine {
     /// deadline per chunk, not one per entity.
     fn evaluate_chunk(
         &self,
-        compiled: &CompiledPolicy,
-        root: &Context<'_, 'static>,
+        task: &Task,
+        worker: &mut Worker,
         entities: &[EntityVal],
         model: &Model,
         out: &mut Vec<Diagnostic>,
@@ -182,12 +231,12 @@ impl Engine {
         for entity in entities {
             match &stopped_on {
                 Some(first) => out.push(policy_error(
-                    compiled,
+                    task.compiled,
                     entity.entity(),
                     format!("not evaluated: the policy was stopped on {first} after exceeding its budget"),
                 )),
                 None => {
-                    if self.evaluate_one(compiled, root, Some(entity), model, out) {
+                    if self.evaluate_one(task, worker, Some(entity), model, out) {
                         stopped_on = Some(entity.entity().model_path());
                     }
                 }
@@ -199,8 +248,8 @@ impl Engine {
     /// evaluation ran out of budget.
     fn evaluate_one(
         &self,
-        compiled: &CompiledPolicy,
-        root: &Context<'_, 'static>,
+        task: &Task,
+        worker: &mut Worker,
         object: Option<&EntityVal>,
         model: &Model,
         out: &mut Vec<Diagnostic>,
@@ -208,8 +257,21 @@ impl Engine {
         let Some(anchor) = object.map(EntityVal::entity).or_else(|| first_entity(model)) else {
             return false;
         };
+        let compiled = task.compiled;
+        worker.counts.evaluations += 1;
         guard::start(&self.limits);
-        let result = self.run(compiled, root, object, anchor, out);
+        let mark = out.len();
+        let native = match task.evaluator {
+            Evaluator::Native => self.run_native(task, &mut worker.native, object, anchor, out),
+            Evaluator::Interpreter => Err(native::Unsupported),
+        };
+        // Whatever native evaluation does not do, cel does from the start.
+        let result = native.or_else(|native::Unsupported| {
+            worker.counts.interpreted += 1;
+            out.truncate(mark);
+            guard::start(&self.limits);
+            self.run(compiled, &worker.root, object, anchor, out)
+        });
         let exhausted = guard::exhausted();
         let failure = match (exhausted, result) {
             (Some(guard::Exhausted::Steps), _) => Some(format!(
@@ -236,6 +298,51 @@ impl Engine {
             ));
         }
         exhausted.is_some()
+    }
+
+    /// Runs one policy on one entity natively, or not at all.
+    fn run_native(
+        &self,
+        task: &Task,
+        thread: &mut native::Thread,
+        object: Option<&EntityVal>,
+        anchor: &Arc<Entity>,
+        out: &mut Vec<Diagnostic>,
+    ) -> Result<(), native::Unsupported> {
+        use native::{Unsupported, Value};
+        let compiled = task.compiled;
+        let mut scope = thread.scope(task.index, compiled.locals, object, compiled.variables.len());
+        let holds = |program: &Program, scope: &mut native::Scope| match scope.evaluate(&program.native)? {
+            Value::Bool(b) => Ok(b),
+            _ => Err(Unsupported),
+        };
+        for condition in &compiled.conditions {
+            if !holds(condition, &mut scope)? {
+                return Ok(());
+            }
+        }
+        for (index, program) in compiled.variables.iter().enumerate() {
+            let value = scope.evaluate(&program.native)?;
+            scope.set_variable(index, value);
+        }
+        for validation in &compiled.validations {
+            if holds(&validation.expression, &mut scope)? {
+                continue;
+            }
+            let message = match &validation.message_expression {
+                Some(program) => match scope.evaluate(&program.native)? {
+                    Value::Str(text) => Some(text.to_string()),
+                    _ => return Err(Unsupported),
+                },
+                None => None,
+            };
+            let related = match &validation.related {
+                Some(program) => native_entities(scope.evaluate(&program.native)?)?,
+                None => Vec::new(),
+            };
+            out.push(finding(compiled, validation, anchor, message, related));
+        }
+        Ok(())
     }
 
     /// Runs one policy on one entity; a runtime error is returned as text.
@@ -273,39 +380,80 @@ impl Engine {
                 Some(program) => {
                     let value = evaluate(program, &scope)?;
                     match value.downcast_ref::<CelString>() {
-                        Some(text) => text.inner().to_string(),
+                        Some(text) => Some(text.inner().to_string()),
                         None => return Err(located(program, "`messageExpression` must give a string")),
                     }
                 }
-                None => validation.message.clone().unwrap_or_else(|| {
-                    format!(
-                        "`{}` does not hold for {}",
-                        validation.expression.source.text,
-                        anchor.model_path()
-                    )
-                }),
+                None => None,
             };
-            let field = validation.field.as_deref();
-            let (location, model_path) = field_location(anchor, field);
-            let mut diagnostic =
-                Diagnostic::new(compiled.policy.id.as_str(), compiled.policy.severity, message, location);
-            diagnostic.model_path = Some(model_path);
-            if !compiled.policy.summary.is_empty() {
-                diagnostic.help = Some(compiled.policy.summary.clone());
-            }
-            if let Some(program) = &validation.related {
-                let value = evaluate(program, &scope)?;
-                for entity in related_entities(value.as_ref()).map_err(|e| located(program, e))? {
-                    let (location, path) = field_location(&entity, field);
-                    diagnostic.related.push(Related {
-                        location,
-                        message: path,
-                    });
+            let related = match &validation.related {
+                Some(program) => {
+                    let value = evaluate(program, &scope)?;
+                    related_entities(value.as_ref()).map_err(|e| located(program, e))?
                 }
-            }
-            out.push(diagnostic);
+                None => Vec::new(),
+            };
+            out.push(finding(compiled, validation, anchor, message, related));
         }
         Ok(())
+    }
+}
+
+/// One policy of a run of `evaluate`, by its index in the engine.
+#[derive(Clone, Copy)]
+struct Task<'e> {
+    index: usize,
+    compiled: &'e CompiledPolicy,
+    evaluator: Evaluator,
+}
+
+/// The finding of a validation that does not hold on `anchor`; `message`
+/// is the one its expression gave.
+fn finding(
+    compiled: &CompiledPolicy,
+    validation: &CompiledValidation,
+    anchor: &Entity,
+    message: Option<String>,
+    related: Vec<Arc<Entity>>,
+) -> Diagnostic {
+    let message = message.or_else(|| validation.message.clone()).unwrap_or_else(|| {
+        format!(
+            "`{}` does not hold for {}",
+            validation.expression.source.text,
+            anchor.model_path()
+        )
+    });
+    let field = validation.field.as_deref();
+    let (location, model_path) = field_location(anchor, field);
+    let mut diagnostic = Diagnostic::new(compiled.policy.id.as_str(), compiled.policy.severity, message, location);
+    diagnostic.model_path = Some(model_path);
+    if !compiled.policy.summary.is_empty() {
+        diagnostic.help = Some(compiled.policy.summary.clone());
+    }
+    for entity in related {
+        let (location, path) = field_location(&entity, field);
+        diagnostic.related.push(Related {
+            location,
+            message: path,
+        });
+    }
+    diagnostic
+}
+
+/// The entities of a native `related` value, as [`related_entities`].
+fn native_entities(value: native::Value) -> Result<Vec<Arc<Entity>>, native::Unsupported> {
+    use native::Value;
+    match value {
+        Value::Entity(entity) => Ok(vec![entity.entity().clone()]),
+        Value::List(list) => Ok(list.items().iter().map(|e| e.entity().clone()).collect()),
+        Value::Items(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::Entity(entity) => Ok(entity.entity().clone()),
+                _ => Err(native::Unsupported),
+            })
+            .collect(),
+        _ => Err(native::Unsupported),
     }
 }
 
@@ -451,8 +599,14 @@ fn compile_policy(
     limits: &Limits,
 ) -> Result<CompiledPolicy, Vec<Diagnostic>> {
     let mut problems = Vec::new();
+    let variable_names: Arc<[Arc<str>]> = policy
+        .variables
+        .iter()
+        .map(|(name, _)| Arc::from(name.as_str()))
+        .collect();
+    let mut compiler = native::Compiler::new(&variable_names, policy.for_each.is_some());
     let mut program = |expression: &Expression| -> Option<Program> {
-        match compile_expression(env, expression, sources, limits) {
+        match compile_expression(env, expression, sources, limits, &mut compiler) {
             Ok(program) => Some(program),
             Err(diagnostic) => {
                 problems.push(diagnostic.with_help(format!("in policy `{}`", policy.id)));
@@ -461,11 +615,6 @@ fn compile_policy(
         }
     };
     let conditions: Vec<Program> = policy.match_conditions.iter().filter_map(&mut program).collect();
-    let variable_names: Arc<[Arc<str>]> = policy
-        .variables
-        .iter()
-        .map(|(name, _)| Arc::from(name.as_str()))
-        .collect();
     let variables: Vec<Program> = policy.variables.iter().filter_map(|(_, e)| program(e)).collect();
     let validations: Vec<CompiledValidation> = policy
         .validations
@@ -486,12 +635,15 @@ fn compile_policy(
     if !problems.is_empty() {
         return Err(problems);
     }
+    let (locals, constants) = (compiler.locals, compiler.constants);
     Ok(CompiledPolicy {
         policy: policy.clone(),
         conditions,
         variable_names,
         variables,
         validations,
+        locals,
+        constants,
     })
 }
 
@@ -500,6 +652,7 @@ fn compile_expression(
     expression: &Expression,
     sources: &SourceMap,
     limits: &Limits,
+    compiler: &mut native::Compiler,
 ) -> Result<Program, Box<Diagnostic>> {
     let at_start = || Location {
         source: expression.location.source,
@@ -541,6 +694,7 @@ fn compile_expression(
         ))
     })?;
     Ok(Program {
+        native: compiler.compile(&ast),
         ast,
         source: expression.clone(),
     })

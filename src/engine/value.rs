@@ -200,7 +200,7 @@ impl EntityVal {
             .get_or_init(|| self.0.entity.fields.iter().map(|(_, f)| field_to_val(f)).collect())
     }
 
-    fn same(&self, other: &EntityVal) -> bool {
+    pub(super) fn same(&self, other: &EntityVal) -> bool {
         Arc::ptr_eq(&self.0.entity, &other.0.entity)
     }
 }
@@ -274,7 +274,7 @@ impl KeyedList {
         }
     }
 
-    fn items(&self) -> &[EntityVal] {
+    pub(super) fn items(&self) -> &[EntityVal] {
         self.data.items.get(..self.len).unwrap_or(&[])
     }
 
@@ -282,11 +282,11 @@ impl KeyedList {
         self.len == self.data.items.len()
     }
 
-    fn same(&self, other: &KeyedList) -> bool {
+    pub(super) fn same(&self, other: &KeyedList) -> bool {
         other.len == self.len && other.items().iter().zip(self.items()).all(|(a, b)| a.same(b))
     }
 
-    fn by_key(&self, key: &str) -> Option<&EntityVal> {
+    pub(super) fn by_key(&self, key: &str) -> Option<&EntityVal> {
         let items = &self.data.items;
         if items.len() <= SCAN_LIMIT {
             return self.items().iter().find(|e| e.entity().key.as_ref() == key);
@@ -300,6 +300,14 @@ impl KeyedList {
         });
         let i = *index.get(key)?;
         (i < self.len).then(|| items.get(i)).flatten()
+    }
+
+    /// Whether `entity` itself (not just its key) is in the list.
+    pub(super) fn holds(&self, entity: &EntityVal) -> bool {
+        let order = entity.entity().order;
+        let items = self.items();
+        let at = items.partition_point(|e| e.entity().order < order);
+        items.get(at).is_some_and(|e| e.same(entity))
     }
 
     /// The entities before `entity` (by model order): a view, no copy.
@@ -384,10 +392,7 @@ impl Lookup for KeyedList {
 impl Container for KeyedList {
     fn contains(&self, value: &dyn Val) -> Result<bool, ExecutionError> {
         if let Some(entity) = value.downcast_ref::<EntityVal>() {
-            let order = entity.entity().order;
-            let items = self.items();
-            let at = items.partition_point(|e| e.entity().order < order);
-            return Ok(items.get(at).is_some_and(|e| e.same(entity)));
+            return Ok(self.holds(entity));
         }
         Ok(key_of(value).ok().is_some_and(|k| self.by_key(k).is_some()))
     }
@@ -427,6 +432,16 @@ struct GroupData {
 }
 
 impl GroupIndex {
+    /// The entities whose field has the value `key`.
+    pub(super) fn group(&self, key: &str) -> Option<&KeyedList> {
+        self.find(key).and_then(|i| self.0.groups.get(i))
+    }
+
+    /// The distinct values, in the order of their first entity.
+    pub(super) fn keys(&self) -> &[Arc<str>] {
+        &self.0.keys
+    }
+
     fn find(&self, key: &str) -> Option<usize> {
         if self.0.keys.len() <= SCAN_LIMIT {
             self.0.keys.iter().position(|k| k.as_ref() == key)
@@ -439,7 +454,7 @@ impl GroupIndex {
         &self.0.names
     }
 
-    fn same(&self, other: &GroupIndex) -> bool {
+    pub(super) fn same(&self, other: &GroupIndex) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
 }
@@ -450,8 +465,7 @@ keyed_by_names!(GroupIndex);
 impl Lookup for GroupIndex {
     fn lookup(&self, idx: &dyn Val) -> Result<&(dyn Val + 'static), ExecutionError> {
         let key = key_of(idx)?;
-        self.find(key)
-            .and_then(|i| self.0.groups.get(i))
+        self.group(key)
             .map(|g| g as &(dyn Val + 'static))
             .ok_or_else(|| ExecutionError::no_such_key(key))
     }
@@ -476,10 +490,12 @@ impl ModelVal {
 
     /// The entity values of a collection, in order.
     pub fn collection(&self, name: &str) -> &[EntityVal] {
-        self.0
-            .iter()
-            .find(|(n, _)| n.inner() == name)
-            .map_or(&[], |(_, list)| list.items())
+        self.list(name).map_or(&[], KeyedList::items)
+    }
+
+    /// A collection, if the model has it.
+    pub fn list(&self, name: &str) -> Option<&KeyedList> {
+        self.0.iter().find(|(n, _)| n.inner() == name).map(|(_, list)| list)
     }
 
     fn same(&self, other: &ModelVal) -> bool {
@@ -492,10 +508,8 @@ model_val!(ModelVal, types::MAP_TYPE);
 impl Lookup for ModelVal {
     fn lookup(&self, idx: &dyn Val) -> Result<&(dyn Val + 'static), ExecutionError> {
         let key = key_of(idx)?;
-        self.0
-            .iter()
-            .find(|(n, _)| n.inner() == key)
-            .map(|(_, list)| list as &(dyn Val + 'static))
+        self.list(key)
+            .map(|list| list as &(dyn Val + 'static))
             .ok_or_else(|| ExecutionError::no_such_key(key))
     }
 }

@@ -1,0 +1,265 @@
+//! The native evaluator gives exactly cel's results: every fixture repo, a
+//! generated repo (also with every placement on one account), and policies
+//! written to reach each operator, function and error path give the same
+//! bytes and exit code with `--evaluator cel` as without.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{planelint_in, repo, root};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Checks that both evaluators print the same report in `cwd`; returns
+/// the exit code.
+fn same_either_way(cwd: &Path, args: &[&str]) -> i32 {
+    let mut native_args = vec!["check", "--format", "json"];
+    native_args.extend_from_slice(args);
+    let mut cel_args = native_args.clone();
+    cel_args.extend_from_slice(&["--evaluator", "cel"]);
+    let native = planelint_in(cwd, &native_args);
+    let cel = planelint_in(cwd, &cel_args);
+    assert_eq!(native.stdout, cel.stdout, "{} {args:?}", cwd.display());
+    assert_eq!(native.code, cel.code, "{} {args:?}", cwd.display());
+    native.code
+}
+
+/// The directories of `dir` and below that hold YAML files, and the
+/// fixtures that bring their own policies (`policies/` beside `repo/`).
+fn fixture_repos(dir: &Path, plain: &mut Vec<PathBuf>, with_policies: &mut Vec<PathBuf>) {
+    if dir.join("policies").is_dir() && dir.join("repo").is_dir() {
+        with_policies.push(dir.to_path_buf());
+        return;
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    if entries
+        .iter()
+        .any(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+    {
+        plain.push(dir.to_path_buf());
+    }
+    for entry in entries.iter().filter(|p| p.is_dir()) {
+        fixture_repos(entry, plain, with_policies);
+    }
+}
+
+#[test]
+fn every_fixture_gives_the_same_report() {
+    let (mut plain, mut with_policies) = (Vec::new(), Vec::new());
+    fixture_repos(&root().join("fixtures"), &mut plain, &mut with_policies);
+    assert!(plain.len() > 60, "found {} fixture repos", plain.len());
+    assert!(
+        with_policies.len() >= 3,
+        "found {} fixtures with policies",
+        with_policies.len()
+    );
+    for dir in &plain {
+        same_either_way(dir, &["."]);
+    }
+    for dir in &with_policies {
+        same_either_way(dir, &["repo", "--policy", "policies", "--no-builtin"]);
+        same_either_way(dir, &["repo", "--policy", "policies"]);
+    }
+}
+
+#[test]
+fn generated_repos_give_the_same_report() {
+    let script = root().join("../shared/bench/gen_dataplane.py");
+    if !script.is_file() {
+        println!("skipped: {} is not there", script.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("python3")
+        .arg(&script)
+        .arg(dir.path())
+        .args([
+            "--projects",
+            "300",
+            "--clusters",
+            "500",
+            "--pools",
+            "20",
+            "--seed",
+            "11",
+        ])
+        .status();
+    if !status.is_ok_and(|s| s.success()) {
+        println!("skipped: cannot run python3");
+        return;
+    }
+    assert_eq!(same_either_way(dir.path(), &["."]), 1);
+    // The built-in policies never need cel's interpreter.
+    let timed = planelint_in(dir.path(), &["check", "--format", "json", "--timings"]);
+    assert!(
+        timed.stderr.contains(" evaluations, 0 by cel's interpreter)"),
+        "{}",
+        timed.stderr
+    );
+    // Every placement on one account: the groups are as large as they get.
+    let path = dir.path().join("dataplane.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let shared: String = text
+        .lines()
+        .map(|line| match line.find("account: ") {
+            Some(at) if line.trim_start().starts_with("- {") => format!("{}account: shared}}\n", &line[..at]),
+            _ => format!("{line}\n"),
+        })
+        .collect();
+    assert_ne!(shared, text);
+    std::fs::write(&path, shared).unwrap();
+    assert_eq!(same_either_way(dir.path(), &["."]), 1);
+}
+
+/// One policy per expression, each failing on every cluster with a message
+/// that shows the expression's value, or the error of computing it.
+fn policies(expressions: &[&str]) -> String {
+    let mut text = String::new();
+    for (n, expression) in expressions.iter().enumerate() {
+        text.push_str(&format!(
+            "apiVersion: planelint/v1
+kind: Policy
+metadata:
+  name: probe-{n}
+spec:
+  severity: error
+  summary: A probe of the evaluators.
+  forEach: clusters
+  variables:
+    - name: pools
+      expression: model.pools.groupBy('name')
+    - name: mine
+      expression: model.clusters.groupBy('pool')[object.pool]
+  validations:
+    - expression: 'false'
+      messageExpression: \"'{n}: ' + string({expression})\"
+---
+"
+        ));
+    }
+    text
+}
+
+const CLUSTERS: &str = "\
+apiVersion: planelint/v1
+kind: ClusterPool
+metadata: {name: blue}
+spec: {metadataBucket: s3://blue-meta}
+---
+apiVersion: planelint/v1
+kind: Cluster
+metadata: {name: c1}
+spec: {pool: blue, account: '123456789012', provider: aws, metadataBucket: s3://blue-meta, units: [prod/a, dev/b]}
+---
+apiVersion: planelint/v1
+kind: Cluster
+metadata: {name: c2}
+spec: {pool: green, account: my-gcp, provider: gcp, metadataBucket: gs://g}
+";
+
+#[test]
+fn every_operator_and_error_path_gives_the_same_report() {
+    // Each is turned into a string (or fails to be: an error cel reports).
+    let expressions = [
+        // Operators and literals.
+        "1 + 2 == 3",
+        "'a' + object.name",
+        "[1, 2] + [3]",
+        "object.name < 'c2'",
+        "size(object.name) >= 2 && size([1]) > 0 || false",
+        "1.5 + 2.0 > 3.0",
+        "1u + 2u",
+        "null == null",
+        "object.name == 1",
+        "1 == 1.0",
+        "object == object",
+        "model.clusters == model.clusters",
+        "variables.mine == variables.mine",
+        "[1] == [1]",
+        "{} == {}",
+        "object.name in ['c1', 'c3']",
+        "'pool' in object",
+        "object.pool in variables.pools",
+        "1 in variables.pools",
+        "object in model.clusters",
+        "'c1' in model.clusters",
+        "'x' in {}",
+        "has(object.units) ? object.units[0] : 'none'",
+        "!has(object.region)",
+        "9223372036854775807 + 1",
+        "1 < 'a'",
+        "-1",
+        // Field values.
+        "object.units.size()",
+        "has(object.units) && object.units.exists(u, u.startsWith('prod'))",
+        "has(object.units) && object.units.all(u, u.contains('/'))",
+        "has(object.units) && object.units.exists_one(u, u.endsWith('b'))",
+        "has(object.units) ? object.units.filter(u, u != 'dev/b').join(',') : ''",
+        "has(object.units) ? object.units.map(u, u.split('/')[1]).join() : ''",
+        "object.units",
+        "object.missing",
+        "object.units[5]",
+        "object.name.split('')",
+        "object.name.matches('c.*')",
+        // Views.
+        "size(variables.mine)",
+        "variables.mine.before(object).map(c, c.name).join(' ')",
+        "size(model.clusters.having('units'))",
+        "variables.pools.map(p, p).join(',')",
+        "model.clusters.groupBy('pool').exists(p, p == 'green')",
+        "model.clusters[0].name",
+        "model.clusters['c2'].pool",
+        "model.clusters['nope']",
+        "model.clusters[-1]",
+        "model.pools.blue",
+        "variables.pools.blue[0].name",
+        "size(object)",
+        "object.map(f, f).join(',')",
+        "object.filter(f, f.startsWith('p')).size()",
+        "size(variables.pools['blue'])",
+        "model.nothing",
+        "variables",
+        "objekt",
+        "string(size(model.clusters))",
+        "object.name.size() == 2 ? 'two' : 'other'",
+        "object.units.exists(u, u == 1)",
+        "1.5",
+        "0.1 + 0.2",
+        "1e300 + 1e300",
+    ];
+    let dir = repo(&[
+        ("policies/probe.yaml", &policies(&expressions)),
+        ("repo/clusters.yaml", CLUSTERS),
+    ]);
+    let args = ["repo", "--policy", "policies", "--no-builtin"];
+    assert_eq!(same_either_way(dir.path(), &args), 1);
+    // 62 policies on 2 clusters. cel's interpreter did the 28 that are
+    // errors (policy-error findings), and `1 == 1.0`, `[1] == [1]`,
+    // `{} == {}` and `matches` on both clusters: native evaluation leaves
+    // numbers of two types, list and map equality, and regular expressions
+    // to it.
+    let timed = planelint_in(dir.path(), &[&["check", "--timings"], &args[..]].concat());
+    assert!(
+        timed.stderr.contains("(124 evaluations, 36 by cel's interpreter)"),
+        "{}",
+        timed.stderr
+    );
+}
+
+#[test]
+fn a_spent_step_budget_gives_the_same_report() {
+    let policy = "apiVersion: planelint/v1\nkind: Policy\nmetadata:\n  name: cubic\nspec:\n  summary: Hostile.\n  forEach: clusters\n  validations:\n    - expression: model.clusters.all(a, model.clusters.all(b, model.clusters.all(c, a.name != '')))\n";
+    let dir = repo(&[("policies/p.yaml", policy), ("repo/clusters.yaml", CLUSTERS)]);
+    for steps in ["3", "5", "100"] {
+        let args = [
+            "repo",
+            "--policy",
+            "policies",
+            "--no-builtin",
+            "--max-eval-steps",
+            steps,
+        ];
+        assert_eq!(same_either_way(dir.path(), &args), if steps == "100" { 0 } else { 1 });
+    }
+}
