@@ -209,7 +209,18 @@ impl<'p> Compiler<'p> {
             }
             Expr::List(list) if list.optional_indices.is_empty() => {
                 let (items, reach) = self.many(&list.elements);
-                (Node::List(items), reach)
+                // A list of literals (`x in ['aws', 's3']`) is made once.
+                let literals: Option<Vec<Value>> = items
+                    .iter()
+                    .map(|item| match item {
+                        Node::Literal(value) => Some(value.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                match literals {
+                    Some(values) => (Node::Literal(Value::Items(Arc::new(values))), Reach::Fixed),
+                    None => (Node::List(items), reach),
+                }
             }
             Expr::Map(map) if map.entries.is_empty() => (Node::EmptyMap, Reach::Fixed),
             Expr::Call(call) => self.call(&call.func_name, call.target.as_deref(), &call.args),
@@ -412,6 +423,7 @@ pub struct Thread {
     /// Per policy, its model-only parts once computed (`None`: unsupported).
     constants: Vec<Vec<OnceCell<Option<Value>>>>,
     locals: Vec<Value>,
+    variables: Vec<Option<Value>>,
 }
 
 impl Thread {
@@ -424,6 +436,7 @@ impl Thread {
                 .collect(),
             constants: constants.map(|n| (0..n).map(|_| OnceCell::new()).collect()).collect(),
             locals: Vec::new(),
+            variables: Vec::new(),
         }
     }
 
@@ -431,12 +444,14 @@ impl Thread {
     pub fn scope(&mut self, policy: usize, locals: usize, object: Option<&EntityVal>, variables: usize) -> Scope<'_> {
         self.locals.clear();
         self.locals.resize(locals, Value::Null);
+        self.variables.clear();
+        self.variables.resize(variables, None);
         Scope {
             env: Env {
                 collections: &self.collections,
                 constants: self.constants.get(policy).map_or(&[], Vec::as_slice),
                 object: object.cloned().map(Value::Entity),
-                variables: vec![None; variables],
+                variables: &mut self.variables,
             },
             locals: &mut self.locals,
         }
@@ -448,7 +463,7 @@ struct Env<'t> {
     collections: &'t [Option<Value>],
     constants: &'t [OnceCell<Option<Value>>],
     object: Option<Value>,
-    variables: Vec<Option<Value>>,
+    variables: &'t mut Vec<Option<Value>>,
 }
 
 /// One evaluation of a policy: its object, its variables as they are set,

@@ -362,7 +362,7 @@ impl KeyedList {
             }
         }
         GroupIndex(Arc::new(GroupData {
-            names: keys.iter().map(|k| CelString::from(k.to_string())).collect(),
+            names: OnceLock::new(),
             keys,
             groups: members.into_iter().map(KeyedList::new).collect(),
             position,
@@ -425,8 +425,9 @@ pub struct GroupIndex(Arc<GroupData>);
 struct GroupData {
     /// The distinct values, in the order of their first entity.
     keys: Vec<Arc<str>>,
-    /// The same values as CEL strings, for iteration.
-    names: Vec<CelString<'static>>,
+    /// The same values as CEL strings, for cel's iteration; made on first
+    /// use (native evaluation iterates `keys`).
+    names: OnceLock<Vec<CelString<'static>>>,
     groups: Vec<KeyedList>,
     position: FxHashMap<Arc<str>, usize>,
 }
@@ -451,7 +452,9 @@ impl GroupIndex {
     }
 
     fn names(&self) -> &[CelString<'static>] {
-        &self.0.names
+        self.0
+            .names
+            .get_or_init(|| self.0.keys.iter().map(|k| CelString::from(k.to_string())).collect())
     }
 
     pub(super) fn same(&self, other: &GroupIndex) -> bool {

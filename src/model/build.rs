@@ -270,7 +270,8 @@ impl ModelBuilder {
             if isolation == "project" {
                 for project in projects {
                     let key = format!("{domain_name}/{}", project.as_str().unwrap_or_default());
-                    let mut fields = base.clone();
+                    let mut fields = Vec::with_capacity(base.len() + 2);
+                    fields.extend(base.iter().cloned());
                     fields.push(("project", project.clone()));
                     fields.push(("key", Field::string(&key, project.location)));
                     self.add("units", Arc::from(key.as_str()), project.location, fields);
@@ -292,10 +293,13 @@ impl ModelBuilder {
                 Some(project) if isolation == "project" => format!("{domain}/{project}"),
                 _ => domain.to_string(),
             };
-            let mut fields: Vec<(&'static str, Field)> = entries
-                .iter()
-                .filter_map(|(name, field)| manifest::intern(name).map(|name| (name, field.clone())))
-                .collect();
+            // Room for the two fields added below: no regrowth per placement.
+            let mut fields: Vec<(&'static str, Field)> = Vec::with_capacity(entries.len() + 2);
+            fields.extend(
+                entries
+                    .iter()
+                    .filter_map(|(name, field)| manifest::intern(name).map(|name| (name, field.clone()))),
+            );
             fields.push(("unit", Field::string(&unit, placement.location)));
             if let Some(is_production) = production.get(domain) {
                 fields.push(("production", is_production.clone()));
