@@ -783,8 +783,9 @@ fn element(range: &Value, at: usize) -> Outcome<Option<Value>> {
 }
 
 fn comprehend(comprehension: &Comprehension, env: &Env<'_>, locals: &mut [Value]) -> Outcome<Value> {
-    let range = eval(&comprehension.range, env, locals)?;
+    // In cel's order: the accumulator's start, then the range.
     let init = eval(&comprehension.init, env, locals)?.into_owned();
+    let range = eval(&comprehension.range, env, locals)?;
     element(&range, 0)?;
     let set = |locals: &mut [Value], slot: usize, value: Value| -> Outcome<()> {
         *locals.get_mut(slot).ok_or(Unsupported)? = value;
