@@ -6,9 +6,8 @@
 
 mod common;
 
-use common::{planelint_in, repo, root};
+use common::{generate, planelint_in, repo, root};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Checks that both evaluators print the same report in `cwd`; returns
 /// the exit code.
@@ -65,16 +64,10 @@ fn every_fixture_gives_the_same_report() {
 
 #[test]
 fn generated_repos_give_the_same_report() {
-    let script = root().join("../shared/bench/gen_dataplane.py");
-    if !script.is_file() {
-        println!("skipped: {} is not there", script.display());
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
-    let status = Command::new("python3")
-        .arg(&script)
-        .arg(dir.path())
-        .args([
+    if !generate(
+        dir.path(),
+        &[
             "--projects",
             "300",
             "--clusters",
@@ -83,10 +76,8 @@ fn generated_repos_give_the_same_report() {
             "20",
             "--seed",
             "11",
-        ])
-        .status();
-    if !status.is_ok_and(|s| s.success()) {
-        println!("skipped: cannot run python3");
+        ],
+    ) {
         return;
     }
     assert_eq!(same_either_way(dir.path(), &["."]), 1);

@@ -5,25 +5,8 @@
 
 mod common;
 
-use common::{json, planelint_in, root};
+use common::{generate, json, planelint_in};
 use std::collections::BTreeMap;
-use std::process::Command;
-
-fn generate(dir: &std::path::Path, args: &[&str]) -> bool {
-    let script = root().join("../shared/bench/gen_dataplane.py");
-    if !script.is_file() {
-        println!("skipped: {} is not there", script.display());
-        return false;
-    }
-    let status = Command::new("python3").arg(&script).arg(dir).args(args).status();
-    match status {
-        Ok(status) => status.success(),
-        Err(error) => {
-            println!("skipped: cannot run python3: {error}");
-            false
-        }
-    }
-}
 
 #[test]
 fn counts_per_rule_match_the_generator() {

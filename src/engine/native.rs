@@ -490,18 +490,8 @@ fn eval<'f>(node: &'f Node, env: &'f Env<'_>, locals: &mut [Value]) -> Outcome<C
     match node {
         Node::Literal(value) => Ok(Cow::Borrowed(value)),
         Node::Object => env.object.as_ref().map(Cow::Borrowed).ok_or(Unsupported),
-        Node::Collection(index) => env
-            .collections
-            .get(*index)
-            .and_then(Option::as_ref)
-            .map(Cow::Borrowed)
-            .ok_or(Unsupported),
-        Node::Variable(index) => env
-            .variables
-            .get(*index)
-            .and_then(Option::as_ref)
-            .map(Cow::Borrowed)
-            .ok_or(Unsupported),
+        Node::Collection(index) => set_value(env.collections, *index),
+        Node::Variable(index) => set_value(env.variables, *index),
         Node::Local(slot) => locals.get(*slot).cloned().map(Cow::Owned).ok_or(Unsupported),
         Node::Constant(slot, inner) => env
             .constants
@@ -596,6 +586,16 @@ fn eval<'f>(node: &'f Node, env: &'f Env<'_>, locals: &mut [Value]) -> Outcome<C
         Node::Comprehension(comprehension) => owned(comprehend(comprehension, env, locals)?),
         Node::Unsupported => Err(Unsupported),
     }
+}
+
+/// The value at `index`, if it is set (a collection the model has, a
+/// variable already evaluated).
+fn set_value(values: &[Option<Value>], index: usize) -> Outcome<Cow<'_, Value>> {
+    values
+        .get(index)
+        .and_then(Option::as_ref)
+        .map(Cow::Borrowed)
+        .ok_or(Unsupported)
 }
 
 fn boolean(value: &Value) -> Outcome<bool> {

@@ -185,3 +185,21 @@ pub fn planelint_within(cwd: &Path, args: &[&str], limit: std::time::Duration) -
         stderr: stderr.join().unwrap(),
     }
 }
+
+/// Runs `../shared/bench/gen_dataplane.py DIR ARGS`; `false` (and a line
+/// saying why) when the script or python3 is not there.
+pub fn generate(dir: &Path, args: &[&str]) -> bool {
+    let script = root().join("../shared/bench/gen_dataplane.py");
+    if !script.is_file() {
+        println!("skipped: {} is not there", script.display());
+        return false;
+    }
+    let status = Command::new("python3").arg(&script).arg(dir).args(args).status();
+    match status {
+        Ok(status) => status.success(),
+        Err(error) => {
+            println!("skipped: cannot run python3: {error}");
+            false
+        }
+    }
+}
