@@ -1,6 +1,7 @@
 //! Evaluate: policies are compiled once (with static guards), then evaluated
 //! per entity of their collection, or once per model, under a step budget
-//! and a deadline. Findings and policy errors come out as diagnostics.
+//! and a deadline: natively (`native`), or by cel's interpreter where native
+//! evaluation cannot. Findings and policy errors come out as diagnostics.
 //! Imports `source`, `diagnostic`, `model` and `policy`.
 
 mod guard;
@@ -149,7 +150,8 @@ impl Engine {
     /// Evaluates every policy on one model, on `threads` threads. The work
     /// is cut into chunks that do not depend on the thread count, and the
     /// results are put back in chunk order, so the output is the same
-    /// whatever the thread count.
+    /// whatever the thread count. Also returns how many evaluations there
+    /// were, and how many of them cel's interpreter did.
     pub fn evaluate(&self, model: &Model, threads: usize, evaluator: Evaluator) -> (Vec<Diagnostic>, Counts) {
         let model_val = ModelVal::new(model);
         let mut tasks: Vec<(Task, Option<&[EntityVal]>)> = Vec::new();
@@ -300,7 +302,8 @@ impl Engine {
         exhausted.is_some()
     }
 
-    /// Runs one policy on one entity natively, or not at all.
+    /// Runs one policy on one entity natively. `Unsupported` when it cannot,
+    /// at any point: the caller drops what it found and asks cel.
     fn run_native(
         &self,
         task: &Task,
