@@ -71,7 +71,8 @@ pub enum Node {
     Add(Box<Node>, Box<Node>),
     List(Vec<Node>),
     EmptyMap,
-    /// A function; a method's target is the first argument.
+    /// A function; a method's target is the first argument. [`function`]
+    /// knows none that takes more than two in all.
     Call(Function, Vec<Node>),
     Comprehension(Box<Comprehension>),
     Unsupported,
@@ -577,11 +578,9 @@ fn eval<'f>(node: &'f Node, env: &'f Env<'_>, locals: &mut [Value]) -> Outcome<C
         }
         Node::EmptyMap => owned(Value::Map(Arc::default())),
         Node::Call(function, args) => {
-            let args = args
-                .iter()
-                .map(|arg| eval(arg, env, locals))
-                .collect::<Outcome<Vec<Cow<Value>>>>()?;
-            owned(call(*function, &args)?)
+            let first = args.first().map(|arg| eval(arg, env, locals)).transpose()?;
+            let second = args.get(1).map(|arg| eval(arg, env, locals)).transpose()?;
+            owned(call(*function, first.as_deref(), second.as_deref())?)
         }
         Node::Comprehension(comprehension) => owned(comprehend(comprehension, env, locals)?),
         Node::Unsupported => Err(Unsupported),
@@ -728,19 +727,19 @@ fn size(value: &Value) -> Outcome<usize> {
     })
 }
 
-fn call(function: Function, args: &[Cow<Value>]) -> Outcome<Value> {
-    let args: Vec<&Value> = args.iter().map(Cow::as_ref).collect();
-    Ok(match (function, args.as_slice()) {
-        (Function::Size, [value]) => Value::Int(i64::try_from(size(value)?).map_err(|_| Unsupported)?),
-        (Function::String, [Value::Str(s)]) => Value::Str(s.clone()),
-        (Function::String, [Value::Bool(b)]) => Value::Str(Arc::from(b.to_string())),
-        (Function::String, [Value::Int(i)]) => Value::Str(Arc::from(i.to_string())),
-        (Function::String, [Value::UInt(u)]) => Value::Str(Arc::from(u.to_string())),
-        (Function::String, [Value::Double(d)]) => Value::Str(Arc::from(d.to_string())),
-        (Function::StartsWith, [this, prefix]) => Value::Bool(text(this)?.starts_with(text(prefix)?)),
-        (Function::EndsWith, [this, suffix]) => Value::Bool(text(this)?.ends_with(text(suffix)?)),
-        (Function::Contains, [this, part]) => Value::Bool(text(this)?.contains(text(part)?)),
-        (Function::Split, [this, separator]) => {
+/// A function on its (at most two) arguments, a method's target first.
+fn call(function: Function, first: Option<&Value>, second: Option<&Value>) -> Outcome<Value> {
+    Ok(match (function, first, second) {
+        (Function::Size, Some(value), None) => Value::Int(i64::try_from(size(value)?).map_err(|_| Unsupported)?),
+        (Function::String, Some(Value::Str(s)), None) => Value::Str(s.clone()),
+        (Function::String, Some(Value::Bool(b)), None) => Value::Str(Arc::from(b.to_string())),
+        (Function::String, Some(Value::Int(i)), None) => Value::Str(Arc::from(i.to_string())),
+        (Function::String, Some(Value::UInt(u)), None) => Value::Str(Arc::from(u.to_string())),
+        (Function::String, Some(Value::Double(d)), None) => Value::Str(Arc::from(d.to_string())),
+        (Function::StartsWith, Some(this), Some(prefix)) => Value::Bool(text(this)?.starts_with(text(prefix)?)),
+        (Function::EndsWith, Some(this), Some(suffix)) => Value::Bool(text(this)?.ends_with(text(suffix)?)),
+        (Function::Contains, Some(this), Some(part)) => Value::Bool(text(this)?.contains(text(part)?)),
+        (Function::Split, Some(this), Some(separator)) => {
             let separator = text(separator)?;
             // An empty separator splits between characters: left to cel.
             if separator.is_empty() {
@@ -749,18 +748,16 @@ fn call(function: Function, args: &[Cow<Value>]) -> Outcome<Value> {
             let parts = text(this)?.split(separator).map(|p| Value::Str(Arc::from(p))).collect();
             Value::Items(Arc::new(parts))
         }
-        (Function::Join, [Value::Items(items), rest @ ..]) => {
-            let separator = match rest {
-                [] => "",
-                [separator] => text(separator)?,
-                _ => return Err(Unsupported),
-            };
+        (Function::Join, Some(Value::Items(items)), separator) => {
+            let separator = separator.map_or(Ok(""), text)?;
             let parts = items.iter().map(text).collect::<Outcome<Vec<&str>>>()?;
             Value::Str(Arc::from(parts.join(separator)))
         }
-        (Function::GroupBy, [Value::List(list), field]) => Value::Group(list.group_by(text(field)?)),
-        (Function::Having, [Value::List(list), field]) => Value::List(list.having(text(field)?)),
-        (Function::Before, [Value::List(list), Value::Entity(entity)]) => Value::List(list.before(entity.entity())),
+        (Function::GroupBy, Some(Value::List(list)), Some(field)) => Value::Group(list.group_by(text(field)?)),
+        (Function::Having, Some(Value::List(list)), Some(field)) => Value::List(list.having(text(field)?)),
+        (Function::Before, Some(Value::List(list)), Some(Value::Entity(entity))) => {
+            Value::List(list.before(entity.entity()))
+        }
         _ => return Err(Unsupported),
     })
 }
