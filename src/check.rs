@@ -313,8 +313,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
                     working_on(format!("the policies on the model of {name}"));
                     let (mut found, model_counts) = engine.evaluate(model, threads, options.evaluator);
                     diagnostics.append(&mut found);
-                    counts.evaluations += model_counts.evaluations;
-                    counts.interpreted += model_counts.interpreted;
+                    counts += model_counts;
                 }
                 (diagnostics, counts, started.elapsed())
             })

@@ -83,6 +83,13 @@ pub struct Counts {
     pub interpreted: usize,
 }
 
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, other: Counts) {
+        self.evaluations += other.evaluations;
+        self.interpreted += other.interpreted;
+    }
+}
+
 /// The compiled policies of a run.
 pub struct Engine {
     env: Arc<Env>,
@@ -199,8 +206,7 @@ impl Engine {
         let mut diagnostics = Vec::new();
         for (mut out, task_counts) in results.into_iter().flatten() {
             diagnostics.append(&mut out);
-            counts.evaluations += task_counts.evaluations;
-            counts.interpreted += task_counts.interpreted;
+            counts += task_counts;
         }
         (diagnostics, counts)
     }

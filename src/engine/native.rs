@@ -174,8 +174,8 @@ impl<'p> Compiler<'p> {
         }
     }
 
-    fn many(&mut self, exprs: &[IdedExpr]) -> (Vec<Node>, Reach) {
-        let compiled: Vec<(Node, Reach)> = exprs.iter().map(|e| self.node(e)).collect();
+    fn many<'e>(&mut self, exprs: impl IntoIterator<Item = &'e IdedExpr>) -> (Vec<Node>, Reach) {
+        let compiled: Vec<(Node, Reach)> = exprs.into_iter().map(|e| self.node(e)).collect();
         let reach = compiled.iter().map(|(_, r)| *r).max().unwrap_or(Reach::Fixed);
         let nodes = compiled
             .into_iter()
@@ -296,8 +296,7 @@ impl<'p> Compiler<'p> {
             },
             _ => match function(name, target.is_some(), args.len()) {
                 Some(function) => {
-                    let all: Vec<IdedExpr> = target.into_iter().chain(args).cloned().collect();
-                    let (nodes, reach) = self.many(&all);
+                    let (nodes, reach) = self.many(target.into_iter().chain(args));
                     (Node::Call(function, nodes), reach)
                 }
                 None => (Node::Unsupported, Reach::Dynamic),
