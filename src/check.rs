@@ -460,31 +460,53 @@ fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile
             }
         })
         .collect();
-    let loaded = parallel::map(
+    let threads = thread_count(options.threads);
+    let id = |index: usize| SourceId(u32::try_from(first_id + index).unwrap_or(u32::MAX));
+    // Every file is read first, then parsed largest first: a large file (the
+    // DataPlane manifest of a big organization) parsed last would leave the
+    // other threads idle. Reading first learns the sizes without a stat more.
+    let texts = parallel::map(
         found,
-        thread_count(options.threads),
+        threads,
         None,
         || (),
-        |(), index, file| {
-            let layer = layer_of.get(index).copied().flatten().is_some();
-            let id = SourceId(u32::try_from(first_id + index).unwrap_or(u32::MAX));
-            let loaded = load_file(file, options, id, layer);
+        |(), index, file| read_file(file, options, id(index)),
+    );
+    let texts: Vec<Result<Arc<str>, Box<Loaded>>> = found
+        .iter()
+        .zip(texts)
+        .map(|(file, text)| text.unwrap_or_else(|| Err(Box::new(Loaded::empty(file)))))
+        .collect();
+    let loaded = parallel::map_costliest_first(
+        &texts,
+        |text| {
+            text.as_ref()
+                .map_or(0, |text| u64::try_from(text.len()).unwrap_or(u64::MAX))
+        },
+        threads,
+        || (),
+        |(), index, text| {
+            let parsed = match (found.get(index), text) {
+                (Some(file), Ok(text)) => {
+                    let layer = layer_of.get(index).copied().flatten().is_some();
+                    Some(parse_file(file, text.clone(), options, id(index), layer))
+                }
+                _ => None,
+            };
             if let Some(progress) = &options.progress {
                 progress.done.fetch_add(1, Ordering::Relaxed);
             }
-            loaded
+            parsed
         },
     );
     let mut files = Vec::with_capacity(found.len());
     let mut layer_roots: Vec<Option<yaml::Node>> = Vec::with_capacity(found.len());
-    for (file, loaded) in found.iter().zip(loaded) {
-        let loaded = loaded.unwrap_or_else(|| Loaded {
-            source: SourceFile::new(file.name.clone(), file.path.clone(), Arc::from("")),
-            extracted: model::Extracted::default(),
-            layer_root: None,
-            diagnostics: Vec::new(),
-            skipped: false,
-        });
+    for ((file, text), parsed) in found.iter().zip(texts).zip(loaded) {
+        let loaded = match (text, parsed.flatten()) {
+            (Err(unread), _) => *unread,
+            (Ok(_), Some(parsed)) => parsed,
+            (Ok(_), None) => Loaded::empty(file),
+        };
         run.skipped_files += usize::from(loaded.skipped);
         let source = run.sources.add(loaded.source);
         run.diagnostics.extend(loaded.diagnostics);
@@ -535,22 +557,32 @@ struct Loaded {
     skipped: bool,
 }
 
-/// Reads and parses one file; problems become diagnostics on it, and a file
-/// whose text could not be checked at all is skipped. `id` is the id the file
-/// will have in the source map.
-fn load_file(found: &Found, options: &Options, id: SourceId, layer: bool) -> Loaded {
-    working_on(found.name.clone());
-    // Fault injection for the test of the last-resort guard; debug builds only.
-    #[cfg(debug_assertions)]
-    if std::env::var_os("PLANELINT_TEST_PANIC_ON").is_some_and(|name| name == found.name.as_str()) {
-        panic!("a panic injected by a test");
+impl Loaded {
+    /// What stands for a file whose worker panicked (the panic goes on).
+    fn empty(found: &Found) -> Loaded {
+        Loaded {
+            source: SourceFile::new(found.name.clone(), found.path.clone(), Arc::from("")),
+            extracted: model::Extracted::default(),
+            layer_root: None,
+            diagnostics: Vec::new(),
+            skipped: false,
+        }
     }
-    let fail = |text: Arc<str>, rule: &str, message: String, span: Span| Loaded {
-        source: SourceFile::new(found.name.clone(), found.path.clone(), text),
-        extracted: model::Extracted::default(),
-        layer_root: None,
-        diagnostics: vec![Diagnostic::error(rule, message, Location { source: id, span })],
-        skipped: true,
+}
+
+/// Reads one file's text; a file that cannot be read, is over the size
+/// limit or is not UTF-8 is skipped, with a diagnostic. `id` is the id the
+/// file will have in the source map.
+fn read_file(found: &Found, options: &Options, id: SourceId) -> Result<Arc<str>, Box<Loaded>> {
+    working_on(found.name.clone());
+    let fail = |text: Arc<str>, rule: &str, message: String, span: Span| {
+        Box::new(Loaded {
+            source: SourceFile::new(found.name.clone(), found.path.clone(), text),
+            extracted: model::Extracted::default(),
+            layer_root: None,
+            diagnostics: vec![Diagnostic::error(rule, message, Location { source: id, span })],
+            skipped: true,
+        })
     };
     let bytes = match read_bounded(&found.path, options.max_file_bytes) {
         Ok(Ok(bytes)) => bytes,
@@ -559,23 +591,33 @@ fn load_file(found: &Found, options: &Options, id: SourceId, layer: bool) -> Loa
                 "the file is {size} bytes, over the limit of {} bytes; it was not checked",
                 options.max_file_bytes
             );
-            return fail(Arc::from(""), INPUT_LIMIT, message, Span::default());
+            return Err(fail(Arc::from(""), INPUT_LIMIT, message, Span::default()));
         }
         Err(error) => {
             let message = format!("could not read {}: {error}", found.name);
-            return fail(Arc::from(""), FILE_UNREADABLE, message, Span::default());
+            return Err(fail(Arc::from(""), FILE_UNREADABLE, message, Span::default()));
         }
     };
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Arc::from(text)),
         Err(error) => {
             let at = error.utf8_error().valid_up_to();
             let text: Arc<str> = Arc::from(String::from_utf8_lossy(error.as_bytes()).as_ref());
             let message = "the file is not valid UTF-8; it was not checked".to_string();
-            return fail(text, YAML_SYNTAX, message, Span::new(at, at + 1));
+            Err(fail(text, YAML_SYNTAX, message, Span::new(at, at + 1)))
         }
-    };
-    let text: Arc<str> = Arc::from(text);
+    }
+}
+
+/// Parses one file's text and reads its manifests; problems become
+/// diagnostics on it.
+fn parse_file(found: &Found, text: Arc<str>, options: &Options, id: SourceId, layer: bool) -> Loaded {
+    working_on(found.name.clone());
+    // Fault injection for the test of the last-resort guard; debug builds only.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("PLANELINT_TEST_PANIC_ON").is_some_and(|name| name == found.name.as_str()) {
+        panic!("a panic injected by a test");
+    }
     let mut loaded = yaml::load(&text, id, options.yaml_limits);
     // Manifests are read here, on the loading threads; the YAML tree is
     // dropped here too, and only the manifests go on (a layered values file
