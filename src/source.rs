@@ -2,7 +2,7 @@
 //! conversion, clamping. Imports no other module of the crate.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The UTF-8 byte-order mark some editors write at the start of a file.
 const BOM: char = '\u{FEFF}';
@@ -35,7 +35,8 @@ pub struct LineCol {
 }
 
 /// One scanned (or embedded) file: its path as shown to the user, its text
-/// and the byte offset of every line start, computed once.
+/// and the byte offset of every line start, computed the first time a
+/// position in it is asked for (most files of a run never are).
 #[derive(Debug)]
 pub struct SourceFile {
     /// The path as shown in output (relative to the working directory when
@@ -43,26 +44,31 @@ pub struct SourceFile {
     pub name: String,
     pub path: PathBuf,
     pub text: Arc<str>,
-    line_starts: Vec<usize>,
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
     pub fn new(name: String, path: PathBuf, text: Arc<str>) -> SourceFile {
-        // YAML breaks lines at LF, CRLF and a lone CR (as editors do), so a
-        // file with old Mac or mixed line endings keeps its lines.
-        let bytes = text.as_bytes();
-        let line_starts = std::iter::once(0)
-            .chain(bytes.iter().enumerate().filter_map(|(i, &b)| {
-                let lone_cr = b == b'\r' && bytes.get(i + 1) != Some(&b'\n');
-                (b == b'\n' || lone_cr).then_some(i + 1)
-            }))
-            .collect();
         SourceFile {
             name,
             path,
             text,
-            line_starts,
+            line_starts: OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            // YAML breaks lines at LF, CRLF and a lone CR (as editors do), so
+            // a file with old Mac or mixed line endings keeps its lines.
+            let bytes = self.text.as_bytes();
+            std::iter::once(0)
+                .chain(bytes.iter().enumerate().filter_map(|(i, &b)| {
+                    let lone_cr = b == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+                    (b == b'\n' || lone_cr).then_some(i + 1)
+                }))
+                .collect()
+        })
     }
 
     /// Clamps `span` to the text and to character boundaries, so that no
@@ -84,8 +90,9 @@ impl SourceFile {
     /// byte-order mark is not a column: editors do not show it.
     pub fn line_col(&self, offset: usize) -> LineCol {
         let offset = self.clamp(Span::new(offset, offset)).start;
-        let line = self.line_starts.partition_point(|&start| start <= offset);
-        let mut line_start = self.line_starts.get(line.saturating_sub(1)).copied().unwrap_or(0);
+        let line_starts = self.line_starts();
+        let line = line_starts.partition_point(|&start| start <= offset);
+        let mut line_start = line_starts.get(line.saturating_sub(1)).copied().unwrap_or(0);
         if line_start == 0 && self.text.starts_with(BOM) {
             line_start = BOM.len_utf8().min(offset);
         }
@@ -95,16 +102,17 @@ impl SourceFile {
 
     /// The text of the 1-based line `line`, without its line terminator.
     pub fn line_text(&self, line: usize) -> &str {
-        let Some(&start) = self.line_starts.get(line.wrapping_sub(1)) else {
+        let line_starts = self.line_starts();
+        let Some(&start) = line_starts.get(line.wrapping_sub(1)) else {
             return "";
         };
-        let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
+        let end = line_starts.get(line).copied().unwrap_or(self.text.len());
         let text = self.text.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r']);
         if start == 0 { text.trim_start_matches(BOM) } else { text }
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_starts().len()
     }
 }
 
