@@ -290,8 +290,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
             .map_err(|e| CheckError::Engine(e.to_string()));
         working_on("building the model".into());
         let started = Instant::now();
-        let models = model::build(&files, &mut run.diagnostics);
-        drop(files);
+        let models = model::build(files, &mut run.diagnostics);
         let compiled = compiling.and_then(|thread| {
             thread
                 .join()

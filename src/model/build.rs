@@ -27,10 +27,23 @@ pub struct LoadedFile {
 /// What one file contributes to the model.
 #[derive(Debug, Default)]
 pub struct Extracted {
-    /// Its planelint manifests.
-    pub manifests: Vec<Manifest>,
+    /// Its planelint manifests, with the entities each makes.
+    pub manifests: Vec<Prepared>,
     /// The entities adapters read from its other documents.
     pub entities: Vec<Proto>,
+}
+
+/// A manifest turned into the entities it makes, on the loading threads:
+/// the model builder, which runs on one thread, only gives them their place.
+#[derive(Debug)]
+pub struct Prepared {
+    kind: Kind,
+    name: Field,
+    /// In model order; occurrence and order are set by the model builder.
+    entities: Vec<Arc<Entity>>,
+    /// Findings on the entities made, reported only when the manifest is
+    /// used (a second DataPlane of a directory is not).
+    problems: Vec<Diagnostic>,
 }
 
 /// Reads one file's documents: planelint manifests strictly, the rest
@@ -44,7 +57,9 @@ pub fn extract(source: SourceId, documents: &[Document], values: bool, diagnosti
             .and_then(|v| v.as_str())
             .is_some_and(|v| v.starts_with("planelint/"));
         if planelint {
-            extracted.manifests.extend(manifest::read(root, source, diagnostics));
+            extracted
+                .manifests
+                .extend(manifest::read(root, source, diagnostics).map(prepare));
         } else {
             if values {
                 values::extract(&[(root, source)], &mut extracted.entities);
@@ -81,76 +96,80 @@ pub fn collections_made(files: &[LoadedFile]) -> BTreeSet<&'static str> {
     made
 }
 
-pub fn build(files: &[LoadedFile], diagnostics: &mut Vec<Diagnostic>) -> Vec<Model> {
-    let mut ordered: Vec<&LoadedFile> = files.iter().collect();
-    ordered.sort_by(|a, b| a.root_relative.as_bytes().cmp(b.root_relative.as_bytes()));
-
-    let mut manifests: Vec<(&str, &Manifest)> = Vec::new();
-    let mut protos: Vec<(&str, &Proto)> = Vec::new();
-    for file in ordered {
-        let dir = file.root_relative.rsplit_once('/').map_or("", |(dir, _)| dir);
-        manifests.extend(file.extracted.manifests.iter().map(|manifest| (dir, manifest)));
-        protos.extend(file.extracted.entities.iter().map(|proto| (dir, proto)));
-    }
+pub fn build(mut files: Vec<LoadedFile>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Model> {
+    files.sort_by(|a, b| a.root_relative.as_bytes().cmp(b.root_relative.as_bytes()));
+    let dir_of = |file: &LoadedFile| -> String {
+        file.root_relative
+            .rsplit_once('/')
+            .map_or("", |(dir, _)| dir)
+            .to_string()
+    };
 
     // The first DataPlane of a directory owns it; a second one is an error.
-    let mut owners: BTreeMap<&str, &Manifest> = BTreeMap::new();
-    for &(dir, manifest) in manifests.iter().filter(|(_, m)| m.kind == Kind::DataPlane) {
-        match owners.get(dir) {
-            Some(first) => diagnostics.push(
-                Diagnostic::error(
-                    MANIFEST_SCHEMA,
-                    format!(
-                        "a second DataPlane `{}` in one directory; the DataPlane `{}` already owns it",
-                        manifest.name.as_str().unwrap_or_default(),
-                        first.name.as_str().unwrap_or_default()
-                    ),
-                    manifest.name.location,
-                )
-                .with_related(first.name.location, "the DataPlane that owns this directory")
-                .with_help("give each organization its own directory"),
-            ),
-            None => {
-                owners.insert(dir, manifest);
+    let mut owners: BTreeMap<String, Field> = BTreeMap::new();
+    for file in &files {
+        for manifest in file.extracted.manifests.iter().filter(|m| m.kind == Kind::DataPlane) {
+            match owners.get(&dir_of(file)) {
+                Some(first) => diagnostics.push(
+                    Diagnostic::error(
+                        MANIFEST_SCHEMA,
+                        format!(
+                            "a second DataPlane `{}` in one directory; the DataPlane `{}` already owns it",
+                            manifest.name.as_str().unwrap_or_default(),
+                            first.as_str().unwrap_or_default()
+                        ),
+                        manifest.name.location,
+                    )
+                    .with_related(first.location, "the DataPlane that owns this directory")
+                    .with_help("give each organization its own directory"),
+                ),
+                None => {
+                    owners.insert(dir_of(file), manifest.name.clone());
+                }
             }
         }
     }
 
-    let mut models: BTreeMap<Option<&str>, ModelBuilder> = BTreeMap::new();
-    for &(dir, manifest) in &manifests {
-        let owner = nearest_owner(dir, &owners);
-        let builder = models.entry(owner).or_default();
-        match manifest.kind {
-            Kind::DataPlane => {
-                if owners.get(dir).is_some_and(|m| std::ptr::eq(*m, manifest)) {
-                    builder.data_plane(manifest, diagnostics);
+    let mut models: BTreeMap<Option<String>, ModelBuilder> = BTreeMap::new();
+    let mut protos: Vec<(Option<String>, Proto)> = Vec::new();
+    for file in files {
+        let dir = dir_of(&file);
+        let owner = nearest_owner(&dir, &owners);
+        for manifest in file.extracted.manifests {
+            let builder = models.entry(owner.clone()).or_default();
+            // Only the DataPlane that owns its directory makes entities.
+            if manifest.kind == Kind::DataPlane {
+                if owners
+                    .get(&dir)
+                    .is_none_or(|first| first.location != manifest.name.location)
+                {
+                    continue;
                 }
+                builder.name = Some(Arc::from(manifest.name.as_str().unwrap_or_default()));
             }
-            Kind::ClusterPool => builder.pool(manifest),
-            Kind::Cluster => builder.cluster(manifest),
+            diagnostics.extend(manifest.problems);
+            for entity in manifest.entities {
+                builder.add(entity);
+            }
         }
+        protos.extend(file.extracted.entities.into_iter().map(|proto| (owner.clone(), proto)));
     }
-    for (dir, proto) in protos {
-        let builder = models.entry(nearest_owner(dir, &owners)).or_default();
-        if proto.collection == "clusters" && builder.merge_into_manifest(proto, diagnostics) {
+    for (owner, proto) in protos {
+        let builder = models.entry(owner).or_default();
+        if proto.collection == "clusters" && builder.merge_into_manifest(&proto, diagnostics) {
             continue;
         }
-        builder.add(
-            proto.collection,
-            proto.key.clone(),
-            proto.location,
-            proto.fields.clone(),
-        );
+        builder.add(entity(proto.collection, proto.key, proto.location, proto.fields));
     }
     models.into_values().map(ModelBuilder::finish).collect()
 }
 
 /// The directory of the nearest DataPlane at or above `dir`.
-fn nearest_owner<'a>(dir: &str, owners: &BTreeMap<&'a str, &Manifest>) -> Option<&'a str> {
+fn nearest_owner(dir: &str, owners: &BTreeMap<String, Field>) -> Option<String> {
     let mut current = dir;
     loop {
-        if let Some((owner, _)) = owners.get_key_value(current) {
-            return Some(owner);
+        if owners.contains_key(current) {
+            return Some(current.to_string());
         }
         if current.is_empty() {
             return None;
@@ -159,16 +178,28 @@ fn nearest_owner<'a>(dir: &str, owners: &BTreeMap<&'a str, &Manifest>) -> Option
     }
 }
 
-#[derive(Default)]
-struct ModelBuilder {
-    name: Option<Arc<str>>,
-    entities: BTreeMap<&'static str, Vec<Entity>>,
-    occurrences: FxHashMap<(&'static str, Arc<str>), usize>,
-    order: usize,
+/// A new entity, its fields sorted by name (the first of a repeated name
+/// kept); the model builder gives it its occurrence and order.
+fn entity(
+    collection: &'static str,
+    key: Arc<str>,
+    location: Location,
+    mut fields: Vec<(&'static str, Field)>,
+) -> Arc<Entity> {
+    fields.sort_by(|a, b| a.0.cmp(b.0));
+    fields.dedup_by(|a, b| a.0 == b.0);
+    Arc::new(Entity {
+        collection,
+        key,
+        occurrence: 0,
+        order: 0,
+        location,
+        fields,
+    })
 }
 
-fn spec_field<'m>(manifest: &'m Manifest, name: &str) -> Option<&'m Field> {
-    manifest.spec.iter().find(|(n, _)| *n == name).map(|(_, f)| f)
+fn spec_field<'m>(spec: &'m [(&'static str, Field)], name: &str) -> Option<&'m Field> {
+    spec.iter().find(|(n, _)| *n == name).map(|(_, f)| f)
 }
 
 fn list_items(field: Option<&Field>) -> &[Field] {
@@ -178,151 +209,193 @@ fn list_items(field: Option<&Field>) -> &[Field] {
     }
 }
 
-impl ModelBuilder {
-    fn add(
-        &mut self,
-        collection: &'static str,
-        key: Arc<str>,
-        location: Location,
-        mut fields: Vec<(&'static str, Field)>,
-    ) {
-        fields.sort_by(|a, b| a.0.cmp(b.0));
-        fields.dedup_by(|a, b| a.0 == b.0);
-        let occurrence = self.occurrences.entry((collection, key.clone())).or_insert(0);
-        *occurrence += 1;
-        let entity = Entity {
-            collection,
-            key,
-            occurrence: *occurrence,
-            order: self.order,
+/// The entities a manifest makes.
+fn prepare(manifest: Manifest) -> Prepared {
+    let mut prepared = Prepared {
+        kind: manifest.kind,
+        name: manifest.name.clone(),
+        entities: Vec::new(),
+        problems: Vec::new(),
+    };
+    match manifest.kind {
+        Kind::DataPlane => data_plane(manifest, &mut prepared),
+        Kind::ClusterPool => {
+            let mut fields = normalized_spec(manifest.spec);
+            fields.push(("name", manifest.name.clone()));
+            let name = manifest.name.as_str().unwrap_or_default();
+            let location = manifest.name.location;
+            prepared
+                .entities
+                .push(entity("pools", Arc::from(name), location, fields));
+        }
+        Kind::Cluster => {
+            let has_pool = spec_field(&manifest.spec, "pool").is_some();
+            let mut fields = normalized_spec(manifest.spec);
+            fields.push(("name", manifest.name.clone()));
+            if !has_pool {
+                fields.push(("pool", Field::string("default", manifest.name.location)));
+            }
+            let name = manifest.name.as_str().unwrap_or_default();
+            let location = manifest.name.location;
+            prepared
+                .entities
+                .push(entity("clusters", Arc::from(name), location, fields));
+        }
+    }
+    prepared
+}
+
+/// A DataPlane's entities: itself, its domains and projects, its isolation
+/// units and its placements.
+fn data_plane(manifest: Manifest, prepared: &mut Prepared) {
+    let Manifest {
+        name: dp_name, spec, ..
+    } = manifest;
+    let name = dp_name.as_str().unwrap_or_default();
+    let isolation = spec_field(&spec, "isolation")
+        .and_then(Field::as_str)
+        .unwrap_or("domain")
+        .to_string();
+    let mut fields = Vec::with_capacity(spec.len() + 2);
+    let mut tables = Vec::with_capacity(3);
+    for (field_name, field) in spec {
+        if matches!(field_name, "domains" | "projects" | "placements") {
+            tables.push((field_name, field));
+        } else {
+            fields.push((field_name, field));
+        }
+    }
+    fields.push(("name", dp_name.clone()));
+    if spec_field(&fields, "isolation").is_none() {
+        fields.push(("isolation", Field::string(&isolation, dp_name.location)));
+    }
+    let out = &mut prepared.entities;
+    out.push(entity("dataPlanes", Arc::from(name), dp_name.location, fields));
+
+    let domains = list_items(spec_field(&tables, "domains"));
+    let projects = list_items(spec_field(&tables, "projects"));
+    // Project isolation makes a unit per domain and project: a short file
+    // must not make a model of billions of units. Over the limit, the
+    // isolation table is left out whole (a partial one would only give
+    // wrong findings).
+    if isolation == "project" && domains.len().saturating_mul(projects.len()) > MAX_UNITS {
+        let location = spec_field(&tables, "projects").map_or(dp_name.location, |f| f.location);
+        prepared.problems.push(Diagnostic::error(
+            INPUT_LIMIT,
+            format!(
+                "{} domains and {} projects make more than {MAX_UNITS} isolation units; the isolation table was not checked",
+                domains.len(),
+                projects.len()
+            ),
             location,
-            fields,
+        ));
+        return;
+    }
+    let mut production: HashMap<&str, Field> = HashMap::new();
+    for domain in domains {
+        let (Some(name), Some(name_field)) = (domain.at_path("name").and_then(Field::as_str), domain.at_path("name"))
+        else {
+            continue;
         };
+        let is_production = domain.at_path("production").cloned().unwrap_or(Field {
+            value: Value::Bool(false),
+            location: name_field.location,
+        });
+        production.insert(name, is_production.clone());
+        let fields = vec![("name", name_field.clone()), ("production", is_production)];
+        out.push(entity("domains", Arc::from(name), name_field.location, fields));
+    }
+    for project in projects {
+        let name = project.as_str().unwrap_or_default();
+        out.push(entity(
+            "projects",
+            Arc::from(name),
+            project.location,
+            vec![("name", project.clone())],
+        ));
+    }
+    for domain in domains {
+        let Some(domain_field) = domain.at_path("name") else {
+            continue;
+        };
+        let domain_name = domain_field.as_str().unwrap_or_default();
+        let Some(is_production) = production.get(domain_name) else {
+            continue;
+        };
+        let base = [("domain", domain_field), ("production", is_production)];
+        if isolation == "project" {
+            for project in projects {
+                let key: Arc<str> = Arc::from(format!("{domain_name}/{}", project.as_str().unwrap_or_default()));
+                let mut fields = Vec::with_capacity(base.len() + 2);
+                fields.extend(base.iter().map(|(name, field)| (*name, (*field).clone())));
+                fields.push(("project", project.clone()));
+                let key_field = Field {
+                    value: Value::String(key.clone()),
+                    location: project.location,
+                };
+                fields.push(("key", key_field));
+                out.push(entity("units", key, project.location, fields));
+            }
+        } else {
+            let mut fields: Vec<(&'static str, Field)> =
+                base.iter().map(|(name, field)| (*name, (*field).clone())).collect();
+            fields.push(("key", Field::string(domain_name, domain_field.location)));
+            out.push(entity("units", Arc::from(domain_name), domain_field.location, fields));
+        }
+    }
+    for placement in list_items(spec_field(&tables, "placements")) {
+        let Value::Map(entries) = &placement.value else {
+            continue;
+        };
+        let domain = placement.at_path("domain").and_then(Field::as_str).unwrap_or_default();
+        // Under domain isolation the unit is the domain: a project there
+        // is a shape error of its own, not another unit.
+        let unit: Arc<str> = match placement.at_path("project").and_then(Field::as_str) {
+            Some(project) if isolation == "project" => Arc::from(format!("{domain}/{project}")),
+            _ => Arc::from(domain),
+        };
+        // Room for the two fields added below: no regrowth per placement.
+        let mut fields: Vec<(&'static str, Field)> = Vec::with_capacity(entries.len() + 2);
+        fields.extend(
+            entries
+                .iter()
+                .filter_map(|(name, field)| manifest::intern(name).map(|name| (name, field.clone()))),
+        );
+        let unit_field = Field {
+            value: Value::String(unit.clone()),
+            location: placement.location,
+        };
+        fields.push(("unit", unit_field));
+        if let Some(is_production) = production.get(domain) {
+            fields.push(("production", is_production.clone()));
+        }
+        out.push(entity("placements", unit, placement.location, fields));
+    }
+}
+
+#[derive(Default)]
+struct ModelBuilder {
+    name: Option<Arc<str>>,
+    entities: BTreeMap<&'static str, Vec<Arc<Entity>>>,
+    occurrences: FxHashMap<(&'static str, Arc<str>), usize>,
+    order: usize,
+}
+
+impl ModelBuilder {
+    /// Gives an entity its place: its order in the model and its key's
+    /// occurrence number.
+    fn add(&mut self, mut entity: Arc<Entity>) {
+        let occurrence = self
+            .occurrences
+            .entry((entity.collection, entity.key.clone()))
+            .or_insert(0);
+        *occurrence += 1;
+        // Not shared yet: the entity is changed in place, not copied.
+        let placed = Arc::make_mut(&mut entity);
+        placed.occurrence = *occurrence;
+        placed.order = self.order;
         self.order += 1;
-        self.entities.entry(collection).or_default().push(entity);
-    }
-
-    fn data_plane(&mut self, manifest: &Manifest, diagnostics: &mut Vec<Diagnostic>) {
-        let name = manifest.name.as_str().unwrap_or_default();
-        self.name = Some(Arc::from(name));
-        let isolation = spec_field(manifest, "isolation")
-            .and_then(Field::as_str)
-            .unwrap_or("domain");
-        let mut fields = manifest.spec.clone();
-        fields.retain(|(n, _)| !matches!(*n, "domains" | "projects" | "placements"));
-        fields.push(("name", manifest.name.clone()));
-        if spec_field(manifest, "isolation").is_none() {
-            fields.push(("isolation", Field::string(isolation, manifest.name.location)));
-        }
-        self.add("dataPlanes", Arc::from(name), manifest.name.location, fields);
-
-        // Project isolation makes a unit per domain and project: a short file
-        // must not make a model of billions of units. Over the limit, the
-        // isolation table is left out whole (a partial one would only give
-        // wrong findings).
-        let domains = list_items(spec_field(manifest, "domains")).len();
-        let projects = list_items(spec_field(manifest, "projects")).len();
-        if isolation == "project" && domains.saturating_mul(projects) > MAX_UNITS {
-            let location = spec_field(manifest, "projects").map_or(manifest.name.location, |f| f.location);
-            diagnostics.push(Diagnostic::error(
-                INPUT_LIMIT,
-                format!(
-                    "{domains} domains and {projects} projects make more than {MAX_UNITS} isolation units; the isolation table was not checked"
-                ),
-                location,
-            ));
-            return;
-        }
-        let mut production: HashMap<&str, Field> = HashMap::new();
-        for domain in list_items(spec_field(manifest, "domains")) {
-            let (Some(name), Some(name_field)) =
-                (domain.at_path("name").and_then(Field::as_str), domain.at_path("name"))
-            else {
-                continue;
-            };
-            let is_production = domain.at_path("production").cloned().unwrap_or(Field {
-                value: Value::Bool(false),
-                location: name_field.location,
-            });
-            production.insert(name, is_production.clone());
-            let fields = vec![("name", name_field.clone()), ("production", is_production)];
-            self.add("domains", Arc::from(name), name_field.location, fields);
-        }
-        let projects = list_items(spec_field(manifest, "projects"));
-        for project in projects {
-            let name = project.as_str().unwrap_or_default();
-            self.add(
-                "projects",
-                Arc::from(name),
-                project.location,
-                vec![("name", project.clone())],
-            );
-        }
-        for domain in list_items(spec_field(manifest, "domains")) {
-            let Some(domain_field) = domain.at_path("name") else {
-                continue;
-            };
-            let domain_name = domain_field.as_str().unwrap_or_default();
-            let Some(is_production) = production.get(domain_name) else {
-                continue;
-            };
-            let base = vec![("domain", domain_field.clone()), ("production", is_production.clone())];
-            if isolation == "project" {
-                for project in projects {
-                    let key = format!("{domain_name}/{}", project.as_str().unwrap_or_default());
-                    let mut fields = Vec::with_capacity(base.len() + 2);
-                    fields.extend(base.iter().cloned());
-                    fields.push(("project", project.clone()));
-                    fields.push(("key", Field::string(&key, project.location)));
-                    self.add("units", Arc::from(key.as_str()), project.location, fields);
-                }
-            } else {
-                let mut fields = base;
-                fields.push(("key", Field::string(domain_name, domain_field.location)));
-                self.add("units", Arc::from(domain_name), domain_field.location, fields);
-            }
-        }
-        for placement in list_items(spec_field(manifest, "placements")) {
-            let Value::Map(entries) = &placement.value else {
-                continue;
-            };
-            let domain = placement.at_path("domain").and_then(Field::as_str).unwrap_or_default();
-            // Under domain isolation the unit is the domain: a project there
-            // is a shape error of its own, not another unit.
-            let unit = match placement.at_path("project").and_then(Field::as_str) {
-                Some(project) if isolation == "project" => format!("{domain}/{project}"),
-                _ => domain.to_string(),
-            };
-            // Room for the two fields added below: no regrowth per placement.
-            let mut fields: Vec<(&'static str, Field)> = Vec::with_capacity(entries.len() + 2);
-            fields.extend(
-                entries
-                    .iter()
-                    .filter_map(|(name, field)| manifest::intern(name).map(|name| (name, field.clone()))),
-            );
-            fields.push(("unit", Field::string(&unit, placement.location)));
-            if let Some(is_production) = production.get(domain) {
-                fields.push(("production", is_production.clone()));
-            }
-            self.add("placements", Arc::from(unit.as_str()), placement.location, fields);
-        }
-    }
-
-    fn pool(&mut self, manifest: &Manifest) {
-        let mut fields = normalized_spec(manifest);
-        fields.push(("name", manifest.name.clone()));
-        let name = manifest.name.as_str().unwrap_or_default();
-        self.add("pools", Arc::from(name), manifest.name.location, fields);
-    }
-
-    fn cluster(&mut self, manifest: &Manifest) {
-        let mut fields = normalized_spec(manifest);
-        fields.push(("name", manifest.name.clone()));
-        if spec_field(manifest, "pool").is_none() {
-            fields.push(("pool", Field::string("default", manifest.name.location)));
-        }
-        let name = manifest.name.as_str().unwrap_or_default();
-        self.add("clusters", Arc::from(name), manifest.name.location, fields);
+        self.entities.entry(placed.collection).or_default().push(entity);
     }
 
     /// Folds a cluster read from a values file into the `Cluster` manifest of
@@ -337,6 +410,7 @@ impl ModelBuilder {
         }) else {
             return false;
         };
+        let cluster = Arc::make_mut(cluster);
         for (name, field) in &proto.fields {
             if matches!(*name, "name" | "pool" | "source") {
                 continue;
@@ -387,6 +461,7 @@ impl ModelBuilder {
             let Some(units) = cluster.field("units").cloned() else {
                 continue;
             };
+            let cluster = Arc::make_mut(cluster);
             let Value::List(items) = &units.value else { continue };
             let known: Vec<bool> = items
                 .iter()
@@ -411,10 +486,7 @@ impl ModelBuilder {
         self.derive_cluster_production();
         let collections = COLLECTIONS
             .iter()
-            .map(|&name| {
-                let entities = self.entities.remove(name).unwrap_or_default();
-                (name, entities.into_iter().map(Arc::new).collect())
-            })
+            .map(|&name| (name, self.entities.remove(name).unwrap_or_default()))
             .collect();
         Model {
             name: self.name,
@@ -432,19 +504,20 @@ fn describe(field: &Field) -> String {
     }
 }
 
-/// The spec's fields, with bucket URIs reduced to bucket names.
-fn normalized_spec(manifest: &Manifest) -> Vec<(&'static str, Field)> {
-    manifest
-        .spec
-        .iter()
-        .flat_map(|(name, field)| match (*name, field.as_str()) {
-            ("metadataBucket", Some(uri)) => vec![
-                (*name, Field::string(bucket_name(uri), field.location)),
-                ("metadataBucketUri", field.clone()),
-            ],
-            _ => vec![(*name, field.clone())],
-        })
-        .collect()
+/// The spec's fields, with a bucket URI reduced to its bucket's name (the
+/// URI itself kept as `metadataBucketUri`), and room for two more.
+fn normalized_spec(spec: Vec<(&'static str, Field)>) -> Vec<(&'static str, Field)> {
+    let mut fields = Vec::with_capacity(spec.len() + 3);
+    for (name, field) in spec {
+        match (name, field.as_str()) {
+            ("metadataBucket", Some(uri)) => {
+                fields.push((name, Field::string(bucket_name(uri), field.location)));
+                fields.push(("metadataBucketUri", field));
+            }
+            _ => fields.push((name, field)),
+        }
+    }
+    fields
 }
 
 #[cfg(test)]
@@ -504,7 +577,7 @@ mod tests {
                 })
                 .collect();
             let made = collections_made(&files);
-            for model in build(&files, &mut diagnostics) {
+            for model in build(files, &mut diagnostics) {
                 for (name, entities) in &model.collections {
                     if !entities.is_empty() {
                         assert!(made.contains(name), "{}: `{name}` was not announced", repo.display());

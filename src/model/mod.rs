@@ -90,7 +90,7 @@ pub struct Proto {
 }
 
 /// One entity of a collection: a cluster, a pool, a placement, a unit...
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Entity {
     /// The collection it belongs to (`clusters`, `placements`...).
     pub collection: &'static str,
