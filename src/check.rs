@@ -282,13 +282,13 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     let (models, compiled) = std::thread::scope(|scope| {
         let compiling = engine_thread("compile")
             .spawn_scoped(scope, || {
-                working_on("compiling the policies".into());
+                working_on("compiling the policies");
                 let started = Instant::now();
                 let (engine, errors) = Engine::compile(policies, sources, limits, used);
                 (engine, errors, started.elapsed())
             })
             .map_err(|e| CheckError::Engine(e.to_string()));
-        working_on("building the model".into());
+        working_on("building the model");
         let started = Instant::now();
         let models = model::build(files, &mut run.diagnostics);
         let compiled = compiling.and_then(|thread| {
@@ -309,7 +309,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
                 let mut counts = engine::Counts::default();
                 for model in &models {
                     let name = model.name.as_deref().unwrap_or("the files without a DataPlane");
-                    working_on(format!("the policies on the model of {name}"));
+                    working_on(&format!("the policies on the model of {name}"));
                     let (mut found, model_counts) = engine.evaluate(model, threads, options.evaluator);
                     diagnostics.append(&mut found);
                     counts += model_counts;
@@ -431,8 +431,14 @@ pub fn current_work() -> String {
     if work.is_empty() { "the run".to_string() } else { work }
 }
 
-fn working_on(what: String) {
-    CURRENT_WORK.with(|w| *w.borrow_mut() = what);
+/// Notes what the calling thread works on, in a buffer it reuses: this runs
+/// once per file.
+fn working_on(what: &str) {
+    CURRENT_WORK.with(|w| {
+        let mut work = w.borrow_mut();
+        work.clear();
+        work.push_str(what);
+    });
 }
 
 /// Reads and parses every file on `options.threads` threads. Each file's
@@ -573,7 +579,7 @@ impl Loaded {
 /// limit or is not UTF-8 is skipped, with a diagnostic. `id` is the id the
 /// file will have in the source map.
 fn read_file(found: &Found, options: &Options, id: SourceId) -> Result<Arc<str>, Box<Loaded>> {
-    working_on(found.name.clone());
+    working_on(&found.name);
     let fail = |text: Arc<str>, rule: &str, message: String, span: Span| {
         Box::new(Loaded {
             source: SourceFile::new(found.name.clone(), found.path.clone(), text),
@@ -611,7 +617,7 @@ fn read_file(found: &Found, options: &Options, id: SourceId) -> Result<Arc<str>,
 /// Parses one file's text and reads its manifests; problems become
 /// diagnostics on it.
 fn parse_file(found: &Found, text: Arc<str>, options: &Options, id: SourceId, layer: bool) -> Loaded {
-    working_on(found.name.clone());
+    working_on(&found.name);
     // Fault injection for the test of the last-resort guard; debug builds only.
     #[cfg(debug_assertions)]
     if std::env::var_os("PLANELINT_TEST_PANIC_ON").is_some_and(|name| name == found.name.as_str()) {

@@ -265,7 +265,7 @@ pub fn load(text: &str, source: SourceId, limits: Limits) -> Loaded {
     // The parser lets some characters YAML forbids through (C0 controls in
     // places, DEL, C1): a binary file with a `.yaml` name must not pass as
     // a string. It is rejected whole, at its first such character.
-    if let Some((at, c)) = text.char_indices().find(|&(_, c)| !is_printable(c)) {
+    if let Some((at, c)) = first_unprintable(text) {
         builder.report(
             YAML_SYNTAX,
             format!(
@@ -675,6 +675,17 @@ fn respan(mut node: Node, span: Span) -> Node {
 }
 
 /// The characters YAML 1.2 allows in a stream (`c-printable`).
+/// The first character YAML does not allow in a stream, and where it is.
+/// Bytes are checked first: nearly every file is printable ASCII.
+fn first_unprintable(text: &str) -> Option<(usize, char)> {
+    let printable_ascii = |b: &u8| matches!(b, b'\t' | b'\n' | b'\r' | b' '..=b'~');
+    let ascii_prefix = text.bytes().position(|b| !printable_ascii(&b))?;
+    let rest = text.get(ascii_prefix..)?;
+    rest.char_indices()
+        .find(|&(_, c)| !is_printable(c))
+        .map(|(at, c)| (ascii_prefix + at, c))
+}
+
 fn is_printable(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
         || c >= '\u{10000}'

@@ -187,3 +187,13 @@ fn duplicate_keys_in_a_wide_mapping() {
     let root = loaded.documents[0].root.as_ref().unwrap();
     assert_eq!(root.get("k5").unwrap().scalar(), Some(Scalar::Int(5)));
 }
+
+#[test]
+fn the_first_unprintable_character_is_found_past_ascii_and_multibyte_text() {
+    assert_eq!(first_unprintable("a: b\n\tc: 'd ~'\r\n"), None);
+    assert_eq!(first_unprintable("a: é\u{A0}\u{10000}\n"), None);
+    assert_eq!(first_unprintable("a: \u{7F}"), Some((3, '\u{7F}')));
+    // After a multibyte character, the offset is still in bytes.
+    assert_eq!(first_unprintable("é: ü\u{85}x\u{9F}"), Some((9, '\u{9F}')));
+    assert_eq!(first_unprintable("x\u{FFFE}"), Some((1, '\u{FFFE}')));
+}
