@@ -4,7 +4,8 @@
 //! then reports, measured in the same run on the same files: the median wall
 //! time of `planelint check --format json`, its peak memory, the parse floor
 //! (reading every file and iterating its YAML events, nothing else, on one
-//! thread and on all cores), PyYAML's C loader on the same files, the ratios
+//! thread and on all cores, and on all cores with the largest files handed
+//! out first: "floor LF"), PyYAML's C loader on the same files, the ratios
 //! planelint / floor and planelint / PyYAML, and the growth between sizes.
 //!
 //! Options (after `cargo bench --bench pipeline --`): `--runs N` (default 5),
@@ -66,8 +67,19 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("machine: {cores} cores; {runs} runs per measurement; medians");
     println!(
-        "{:<12} {:>6} {:>8} {:>11} {:>9} {:>11} {:>11} {:>10} {:>9} {:>9}",
-        "size", "files", "MB", "planelint", "peak MB", "floor 1t", "floor all", "PyYAML C", "/floor", "/PyYAML"
+        "{:<12} {:>6} {:>8} {:>11} {:>9} {:>11} {:>11} {:>11} {:>10} {:>9} {:>9} {:>9}",
+        "size",
+        "files",
+        "MB",
+        "planelint",
+        "peak MB",
+        "floor 1t",
+        "floor all",
+        "floor LF",
+        "PyYAML C",
+        "/floor",
+        "/floor LF",
+        "/PyYAML"
     );
     let mut previous: Option<(&str, Duration)> = None;
     let mut growth = Vec::new();
@@ -98,16 +110,21 @@ fn main() {
         }
         let files = yaml_files(&dir);
         let bytes: u64 = files.iter().map(|f| f.metadata().unwrap().len()).sum();
+        // The floor again with the largest files handed out first, as
+        // planelint does: the stricter baseline.
+        let mut largest_first = files.clone();
+        largest_first.sort_by_key(|f| std::cmp::Reverse(f.metadata().unwrap().len()));
         let size_runs = if size.name == "large" { runs.min(3) } else { runs };
         // Interleaved, so that a busy moment of the machine falls on all
         // three measurements alike, not on one of them.
-        let (mut ours, mut one, mut all) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut ours, mut one, mut all, mut all_lf) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..size_runs {
             ours.push(time_command(&planelint, &dir));
             one.push(parse_floor(&files, 1));
             all.push(parse_floor(&files, cores));
+            all_lf.push(parse_floor(&largest_first, cores));
         }
-        let (planelint_time, floor_one, floor_all) = (median(ours), median(one), median(all));
+        let (planelint_time, floor_one, floor_all, floor_lf) = (median(ours), median(one), median(all), median(all_lf));
         let peak = peak_memory_mb(&planelint, &dir);
         let py = if pyyaml {
             pyyaml_time(&files, if size.name == "large" { 1 } else { 3 })
@@ -115,7 +132,7 @@ fn main() {
             None
         };
         println!(
-            "{:<12} {:>6} {:>8.1} {:>9.1}ms {:>9} {:>9.1}ms {:>9.1}ms {:>10} {:>9} {:>9}",
+            "{:<12} {:>6} {:>8.1} {:>9.1}ms {:>9} {:>9.1}ms {:>9.1}ms {:>9.1}ms {:>10} {:>9} {:>9} {:>9}",
             size.name,
             files.len(),
             bytes as f64 / 1e6,
@@ -123,8 +140,10 @@ fn main() {
             peak.map_or("n/a".into(), |p| format!("{p:.1}")),
             ms(floor_one),
             ms(floor_all),
+            ms(floor_lf),
             py.map_or("n/a".into(), |p| format!("{:.1}ms", ms(p))),
             format!("{:.2}x", planelint_time.as_secs_f64() / floor_all.as_secs_f64()),
+            format!("{:.2}x", planelint_time.as_secs_f64() / floor_lf.as_secs_f64()),
             py.map_or("n/a".into(), |p| format!(
                 "{:.3}x",
                 planelint_time.as_secs_f64() / p.as_secs_f64()
