@@ -469,7 +469,8 @@ fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile
     let id = |index: usize| SourceId(u32::try_from(first_id + index).unwrap_or(u32::MAX));
     // Every file is read first, then parsed largest first: a large file (the
     // DataPlane manifest of a big organization) parsed last would leave the
-    // other threads idle. Reading first learns the sizes without a stat more.
+    // other threads idle. Reading first learns the sizes without one more
+    // system call per file.
     let texts = parallel::map(
         found,
         threads,
