@@ -135,21 +135,24 @@ pub fn build(mut files: Vec<LoadedFile>, diagnostics: &mut Vec<Diagnostic>) -> V
     for file in files {
         let dir = dir_of(&file);
         let owner = nearest_owner(&dir, &owners);
-        for manifest in file.extracted.manifests {
+        let manifests = file.extracted.manifests;
+        if !manifests.is_empty() {
             let builder = models.entry(owner.clone()).or_default();
-            // Only the DataPlane that owns its directory makes entities.
-            if manifest.kind == Kind::DataPlane {
-                if owners
-                    .get(&dir)
-                    .is_none_or(|first| first.location != manifest.name.location)
-                {
-                    continue;
+            for manifest in manifests {
+                // Only the DataPlane that owns its directory makes entities.
+                if manifest.kind == Kind::DataPlane {
+                    if owners
+                        .get(&dir)
+                        .is_none_or(|first| first.location != manifest.name.location)
+                    {
+                        continue;
+                    }
+                    builder.name = Some(Arc::from(manifest.name.as_str().unwrap_or_default()));
                 }
-                builder.name = Some(Arc::from(manifest.name.as_str().unwrap_or_default()));
-            }
-            diagnostics.extend(manifest.problems);
-            for entity in manifest.entities {
-                builder.add(entity);
+                diagnostics.extend(manifest.problems);
+                for entity in manifest.entities {
+                    builder.add(entity);
+                }
             }
         }
         protos.extend(file.extracted.entities.into_iter().map(|proto| (owner.clone(), proto)));

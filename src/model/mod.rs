@@ -8,8 +8,7 @@ mod flyte;
 mod manifest;
 mod values;
 
-pub use build::{Extracted, LoadedFile, build, collections_made, extract, extract_layered};
-pub use manifest::Manifest;
+pub use build::{Extracted, LoadedFile, Prepared, build, collections_made, extract, extract_layered};
 pub use manifest::json_schema as manifest_schema;
 
 use crate::diagnostic::Location;
