@@ -185,7 +185,7 @@ impl EntityVal {
     }
 
     fn find(&self, name: &str) -> Option<usize> {
-        self.0.entity.fields.binary_search_by(|(n, _)| (*n).cmp(name)).ok()
+        self.0.entity.field_index(name)
     }
 
     fn names(&self) -> &[CelString<'static>] {

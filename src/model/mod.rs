@@ -108,12 +108,16 @@ pub struct Entity {
 
 impl Entity {
     pub fn field(&self, name: &str) -> Option<&Field> {
+        self.field_index(name).and_then(|i| self.fields.get(i)).map(|(_, f)| f)
+    }
+
+    /// Where the field `name` is in `fields`.
+    pub fn field_index(&self, name: &str) -> Option<usize> {
         // An entity has a dozen fields at most: a scan that compares lengths
         // first does without most string comparisons.
         self.fields
             .iter()
-            .find(|(n, _)| n.len() == name.len() && *n == name)
-            .map(|(_, f)| f)
+            .position(|(n, _)| n.len() == name.len() && *n == name)
     }
 
     /// The field at a dotted path (`onDemandProjects.defaultAccount.id`).
