@@ -21,9 +21,10 @@ use cel::{Context, Env, ExecutionError, FunctionContext, IdedExpr};
 use std::sync::Arc;
 use value::{EntityVal, KeyedList, ModelVal, VariablesVal};
 
-/// Entities of one policy evaluated as one unit of work: large enough to
-/// amortize a task, small enough to balance the threads.
-const CHUNK: usize = 2048;
+/// Entities evaluated as one unit of work, by every policy over their
+/// collection: large enough to amortize a task, small enough to balance the
+/// threads.
+const CHUNK: usize = 512;
 
 /// The variables every policy sees.
 const MODEL: &str = "model";
@@ -161,7 +162,11 @@ impl Engine {
     /// were, and how many of them cel's interpreter did.
     pub fn evaluate(&self, model: &Model, threads: usize, evaluator: Evaluator) -> (Vec<Diagnostic>, Counts) {
         let model_val = ModelVal::new(model);
-        let mut tasks: Vec<(Task, Option<&[EntityVal]>)> = Vec::new();
+        // The policies of a collection run one after the other on each of
+        // its entities, while the entity is at hand (in cache), in engine
+        // order; the policies over the model run once each.
+        let mut by_collection: Vec<(&str, Vec<Task>)> = Vec::new();
+        let mut tasks: Vec<(Vec<Task>, Option<&[EntityVal]>)> = Vec::new();
         for (index, compiled) in self.policies.iter().enumerate() {
             let task = Task {
                 index,
@@ -169,16 +174,20 @@ impl Engine {
                 evaluator,
             };
             match &compiled.policy.for_each {
-                Some(collection) => {
-                    tasks.extend(
-                        model_val
-                            .collection(collection)
-                            .chunks(CHUNK)
-                            .map(|chunk| (task, Some(chunk))),
-                    );
-                }
-                None => tasks.push((task, None)),
+                Some(collection) => match by_collection.iter_mut().find(|(c, _)| c == collection) {
+                    Some((_, policies)) => policies.push(task),
+                    None => by_collection.push((collection, vec![task])),
+                },
+                None => tasks.push((vec![task], None)),
             }
+        }
+        for (collection, policies) in &by_collection {
+            tasks.extend(
+                model_val
+                    .collection(collection)
+                    .chunks(CHUNK)
+                    .map(|chunk| (policies.clone(), Some(chunk))),
+            );
         }
         // Every worker gets the stack the AST limits are sized for.
         let results = parallel::map(
@@ -190,13 +199,15 @@ impl Engine {
                 native: native::Thread::new(&model_val, self.policies.iter().map(|p| p.constants)),
                 counts: Counts::default(),
             },
-            |worker, _, (task, chunk)| {
+            |worker, _, (policies, chunk)| {
                 let mut out = Vec::new();
                 worker.counts = Counts::default();
                 match chunk {
-                    Some(entities) => self.evaluate_chunk(task, worker, entities, model, &mut out),
+                    Some(entities) => self.evaluate_chunk(policies, worker, entities, model, &mut out),
                     None => {
-                        self.evaluate_one(task, worker, None, model, &mut out);
+                        for task in policies {
+                            self.evaluate_one(task, worker, None, model, &mut out);
+                        }
                     }
                 }
                 (out, worker.counts)
@@ -223,29 +234,32 @@ impl Engine {
         root
     }
 
-    /// Evaluates one policy on a chunk of entities. A policy that ran out of
-    /// budget once is not run again on the chunk: each entity left gets a
-    /// policy error (fail closed) at no cost, so a hostile policy costs one
-    /// deadline per chunk, not one per entity.
+    /// Evaluates the policies of a collection on a chunk of its entities,
+    /// each entity by every policy in turn. A policy that ran out of budget
+    /// once is not run again on the chunk: each entity left gets a policy
+    /// error (fail closed) at no cost, so a hostile policy costs one deadline
+    /// per chunk, not one per entity.
     fn evaluate_chunk(
         &self,
-        task: &Task,
+        policies: &[Task],
         worker: &mut Worker,
         entities: &[EntityVal],
         model: &Model,
         out: &mut Vec<Diagnostic>,
     ) {
-        let mut stopped_on: Option<String> = None;
+        let mut stopped_on: Vec<Option<String>> = vec![None; policies.len()];
         for entity in entities {
-            match &stopped_on {
-                Some(first) => out.push(policy_error(
-                    task.compiled,
-                    entity.entity(),
-                    format!("not evaluated: the policy was stopped on {first} after exceeding its budget"),
-                )),
-                None => {
-                    if self.evaluate_one(task, worker, Some(entity), model, out) {
-                        stopped_on = Some(entity.entity().model_path());
+            for (task, stopped_on) in policies.iter().zip(&mut stopped_on) {
+                match stopped_on {
+                    Some(first) => out.push(policy_error(
+                        task.compiled,
+                        entity.entity(),
+                        format!("not evaluated: the policy was stopped on {first} after exceeding its budget"),
+                    )),
+                    None => {
+                        if self.evaluate_one(task, worker, Some(entity), model, out) {
+                            *stopped_on = Some(entity.entity().model_path());
+                        }
                     }
                 }
             }

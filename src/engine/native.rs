@@ -420,6 +420,9 @@ fn literal_value(literal: &LiteralValue) -> Option<Value> {
 pub struct Thread {
     /// The model's collections, by index in [`COLLECTIONS`].
     collections: Vec<Option<Value>>,
+    /// The entity evaluated: the policies of a collection run one after the
+    /// other on each entity, which is made a value once for all of them.
+    object: Option<Value>,
     /// Per policy, its model-only parts once computed (`None`: unsupported).
     constants: Vec<Vec<OnceCell<Option<Value>>>>,
     locals: Vec<Value>,
@@ -435,6 +438,7 @@ impl Thread {
                 .map(|name| model.list(name).cloned().map(Value::List))
                 .collect(),
             constants: constants.map(|n| (0..n).map(|_| OnceCell::new()).collect()).collect(),
+            object: None,
             locals: Vec::new(),
             variables: Vec::new(),
         }
@@ -442,6 +446,18 @@ impl Thread {
 
     /// The scope of one evaluation of policy `policy` (in engine order).
     pub fn scope(&mut self, policy: usize, locals: usize, object: Option<&EntityVal>, variables: usize) -> Scope<'_> {
+        let current = match &self.object {
+            Some(Value::Entity(current)) => Some(current),
+            _ => None,
+        };
+        let same = match (current, object) {
+            (Some(current), Some(object)) => current.same(object),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            self.object = object.cloned().map(Value::Entity);
+        }
         self.locals.clear();
         self.locals.resize(locals, Value::Null);
         self.variables.clear();
@@ -450,7 +466,7 @@ impl Thread {
             env: Env {
                 collections: &self.collections,
                 constants: self.constants.get(policy).map_or(&[], Vec::as_slice),
-                object: object.cloned().map(Value::Entity),
+                object: self.object.as_ref(),
                 variables: &mut self.variables,
             },
             locals: &mut self.locals,
@@ -462,7 +478,7 @@ impl Thread {
 struct Env<'t> {
     collections: &'t [Option<Value>],
     constants: &'t [OnceCell<Option<Value>>],
-    object: Option<Value>,
+    object: Option<&'t Value>,
     variables: &'t mut Vec<Option<Value>>,
 }
 
@@ -489,7 +505,7 @@ fn eval<'f>(node: &'f Node, env: &'f Env<'_>, locals: &mut [Value]) -> Outcome<C
     let owned = |value: Value| Ok(Cow::Owned(value));
     match node {
         Node::Literal(value) => Ok(Cow::Borrowed(value)),
-        Node::Object => env.object.as_ref().map(Cow::Borrowed).ok_or(Unsupported),
+        Node::Object => env.object.map(Cow::Borrowed).ok_or(Unsupported),
         Node::Collection(index) => set_value(env.collections, *index),
         Node::Variable(index) => set_value(env.variables, *index),
         Node::Local(slot) => locals.get(*slot).cloned().map(Cow::Owned).ok_or(Unsupported),
@@ -506,14 +522,7 @@ fn eval<'f>(node: &'f Node, env: &'f Env<'_>, locals: &mut [Value]) -> Outcome<C
             let index = eval(index, env, locals)?;
             owned(self::index(&operand, &index)?)
         }
-        Node::Select(operand, field) => {
-            let operand = eval(operand, env, locals)?;
-            let value = match operand.as_ref() {
-                Value::Entity(_) | Value::Group(_) | Value::Map(_) => index(&operand, &Value::Str(field.clone()))?,
-                _ => return Err(Unsupported),
-            };
-            owned(value)
-        }
+        Node::Select(operand, field) => owned(select(&*eval(operand, env, locals)?, field)?),
         Node::Has(operand, field) => {
             let has = match eval(operand, env, locals)?.as_ref() {
                 Value::Entity(entity) => entity.entity().field(field).is_some(),
@@ -630,9 +639,25 @@ fn field_value(field: &Field) -> Outcome<Value> {
     })
 }
 
+/// `operand.name`. The name is borrowed from the compiled expression: the
+/// threads evaluating one policy would otherwise all count references on
+/// the same string.
+fn select(operand: &Value, name: &str) -> Outcome<Value> {
+    match operand {
+        Value::Entity(entity) => field_value(entity.entity().field(name).ok_or(Unsupported)?),
+        Value::Group(group) => Ok(Value::List(group.group(name).ok_or(Unsupported)?.clone())),
+        Value::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| k.as_ref() == name)
+            .map(|(_, v)| v.clone())
+            .ok_or(Unsupported),
+        _ => Err(Unsupported),
+    }
+}
+
 fn index(operand: &Value, index: &Value) -> Outcome<Value> {
     match (operand, index) {
-        (Value::Entity(entity), Value::Str(name)) => field_value(entity.entity().field(name).ok_or(Unsupported)?),
+        (Value::Entity(_) | Value::Group(_) | Value::Map(_), Value::Str(name)) => select(operand, name),
         (Value::List(list), Value::Str(key)) => Ok(Value::Entity(list.by_key(key).ok_or(Unsupported)?.clone())),
         (Value::List(list), Value::Int(i)) => {
             let at = usize::try_from(*i).map_err(|_| Unsupported)?;
@@ -642,12 +667,6 @@ fn index(operand: &Value, index: &Value) -> Outcome<Value> {
             let at = usize::try_from(*i).map_err(|_| Unsupported)?;
             items.get(at).cloned().ok_or(Unsupported)
         }
-        (Value::Group(group), Value::Str(key)) => Ok(Value::List(group.group(key).ok_or(Unsupported)?.clone())),
-        (Value::Map(entries), Value::Str(key)) => entries
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .ok_or(Unsupported),
         _ => Err(Unsupported),
     }
 }
