@@ -51,10 +51,40 @@ pub fn is_yaml(path: &Path) -> bool {
 
 /// The name a path is shown under.
 pub fn display_name(path: &Path, cwd: &Path) -> String {
-    let shown = path.strip_prefix(cwd).unwrap_or(path);
+    let shown = below(path, cwd).unwrap_or(path);
     let shown = shown.strip_prefix("./").unwrap_or(shown);
     let text = shown.to_string_lossy().replace('\\', "/");
     if text.is_empty() { ".".to_string() } else { text }
+}
+
+/// `path` relative to `dir`, as [`Path::strip_prefix`] gives it. A walked
+/// path is its root, a separator and plain names: comparing bytes settles it
+/// without splitting both paths into components (a tenth of the work). Any
+/// other shape (`.` or doubled separators at the joint) is compared by
+/// components.
+fn below<'p>(path: &'p Path, dir: &Path) -> Option<&'p Path> {
+    let (path_bytes, dir_bytes) = (path.as_os_str().as_encoded_bytes(), dir.as_os_str().as_encoded_bytes());
+    let plain_joint = |rest: &[u8]| {
+        !dir_bytes.is_empty()
+            && !dir_bytes.ends_with(b"/")
+            && !rest.is_empty()
+            && !rest.starts_with(b"/")
+            && !rest.starts_with(b"./")
+            && !rest.ends_with(b"/")
+            && !rest.ends_with(b"/.")
+            && rest != b"."
+    };
+    match path_bytes
+        .strip_prefix(dir_bytes)
+        .and_then(|rest| rest.strip_prefix(b"/"))
+    {
+        Some(rest) if plain_joint(rest) => {
+            let at = path_bytes.len() - rest.len();
+            path.to_str().and_then(|text| text.get(at..)).map(Path::new)
+        }
+        _ => None,
+    }
+    .or_else(|| path.strip_prefix(dir).ok())
 }
 
 /// The file that marks the root of a planelint config repo.
@@ -287,7 +317,7 @@ fn visit(
         });
         return;
     }
-    let relative = path.strip_prefix(absolute).ok();
+    let relative = below(path, absolute);
     // Without following links, a walked path is the root's real path plus
     // real names: no need to ask the file system (several system calls per
     // file) for its canonical form.
@@ -342,5 +372,34 @@ fn os_reason(io: &std::io::Error) -> String {
     match inner.raw_os_error() {
         Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
         None => inner.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn below_agrees_with_strip_prefix() {
+        let cases = [
+            ("/work/repo/clusters/a.yaml", "/work/repo"),
+            ("/work/repo", "/work/repo"),
+            ("/work/repo/", "/work/repo"),
+            ("/work/repo//a.yaml", "/work/repo"),
+            ("/work/repo/./a.yaml", "/work/repo"),
+            ("/work/repo/a/.", "/work/repo"),
+            ("/work/repo/a/", "/work/repo"),
+            ("/work/repository/a.yaml", "/work/repo"),
+            ("/work/./repo/a.yaml", "/work/repo"),
+            ("/work/repo/a.yaml", "/work/./repo"),
+            ("/work/repo/a.yaml", "/"),
+            ("/work/repo/a.yaml", ""),
+            ("relative/a.yaml", "relative"),
+            ("a.yaml", "/work"),
+        ];
+        for (path, dir) in cases {
+            let (path, dir) = (Path::new(path), Path::new(dir));
+            assert_eq!(below(path, dir), path.strip_prefix(dir).ok(), "{path:?} below {dir:?}");
+        }
     }
 }
