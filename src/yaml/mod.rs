@@ -679,7 +679,16 @@ fn respan(mut node: Node, span: Span) -> Node {
 /// Bytes are checked first: nearly every file is printable ASCII.
 fn first_unprintable(text: &str) -> Option<(usize, char)> {
     let printable_ascii = |b: &u8| matches!(b, b'\t' | b'\n' | b'\r' | b' '..=b'~');
-    let ascii_prefix = text.bytes().position(|b| !printable_ascii(&b))?;
+    // Whole blocks are checked without stopping early, which compiles to
+    // vector instructions; the byte-wise search starts at the first block
+    // that fails.
+    let bytes = text.as_bytes();
+    let clean_blocks = bytes
+        .chunks(64)
+        .take_while(|block| block.iter().fold(true, |all, b| all & printable_ascii(b)))
+        .count();
+    let checked = clean_blocks * 64;
+    let ascii_prefix = checked + bytes.get(checked..)?.iter().position(|b| !printable_ascii(b))?;
     let rest = text.get(ascii_prefix..)?;
     rest.char_indices()
         .find(|&(_, c)| !is_printable(c))
