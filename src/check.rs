@@ -17,8 +17,8 @@ use crate::yaml;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
@@ -103,9 +103,10 @@ impl Default for Options {
 pub struct Timings {
     pub discover: Duration,
     pub load: Duration,
-    /// Building the model, and waiting for the policies to compile.
+    /// Building the model.
     pub model: Duration,
-    /// On its own thread, while the model is built.
+    /// Compiling the policies, on its own thread alongside the stages
+    /// before evaluation (waits for the collections made excluded).
     pub compile: Duration,
     pub evaluate: Duration,
     /// What evaluating took: policies on entities, and how many of those
@@ -175,20 +176,6 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     if let Some(root) = named_files.as_ref().and_then(|files| discover::config_root(files)) {
         scan_paths.push(root);
     }
-    let started = Instant::now();
-    let mut discovered = discover::discover(&scan_paths, options.follow_symlinks, cwd, thread_count(options.threads))?;
-    discovered.files.retain(|found| options.files.matches(&found.path));
-    run.timings.discover = started.elapsed();
-    if let Some(progress) = &options.progress {
-        progress.total.store(discovered.files.len(), Ordering::Relaxed);
-    }
-    let absolute: Vec<PathBuf> = scan_paths
-        .iter()
-        .map(|p| std::fs::canonicalize(cwd.join(p)).unwrap_or_else(|_| cwd.join(p)))
-        .collect();
-    run.root = discover::common_directory(&absolute)
-        .map(|common| discover::git_top_level(&common).unwrap_or(common))
-        .unwrap_or_else(|| cwd.to_path_buf());
     let mut policy_sources = Vec::new();
     if !options.no_builtin {
         for (name, text) in policy::BUILTIN {
@@ -236,44 +223,23 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
             }
         }
     }
-    policies.sort_by(|a, b| a.id.cmp(&b.id));
-
     // Every source from here on is a scanned config file.
     let first_config_source = run.sources.len();
-    let started = Instant::now();
-    let files = load_all(&discovered.files, options, &mut run);
-    run.timings.load = started.elapsed();
-    run.skipped_files += discovered.skipped_links + discovered.unreadable.len();
-    for unreadable in &discovered.unreadable {
-        let file = SourceFile::new(
-            unreadable.found.name.clone(),
-            unreadable.found.path.clone(),
-            Arc::from(""),
-        );
-        let source = run.sources.add(file);
-        run.diagnostics.push(Diagnostic::error(
-            FILE_UNREADABLE,
-            format!("could not read {}: {}", unreadable.found.name, unreadable.reason),
-            Location {
-                source,
-                span: Span::default(),
-            },
-        ));
-    }
-    run.files_scanned = discovered.files.len();
-
-    // The policies compile while the models are built: a built-in policy
-    // over a collection no model will have cannot fire and is not compiled.
-    // A user's policy always is, so that its errors show. Compiling and
-    // evaluating recurse over CEL ASTs: they run on threads whose stack the
-    // engine's limits are sized for.
-    let made = model::collections_made(&files);
-    let used = |policy: &Policy| {
-        policy.origin != Origin::BuiltIn || policy.for_each.as_deref().is_none_or(|c| made.contains(c))
-    };
-    let sources = &run.sources;
+    // The policies compile on their own thread while the files are found,
+    // read and parsed, and the models built. A built-in policy over a
+    // collection no model will have cannot fire and is not compiled; a
+    // user's policy always is, so that its errors show. Which collections the
+    // models have is known once the files are parsed: the policies over what
+    // manifests make are compiled before (nearly every repo has them), the
+    // others after. Compiling and evaluating recurse over CEL ASTs: they run
+    // on threads whose stack the engine's limits are sized for.
+    policies.sort_by_key(|policy| {
+        let speculative = policy.for_each.as_deref().is_none_or(model::made_by_manifests);
+        (policy.origin == Origin::BuiltIn && !speculative, policy.id.clone())
+    });
+    let policy_texts = run.sources.clone();
+    let made: OnceLock<BTreeSet<&'static str>> = OnceLock::new();
     let limits = options.engine_limits;
-    let threads = thread_count(options.threads);
     let engine_thread = |name: &str| {
         std::thread::Builder::new()
             .name(format!("planelint-{name}"))
@@ -283,23 +249,41 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
         let compiling = engine_thread("compile")
             .spawn_scoped(scope, || {
                 working_on("compiling the policies");
+                let waited = std::cell::Cell::new(Duration::ZERO);
+                let used = |policy: &Policy| {
+                    let Some(collection) = policy.for_each.as_deref().filter(|_| policy.origin == Origin::BuiltIn)
+                    else {
+                        return true;
+                    };
+                    let made = match made.get() {
+                        Some(made) => made,
+                        None if model::made_by_manifests(collection) => return true,
+                        None => {
+                            let started = Instant::now();
+                            let made = made.wait();
+                            waited.set(waited.get() + started.elapsed());
+                            made
+                        }
+                    };
+                    made.contains(collection)
+                };
                 let started = Instant::now();
-                let (engine, errors) = Engine::compile(policies, sources, limits, used);
-                (engine, errors, started.elapsed())
+                let (engine, errors) = Engine::compile(policies, &policy_texts, limits, used);
+                (engine, errors, started.elapsed().saturating_sub(waited.get()))
             })
             .map_err(|e| CheckError::Engine(e.to_string()));
-        working_on("building the model");
-        let started = Instant::now();
-        let models = model::build(files, &mut run.diagnostics);
+        // Whatever happens here, the compiler must not wait forever.
+        let _unblock = Unblock(&made);
+        let models = discover_load_and_build(&scan_paths, options, cwd, &mut run, &made)?;
         let compiled = compiling.and_then(|thread| {
             thread
                 .join()
                 .map_err(|_| CheckError::Engine("the policy compiler panicked".into()))
         });
-        run.timings.model = started.elapsed();
-        (models, compiled)
-    });
+        Ok::<_, CheckError>((models, compiled))
+    })?;
     let (engine, compile_errors, compile_time) = compiled?;
+    let threads = thread_count(options.threads);
 
     let evaluated = std::thread::scope(|scope| {
         engine_thread("engine")
@@ -356,6 +340,69 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     }
     adopt(&mut run, options, first_config_source);
     Ok(run)
+}
+
+/// Sets the collections made to none, if they are not set yet, when a run
+/// stops early: the compiler thread may be waiting for them.
+struct Unblock<'m>(&'m OnceLock<BTreeSet<&'static str>>);
+
+impl Drop for Unblock<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.set(BTreeSet::new());
+    }
+}
+
+/// Finds, reads and parses the files, sets the collections their models
+/// will have in `made` (for the policy compiler), and builds the models.
+fn discover_load_and_build(
+    scan_paths: &[PathBuf],
+    options: &Options,
+    cwd: &Path,
+    run: &mut Run,
+    made: &OnceLock<BTreeSet<&'static str>>,
+) -> Result<Vec<model::Model>, CheckError> {
+    let started = Instant::now();
+    let mut discovered = discover::discover(scan_paths, options.follow_symlinks, cwd, thread_count(options.threads))?;
+    discovered.files.retain(|found| options.files.matches(&found.path));
+    run.timings.discover = started.elapsed();
+    if let Some(progress) = &options.progress {
+        progress.total.store(discovered.files.len(), Ordering::Relaxed);
+    }
+    let absolute: Vec<PathBuf> = scan_paths
+        .iter()
+        .map(|p| std::fs::canonicalize(cwd.join(p)).unwrap_or_else(|_| cwd.join(p)))
+        .collect();
+    run.root = discover::common_directory(&absolute)
+        .map(|common| discover::git_top_level(&common).unwrap_or(common))
+        .unwrap_or_else(|| cwd.to_path_buf());
+    let started = Instant::now();
+    let files = load_all(&discovered.files, options, run);
+    run.timings.load = started.elapsed();
+    run.skipped_files += discovered.skipped_links + discovered.unreadable.len();
+    for unreadable in &discovered.unreadable {
+        let file = SourceFile::new(
+            unreadable.found.name.clone(),
+            unreadable.found.path.clone(),
+            Arc::from(""),
+        );
+        let source = run.sources.add(file);
+        run.diagnostics.push(Diagnostic::error(
+            FILE_UNREADABLE,
+            format!("could not read {}: {}", unreadable.found.name, unreadable.reason),
+            Location {
+                source,
+                span: Span::default(),
+            },
+        ));
+    }
+    run.files_scanned = discovered.files.len();
+
+    let _ = made.set(model::collections_made(&files));
+    working_on("building the model");
+    let started = Instant::now();
+    let models = model::build(files, &mut run.diagnostics);
+    run.timings.model = started.elapsed();
+    Ok(models)
 }
 
 /// Applies the adoption settings to the findings: rules turned off or

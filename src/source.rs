@@ -37,7 +37,7 @@ pub struct LineCol {
 /// One scanned (or embedded) file: its path as shown to the user, its text
 /// and the byte offset of every line start, computed the first time a
 /// position in it is asked for (most files of a run never are).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SourceFile {
     /// The path as shown in output (relative to the working directory when
     /// the file is below it), always with `/` separators.
@@ -167,7 +167,7 @@ impl<'a> CharToByte<'a> {
 }
 
 /// Every file of a run, indexed by [`SourceId`].
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
 }

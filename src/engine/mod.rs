@@ -115,7 +115,8 @@ impl Engine {
     ///
     /// A policy for which `needed` is false (a built-in one whose collection
     /// no model has) is kept for listing but not compiled: a run pays only
-    /// for the policies it can use.
+    /// for the policies it can use. `needed` is asked about each policy in
+    /// turn, just before it would be compiled.
     pub fn compile(
         policies: Vec<Policy>,
         sources: &SourceMap,
@@ -123,20 +124,22 @@ impl Engine {
         needed: impl Fn(&Policy) -> bool,
     ) -> (Engine, Vec<Diagnostic>) {
         let env = environment();
-        let (wanted, idle): (Vec<Policy>, Vec<Policy>) = policies.into_iter().partition(|p| needed(p));
         let mut diagnostics = Vec::new();
-        let mut policies = Vec::new();
+        let mut compiled = Vec::new();
+        let mut idle = Vec::new();
         // One thread: compiling on two took as long (the CEL parser's DFA
         // caches are shared behind locks).
-        for result in wanted
-            .iter()
-            .map(|policy| compile_policy(&env, policy, sources, &limits))
-        {
-            match result {
-                Ok(policy) => policies.push(policy),
+        for policy in policies {
+            if !needed(&policy) {
+                idle.push(policy);
+                continue;
+            }
+            match compile_policy(&env, &policy, sources, &limits) {
+                Ok(policy) => compiled.push(policy),
                 Err(mut problems) => diagnostics.append(&mut problems),
             }
         }
+        let policies = compiled;
         (
             Engine {
                 env: Arc::new(env),

@@ -39,7 +39,7 @@ pub struct Extracted {
 pub struct Prepared {
     kind: Kind,
     name: Field,
-    /// In model order; occurrence and order are set by the model builder.
+    /// In model order; order (and occurrence) are set by the model builder.
     entities: Vec<Arc<Entity>>,
     /// Findings on the entities made, reported only when the manifest is
     /// used (a second DataPlane of a directory is not).
@@ -78,6 +78,19 @@ pub fn extract_layered(layers: &[(&crate::yaml::Node, SourceId)]) -> Vec<Proto> 
     entities
 }
 
+/// The collections each kind of manifest makes.
+const DATA_PLANE_MAKES: &[&str] = &["dataPlanes", "domains", "projects", "units", "placements"];
+const CLUSTER_POOL_MAKES: &[&str] = &["pools"];
+const CLUSTER_MAKES: &[&str] = &["clusters"];
+
+/// Whether a manifest makes `collection`: a repo of manifests most likely
+/// has it, so its policies are worth compiling before the files are read.
+pub fn made_by_manifests(collection: &str) -> bool {
+    [DATA_PLANE_MAKES, CLUSTER_POOL_MAKES, CLUSTER_MAKES]
+        .iter()
+        .any(|made| made.contains(&collection))
+}
+
 /// The collections the models built from `files` can have: those their
 /// manifests and adapters make. Known before the models are built, so that
 /// the policies that can use them compile meanwhile.
@@ -86,9 +99,9 @@ pub fn collections_made(files: &[LoadedFile]) -> BTreeSet<&'static str> {
     for file in files {
         for manifest in &file.extracted.manifests {
             made.extend(match manifest.kind {
-                Kind::DataPlane => &["dataPlanes", "domains", "projects", "units", "placements"][..],
-                Kind::ClusterPool => &["pools"],
-                Kind::Cluster => &["clusters"],
+                Kind::DataPlane => DATA_PLANE_MAKES,
+                Kind::ClusterPool => CLUSTER_POOL_MAKES,
+                Kind::Cluster => CLUSTER_MAKES,
             });
         }
         made.extend(file.extracted.entities.iter().map(|proto| proto.collection));
@@ -167,6 +180,30 @@ pub fn build(mut files: Vec<LoadedFile>, diagnostics: &mut Vec<Diagnostic>) -> V
     models.into_values().map(ModelBuilder::finish).collect()
 }
 
+/// Gives each entity whose key an earlier one of its collection has the
+/// occurrence number of its key (2 for the second); the others keep 1. Keys
+/// are counted once all entities are in place, borrowed from them: the map
+/// neither copies nor counts references to a key.
+fn number_repeated_keys(entities: &mut [Arc<Entity>]) {
+    let repeated: Vec<(usize, usize)> = {
+        let mut seen: FxHashMap<&str, usize> = FxHashMap::with_capacity_and_hasher(entities.len(), Default::default());
+        entities
+            .iter()
+            .enumerate()
+            .filter_map(|(at, entity)| {
+                let count = seen.entry(entity.key.as_ref()).or_insert(0);
+                *count += 1;
+                (*count > 1).then_some((at, *count))
+            })
+            .collect()
+    };
+    for (at, occurrence) in repeated {
+        if let Some(entity) = entities.get_mut(at) {
+            Arc::make_mut(entity).occurrence = occurrence;
+        }
+    }
+}
+
 /// The directory of the nearest DataPlane at or above `dir`.
 fn nearest_owner(dir: &str, owners: &BTreeMap<String, Field>) -> Option<String> {
     let mut current = dir;
@@ -182,7 +219,8 @@ fn nearest_owner(dir: &str, owners: &BTreeMap<String, Field>) -> Option<String> 
 }
 
 /// A new entity, its fields sorted by name (the first of a repeated name
-/// kept); the model builder gives it its occurrence and order.
+/// kept); the model builder gives it its order, and its occurrence when its
+/// key repeats.
 fn entity(
     collection: &'static str,
     key: Arc<str>,
@@ -194,7 +232,7 @@ fn entity(
     Arc::new(Entity {
         collection,
         key,
-        occurrence: 0,
+        occurrence: 1,
         order: 0,
         location,
         fields,
@@ -380,25 +418,17 @@ fn data_plane(manifest: Manifest, prepared: &mut Prepared) {
 struct ModelBuilder {
     name: Option<Arc<str>>,
     entities: BTreeMap<&'static str, Vec<Arc<Entity>>>,
-    occurrences: FxHashMap<(&'static str, Arc<str>), usize>,
     order: usize,
 }
 
 impl ModelBuilder {
-    /// Gives an entity its place: its order in the model and its key's
-    /// occurrence number.
+    /// Gives an entity its place in the model; its key's occurrence comes
+    /// when the model is finished.
     fn add(&mut self, mut entity: Arc<Entity>) {
-        let occurrence = self
-            .occurrences
-            .entry((entity.collection, entity.key.clone()))
-            .or_insert(0);
-        *occurrence += 1;
         // Not shared yet: the entity is changed in place, not copied.
-        let placed = Arc::make_mut(&mut entity);
-        placed.occurrence = *occurrence;
-        placed.order = self.order;
+        Arc::make_mut(&mut entity).order = self.order;
         self.order += 1;
-        self.entities.entry(placed.collection).or_default().push(entity);
+        self.entities.entry(entity.collection).or_default().push(entity);
     }
 
     /// Folds a cluster read from a values file into the `Cluster` manifest of
@@ -487,6 +517,9 @@ impl ModelBuilder {
 
     fn finish(mut self) -> Model {
         self.derive_cluster_production();
+        for entities in self.entities.values_mut() {
+            number_repeated_keys(entities);
+        }
         let collections = COLLECTIONS
             .iter()
             .map(|&name| (name, self.entities.remove(name).unwrap_or_default()))

@@ -8,7 +8,9 @@ mod flyte;
 mod manifest;
 mod values;
 
-pub use build::{Extracted, LoadedFile, Prepared, build, collections_made, extract, extract_layered};
+pub use build::{
+    Extracted, LoadedFile, Prepared, build, collections_made, extract, extract_layered, made_by_manifests,
+};
 pub use manifest::json_schema as manifest_schema;
 
 use crate::diagnostic::Location;
