@@ -139,11 +139,10 @@ impl Engine {
                 Err(mut problems) => diagnostics.append(&mut problems),
             }
         }
-        let policies = compiled;
         (
             Engine {
                 env: Arc::new(env),
-                policies,
+                policies: compiled,
                 idle,
                 limits,
             },

@@ -446,12 +446,8 @@ impl Thread {
 
     /// The scope of one evaluation of policy `policy` (in engine order).
     pub fn scope(&mut self, policy: usize, locals: usize, object: Option<&EntityVal>, variables: usize) -> Scope<'_> {
-        let current = match &self.object {
-            Some(Value::Entity(current)) => Some(current),
-            _ => None,
-        };
-        let same = match (current, object) {
-            (Some(current), Some(object)) => current.same(object),
+        let same = match (&self.object, object) {
+            (Some(Value::Entity(current)), Some(object)) => current.same(object),
             (None, None) => true,
             _ => false,
         };
