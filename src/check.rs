@@ -233,10 +233,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     // manifests make are compiled before (nearly every repo has them), the
     // others after. Compiling and evaluating recurse over CEL ASTs: they run
     // on threads whose stack the engine's limits are sized for.
-    policies.sort_by_key(|policy| {
-        let speculative = policy.for_each.as_deref().is_none_or(model::made_by_manifests);
-        (policy.origin == Origin::BuiltIn && !speculative, policy.id.clone())
-    });
+    policies.sort_by_key(|policy| (!compiled_before_loading(policy), policy.id.clone()));
     let policy_texts = run.sources.clone();
     let made: OnceLock<BTreeSet<&'static str>> = OnceLock::new();
     let limits = options.engine_limits;
@@ -251,13 +248,9 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
                 working_on("compiling the policies");
                 let waited = std::cell::Cell::new(Duration::ZERO);
                 let used = |policy: &Policy| {
-                    let Some(collection) = policy.for_each.as_deref().filter(|_| policy.origin == Origin::BuiltIn)
-                    else {
-                        return true;
-                    };
                     let made = match made.get() {
                         Some(made) => made,
-                        None if model::made_by_manifests(collection) => return true,
+                        None if compiled_before_loading(policy) => return true,
                         None => {
                             let started = Instant::now();
                             let made = made.wait();
@@ -265,7 +258,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
                             made
                         }
                     };
-                    made.contains(collection)
+                    policy.origin != Origin::BuiltIn || policy.for_each.as_deref().is_none_or(|c| made.contains(c))
                 };
                 let started = Instant::now();
                 let (engine, errors) = Engine::compile(policies, &policy_texts, limits, used);
@@ -340,6 +333,13 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     }
     adopt(&mut run, options, first_config_source);
     Ok(run)
+}
+
+/// Whether a policy is compiled without waiting for the collections the
+/// models will have: a user's policy, a policy over the model, or a built-in
+/// policy over what manifests make.
+fn compiled_before_loading(policy: &Policy) -> bool {
+    policy.origin != Origin::BuiltIn || policy.for_each.as_deref().is_none_or(model::made_by_manifests)
 }
 
 /// Sets the collections made to none, if they are not set yet, when a run
