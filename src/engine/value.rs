@@ -341,30 +341,51 @@ impl KeyedList {
         })
     }
 
+    /// The groups' members are laid out one group after the other in one
+    /// vector; each group's list is made when it is asked for (on the
+    /// threads that evaluate): grouping 9,000 placements by account makes
+    /// 9,000 groups, and a list costs allocations.
     fn compute_group_by(&self, field: &str) -> GroupIndex {
+        let items = self.items();
         let mut keys: Vec<Arc<str>> = Vec::new();
-        let mut members: Vec<Vec<EntityVal>> = Vec::new();
         let mut position: FxHashMap<Arc<str>, usize> = FxHashMap::default();
-        for item in self.items() {
+        let mut ends: Vec<usize> = Vec::new();
+        let mut grouped: Vec<(usize, &EntityVal)> = Vec::with_capacity(items.len());
+        for item in items {
             let key: Arc<str> = match item.entity().field(field).map(|f| &f.value) {
                 Some(Value::String(s)) => s.clone(),
                 Some(Value::Bool(b)) => Arc::from(if *b { "true" } else { "false" }),
                 Some(Value::Number(n)) => Arc::from(n.to_string().as_str()),
                 _ => continue,
             };
-            let at = *position.entry(key.clone()).or_insert_with(|| {
-                keys.push(key);
-                members.push(Vec::new());
-                members.len() - 1
-            });
-            if let Some(group) = members.get_mut(at) {
-                group.push(item.clone());
+            let at = match position.get(&key) {
+                Some(&at) => at,
+                None => {
+                    position.insert(key.clone(), keys.len());
+                    keys.push(key);
+                    ends.push(0);
+                    keys.len() - 1
+                }
+            };
+            if let Some(size) = ends.get_mut(at) {
+                *size += 1;
             }
+            grouped.push((at, item));
         }
+        // Sizes to ends.
+        let mut end = 0;
+        for size in &mut ends {
+            end += *size;
+            *size = end;
+        }
+        // Stable: each group's members stay in model order.
+        grouped.sort_by_key(|&(group, _)| group);
         GroupIndex(Arc::new(GroupData {
             names: OnceLock::new(),
+            groups: keys.iter().map(|_| OnceLock::new()).collect(),
             keys,
-            groups: members.into_iter().map(KeyedList::new).collect(),
+            members: grouped.into_iter().map(|(_, item)| item.clone()).collect(),
+            ends,
             position,
         }))
     }
@@ -428,14 +449,27 @@ struct GroupData {
     /// The same values as CEL strings, for cel's iteration; made on first
     /// use (native evaluation iterates `keys`).
     names: OnceLock<Vec<CelString<'static>>>,
-    groups: Vec<KeyedList>,
+    /// The members of every group, group after group, each in model order.
+    members: Vec<EntityVal>,
+    /// Where each group's members end in `members`.
+    ends: Vec<usize>,
+    /// Each group's list, made the first time it is asked for.
+    groups: Vec<OnceLock<KeyedList>>,
     position: FxHashMap<Arc<str>, usize>,
 }
 
 impl GroupIndex {
     /// The entities whose field has the value `key`.
     pub(super) fn group(&self, key: &str) -> Option<&KeyedList> {
-        self.find(key).and_then(|i| self.0.groups.get(i))
+        let data = &self.0;
+        let at = self.find(key)?;
+        let start = at
+            .checked_sub(1)
+            .and_then(|before| data.ends.get(before))
+            .copied()
+            .unwrap_or(0);
+        let members = data.members.get(start..*data.ends.get(at)?)?;
+        Some(data.groups.get(at)?.get_or_init(|| KeyedList::new(members.to_vec())))
     }
 
     /// The distinct values, in the order of their first entity.
@@ -558,5 +592,64 @@ impl Lookup for VariablesVal {
             .and_then(|i| self.0.values.get(i)?.get())
             .map(|v| v.as_ref())
             .ok_or_else(|| ExecutionError::no_such_key(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Location;
+    use crate::model::Field;
+    use crate::source::{SourceId, Span};
+
+    fn cluster(order: usize, pool: Option<Value>) -> EntityVal {
+        let location = Location {
+            source: SourceId(0),
+            span: Span::default(),
+        };
+        let fields = pool
+            .map(|value| vec![("pool", Field { value, location })])
+            .unwrap_or_default();
+        EntityVal::new(Arc::new(Entity {
+            collection: "clusters",
+            key: Arc::from(format!("c{order}")),
+            occurrence: 1,
+            order,
+            location,
+            fields,
+        }))
+    }
+
+    fn keys_of(list: &KeyedList) -> Vec<String> {
+        list.items().iter().map(|e| e.entity().key.to_string()).collect()
+    }
+
+    #[test]
+    fn groups_keep_the_order_of_their_first_entity_and_members_keep_model_order() {
+        let text = |s: &str| Some(Value::String(Arc::from(s)));
+        let list = KeyedList::new(vec![
+            cluster(0, text("blue")),
+            cluster(1, text("green")),
+            cluster(2, None),
+            cluster(3, text("blue")),
+            cluster(4, Some(Value::Bool(true))),
+            cluster(5, text("green")),
+            cluster(6, text("blue")),
+        ]);
+        let groups = list.group_by("pool");
+        let keys: Vec<&str> = groups.keys().iter().map(AsRef::as_ref).collect();
+        assert_eq!(keys, ["blue", "green", "true"]);
+        let members = |key: &str| groups.group(key).map(keys_of);
+        assert_eq!(members("blue"), Some(vec!["c0".into(), "c3".into(), "c6".into()]));
+        assert_eq!(members("green"), Some(vec!["c1".into(), "c5".into()]));
+        assert_eq!(members("true"), Some(vec!["c4".into()]));
+        assert_eq!(members("red"), None);
+        // Asked again: the same list, not a new one.
+        let again = list.group_by("pool");
+        assert!(groups.same(&again));
+        assert!(std::ptr::eq(
+            groups.group("blue").expect("blue"),
+            again.group("blue").expect("blue")
+        ));
     }
 }
