@@ -310,6 +310,16 @@ fn data_plane(manifest: Manifest, prepared: &mut Prepared) {
     if spec_field(&fields, "isolation").is_none() {
         fields.push(("isolation", Field::string(&isolation, dp_name.location)));
     }
+    // The placements are the bulk of a large DataPlane: their fields move
+    // into the entities, uncopied.
+    let placements = tables
+        .iter_mut()
+        .find(|(name, _)| *name == "placements")
+        .map(|(_, field)| std::mem::replace(&mut field.value, Value::List(Vec::new())));
+    let placements = match placements {
+        Some(Value::List(placements)) => placements,
+        _ => Vec::new(),
+    };
     let out = &mut prepared.entities;
     out.push(entity("dataPlanes", Arc::from(name), dp_name.location, fields));
 
@@ -384,10 +394,7 @@ fn data_plane(manifest: Manifest, prepared: &mut Prepared) {
             out.push(entity("units", Arc::from(domain_name), domain_field.location, fields));
         }
     }
-    for placement in list_items(spec_field(&tables, "placements")) {
-        let Value::Map(entries) = &placement.value else {
-            continue;
-        };
+    for placement in placements {
         let domain = placement.at_path("domain").and_then(Field::as_str).unwrap_or_default();
         // Under domain isolation the unit is the domain: a project there
         // is a shape error of its own, not another unit.
@@ -395,20 +402,24 @@ fn data_plane(manifest: Manifest, prepared: &mut Prepared) {
             Some(project) if isolation == "project" => Arc::from(format!("{domain}/{project}")),
             _ => Arc::from(domain),
         };
+        let is_production = production.get(domain).cloned();
+        let Value::Map(entries) = placement.value else {
+            continue;
+        };
         // Room for the two fields added below: no regrowth per placement.
         let mut fields: Vec<(&'static str, Field)> = Vec::with_capacity(entries.len() + 2);
         fields.extend(
             entries
-                .iter()
-                .filter_map(|(name, field)| manifest::intern(name).map(|name| (name, field.clone()))),
+                .into_iter()
+                .filter_map(|(name, field)| manifest::intern(&name).map(|name| (name, field))),
         );
         let unit_field = Field {
             value: Value::String(unit.clone()),
             location: placement.location,
         };
         fields.push(("unit", unit_field));
-        if let Some(is_production) = production.get(domain) {
-            fields.push(("production", is_production.clone()));
+        if let Some(is_production) = is_production {
+            fields.push(("production", is_production));
         }
         out.push(entity("placements", unit, placement.location, fields));
     }
