@@ -176,6 +176,10 @@ pub struct FileFilter {
 impl FileFilter {
     /// Whether `path` (absolute, or relative to `base`) is linted.
     pub fn matches(&self, path: &Path) -> bool {
+        // Asked once per file found: most configs set neither list.
+        if self.include.is_none() && self.exclude.is_none() {
+            return true;
+        }
         let relative = path.strip_prefix(&self.base).unwrap_or(path);
         self.include.as_ref().is_none_or(|set| set.is_match(relative))
             && !self.exclude.as_ref().is_some_and(|set| set.is_match(relative))
