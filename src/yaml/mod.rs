@@ -85,20 +85,7 @@ impl Node {
         if *style != Style::Plain || tag.as_deref() == Some("tag:yaml.org,2002:str") {
             return Some(Scalar::String(value));
         }
-        Some(match value.as_ref() {
-            "" | "~" | "null" | "Null" | "NULL" => Scalar::Null,
-            "true" | "True" | "TRUE" => Scalar::Bool(true),
-            "false" | "False" | "FALSE" => Scalar::Bool(false),
-            v => {
-                if let Some(i) = parse_int(v) {
-                    Scalar::Int(i)
-                } else if let Some(f) = parse_float(v) {
-                    Scalar::Float(f)
-                } else {
-                    Scalar::String(v)
-                }
-            }
-        })
+        Some(resolve_plain(value))
     }
 
     /// The node as a string, if it is a string scalar.
@@ -144,6 +131,39 @@ impl Node {
                 Some(Scalar::Float(_)) => "a number",
                 _ => "a string",
             },
+        }
+    }
+}
+
+/// A plain scalar's meaning under the core schema.
+fn resolve_plain(value: &str) -> Scalar<'_> {
+    // Null, booleans and numbers start with one of these: most plain
+    // scalars (names, ids) are strings at the first byte.
+    let may_not_be_a_string = |b| {
+        matches!(
+            b,
+            b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'0'..=b'9' | b'+' | b'-' | b'.'
+        )
+    };
+    if !value.bytes().next().is_none_or(may_not_be_a_string) {
+        return Scalar::String(value);
+    }
+    resolve_plain_fully(value)
+}
+
+fn resolve_plain_fully(value: &str) -> Scalar<'_> {
+    match value {
+        "" | "~" | "null" | "Null" | "NULL" => Scalar::Null,
+        "true" | "True" | "TRUE" => Scalar::Bool(true),
+        "false" | "False" | "FALSE" => Scalar::Bool(false),
+        v => {
+            if let Some(i) = parse_int(v) {
+                Scalar::Int(i)
+            } else if let Some(f) = parse_float(v) {
+                Scalar::Float(f)
+            } else {
+                Scalar::String(v)
+            }
         }
     }
 }

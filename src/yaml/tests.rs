@@ -22,6 +22,22 @@ fn scalar_spans_are_bytes_and_include_quotes() {
 }
 
 #[test]
+fn the_first_byte_shortcut_resolves_plain_scalars_as_the_full_schema_does() {
+    let rests = [
+        "", "1", "0", "x7", "ull", "ULL", "rue", "alse", "ALSE", "inf", "nan", "5e3", ".5", "o17", "x1F",
+    ];
+    for first in (0x20u8..0x7f).map(char::from) {
+        for rest in rests {
+            let value = format!("{first}{rest}");
+            let (fast, full) = (resolve_plain(&value), resolve_plain_fully(&value));
+            // NaN is not equal to itself: compare how it prints.
+            assert_eq!(format!("{fast:?}"), format!("{full:?}"), "{value:?}");
+        }
+    }
+    assert_eq!(resolve_plain(""), Scalar::Null);
+}
+
+#[test]
 fn core_schema_types() {
     let node = root("a: true\nb: 12\nc: '12'\nd: ~\ne: 1.5\nf: !!str 7\ng: 0x1F\n");
     assert_eq!(node.get("a").unwrap().scalar(), Some(Scalar::Bool(true)));
