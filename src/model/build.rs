@@ -486,14 +486,14 @@ impl ModelBuilder {
     /// A cluster is production when a unit it serves (`units`) is; it is
     /// non-production when it serves units and none is. Unknown otherwise.
     fn derive_cluster_production(&mut self) {
-        let production: FxHashMap<Arc<str>, bool> = self
+        let production: FxHashMap<&str, bool> = self
             .entities
             .get("units")
             .into_iter()
             .flatten()
             .map(|u| {
                 (
-                    u.key.clone(),
+                    u.key.as_ref(),
                     matches!(u.field("production").map(|f| &f.value), Some(Value::Bool(true))),
                 )
             })
@@ -501,28 +501,38 @@ impl ModelBuilder {
         if production.is_empty() {
             return;
         }
-        for cluster in self.entities.get_mut("clusters").into_iter().flatten() {
-            let Some(units) = cluster.field("units").cloned() else {
-                continue;
-            };
-            let cluster = Arc::make_mut(cluster);
-            let Value::List(items) = &units.value else { continue };
-            let known: Vec<bool> = items
-                .iter()
-                .filter_map(|u| u.as_str().and_then(|u| production.get(u)).copied())
-                .collect();
-            if known.is_empty() {
-                continue;
+        // Which clusters serve a known unit, and whether one is production:
+        // found on the shared entities, and only those are changed.
+        let derived: Vec<(usize, Field)> = self
+            .entities
+            .get("clusters")
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter_map(|(at, cluster)| {
+                let units = cluster.field("units")?;
+                let Value::List(items) = &units.value else {
+                    return None;
+                };
+                let mut known = items.iter().filter_map(|u| u.as_str().and_then(|u| production.get(u)));
+                let first = *known.next()?;
+                let value = Value::Bool(first || known.any(|p| *p));
+                Some((
+                    at,
+                    Field {
+                        value,
+                        location: units.location,
+                    },
+                ))
+            })
+            .collect();
+        let clusters = self.entities.get_mut("clusters").map_or(&mut [][..], Vec::as_mut_slice);
+        for (at, field) in derived {
+            if let Some(cluster) = clusters.get_mut(at) {
+                let cluster = Arc::make_mut(cluster);
+                cluster.fields.push(("production", field));
+                cluster.fields.sort_by(|a, b| a.0.cmp(b.0));
             }
-            let value = Value::Bool(known.iter().any(|p| *p));
-            cluster.fields.push((
-                "production",
-                Field {
-                    value,
-                    location: units.location,
-                },
-            ));
-            cluster.fields.sort_by(|a, b| a.0.cmp(b.0));
         }
     }
 
