@@ -52,8 +52,19 @@ pub fn is_yaml(path: &Path) -> bool {
 /// The name a path is shown under.
 pub fn display_name(path: &Path, cwd: &Path) -> String {
     let shown = below(path, cwd).unwrap_or(path);
-    let shown = shown.strip_prefix("./").unwrap_or(shown);
-    let text = shown.to_string_lossy().replace('\\', "/");
+    // Asked once per file found: the component-wise strip and the copy that
+    // replaces separators only when there is something to do.
+    let shown = if shown.as_os_str().as_encoded_bytes().starts_with(b"./") {
+        shown.strip_prefix("./").unwrap_or(shown)
+    } else {
+        shown
+    };
+    let text = shown.to_string_lossy();
+    let text = if text.contains('\\') {
+        text.replace('\\', "/")
+    } else {
+        text.into_owned()
+    };
     if text.is_empty() { ".".to_string() } else { text }
 }
 
@@ -384,6 +395,23 @@ fn os_reason(io: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_names_are_relative_to_the_working_directory_with_slashes() {
+        let cases = [
+            ("/work/repo/a.yaml", "/work", "repo/a.yaml"),
+            ("/work", "/work", "."),
+            ("/elsewhere/a.yaml", "/work", "/elsewhere/a.yaml"),
+            ("./a.yaml", "/work", "a.yaml"),
+            ("././a.yaml", "/work", "a.yaml"),
+            (".", "/work", "."),
+            ("a/./b.yaml", "/work", "a/./b.yaml"),
+            ("dir\\a.yaml", "/work", "dir/a.yaml"),
+        ];
+        for (path, cwd, shown) in cases {
+            assert_eq!(display_name(Path::new(path), Path::new(cwd)), shown, "{path} in {cwd}");
+        }
+    }
 
     #[test]
     fn below_agrees_with_strip_prefix() {
