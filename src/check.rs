@@ -363,7 +363,7 @@ fn discover_load_and_build(
     made: &OnceLock<BTreeSet<&'static str>>,
 ) -> Result<Vec<model::Model>, CheckError> {
     let started = Instant::now();
-    let mut discovered = discover::discover(scan_paths, options.follow_symlinks, cwd, thread_count(options.threads))?;
+    let mut discovered = discover::discover(scan_paths, options.follow_symlinks, cwd)?;
     discovered.files.retain(|found| options.files.matches(&found.path));
     run.timings.discover = started.elapsed();
     if let Some(progress) = &options.progress {

@@ -5,8 +5,8 @@
 //! Imports no other module of the crate.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 
 const SKIPPED_DIRS: &[&str] = &[".git", "target", "node_modules"];
 
@@ -143,15 +143,14 @@ pub fn config_root(files: &[PathBuf]) -> Option<PathBuf> {
     )
 }
 
-/// Walks `paths` on `threads` threads; the result does not depend on the
-/// thread count or the order the walk took.
-pub fn discover(
-    paths: &[PathBuf],
-    follow_symlinks: bool,
-    cwd: &Path,
-    threads: usize,
-) -> Result<Discovered, DiscoverError> {
-    let found = Mutex::new(Walked::default());
+/// Walks `paths` on the calling thread; the result does not depend on the
+/// order the walk took. ignore's parallel walker was slower here on two
+/// cores: its idle threads poll for work in 1 ms sleeps, and the walk ends
+/// only when they wake (5,200 files: discovery 7.2 -> 6.1 ms; a 45-file
+/// repo: 6.9 -> 5.5 ms wall, 21 alternating runs each).
+pub fn discover(paths: &[PathBuf], follow_symlinks: bool, cwd: &Path) -> Result<Discovered, DiscoverError> {
+    let mut found = Walked::default();
+    // Counted by the walk's entry filter too, which must be `'static`.
     let skipped_links = Arc::new(AtomicUsize::new(0));
     for root in paths {
         let absolute = if root.is_absolute() {
@@ -162,7 +161,7 @@ pub fn discover(
         // Followed: a root named on the command line may be a link.
         let metadata = std::fs::metadata(&absolute).map_err(|_| DiscoverError::Missing(root.clone()))?;
         if metadata.is_dir() {
-            walk(&absolute, follow_symlinks, cwd, threads, &found, &skipped_links);
+            walk(&absolute, follow_symlinks, cwd, &mut found, &skipped_links);
         } else {
             let named = Found {
                 name: display_name(&absolute, cwd),
@@ -171,13 +170,13 @@ pub fn discover(
             if metadata.is_file() {
                 // A file named on the command line is linted whatever its name.
                 let canonical = std::fs::canonicalize(&absolute).unwrap_or_else(|_| absolute.clone());
-                lock(&found).files.push(Candidate {
+                found.files.push(Candidate {
                     canonical,
                     found: named,
                     direct: true,
                 });
             } else {
-                lock(&found).unreadable.push(Unreadable {
+                found.unreadable.push(Unreadable {
                     found: named,
                     reason: NOT_REGULAR.into(),
                 });
@@ -187,7 +186,7 @@ pub fn discover(
     let Walked {
         files: mut candidates,
         mut unreadable,
-    } = found.into_inner().unwrap_or_else(PoisonError::into_inner);
+    } = found;
     // A file reached more than once (through symlinks, or from two roots)
     // is scanned once, under the path that uses no symlink, else under the
     // smallest name. One root walked without following links reaches each
@@ -236,18 +235,7 @@ struct Candidate {
     direct: bool,
 }
 
-fn lock(walked: &Mutex<Walked>) -> std::sync::MutexGuard<'_, Walked> {
-    walked.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn walk(
-    absolute: &Path,
-    follow_symlinks: bool,
-    cwd: &Path,
-    threads: usize,
-    walked: &Mutex<Walked>,
-    skipped_links: &Arc<AtomicUsize>,
-) {
+fn walk(absolute: &Path, follow_symlinks: bool, cwd: &Path, walked: &mut Walked, skipped_links: &Arc<AtomicUsize>) {
     let found = |path: &Path| Found {
         path: path.to_path_buf(),
         name: display_name(path, cwd),
@@ -274,22 +262,18 @@ fn walk(
             }
             true
         })
-        .threads(threads)
-        .build_parallel();
-    walker.run(|| {
-        Box::new(|entry| {
-            visit(
-                entry,
-                absolute,
-                follow_symlinks,
-                &canonical_root,
-                walked,
-                skipped_links,
-                &found,
-            );
-            ignore::WalkState::Continue
-        })
-    });
+        .build();
+    for entry in walker {
+        visit(
+            entry,
+            absolute,
+            follow_symlinks,
+            &canonical_root,
+            walked,
+            skipped_links,
+            &found,
+        );
+    }
 }
 
 /// Records one entry of the walk.
@@ -298,7 +282,7 @@ fn visit(
     absolute: &Path,
     follow_symlinks: bool,
     canonical_root: &Path,
-    walked: &Mutex<Walked>,
+    walked: &mut Walked,
     skipped_links: &AtomicUsize,
     found: &dyn Fn(&Path) -> Found,
 ) {
@@ -307,7 +291,7 @@ fn visit(
         Err(error) => {
             let path = error_path(&error).unwrap_or_else(|| absolute.to_path_buf());
             if is_yaml(&path) || path.is_dir() || error.is_io() {
-                lock(walked).unreadable.push(Unreadable {
+                walked.unreadable.push(Unreadable {
                     found: found(&path),
                     reason: io_reason(&error),
                 });
@@ -328,7 +312,7 @@ fn visit(
         return;
     }
     if !file_type.is_file() {
-        lock(walked).unreadable.push(Unreadable {
+        walked.unreadable.push(Unreadable {
             found: found(path),
             reason: NOT_REGULAR.into(),
         });
@@ -351,7 +335,7 @@ fn visit(
         }
     };
     let found = found(path);
-    lock(walked).files.push(Candidate {
+    walked.files.push(Candidate {
         canonical,
         found,
         direct,
