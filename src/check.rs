@@ -168,6 +168,9 @@ pub enum CheckError {
 }
 
 pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
+    // Started first, the threads are ready by the time they have work.
+    let pool = parallel::pool(thread_count(options.threads), engine::ENGINE_STACK_BYTES)
+        .map_err(|e| CheckError::Engine(format!("could not start the threads: {e}")))?;
     let mut run = Run::default();
     let named_files = named_files(&options.paths, cwd);
     let mut scan_paths = options.paths.clone();
@@ -238,15 +241,12 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     let policy_texts = run.sources.clone();
     let made: OnceLock<BTreeSet<&'static str>> = OnceLock::new();
     let limits = options.engine_limits;
-    let engine_thread = |name: &str| {
-        std::thread::Builder::new()
-            .name(format!("planelint-{name}"))
-            .stack_size(engine::ENGINE_STACK_BYTES)
-    };
     let (models, compiled) = std::thread::scope(|scope| {
-        let compiling = engine_thread("compile")
+        let compiling = std::thread::Builder::new()
+            .name("planelint-compile".into())
+            .stack_size(engine::ENGINE_STACK_BYTES)
             .spawn_scoped(scope, || {
-                working_on("compiling the policies");
+                parallel::working_on("compiling the policies");
                 let waited = std::cell::Cell::new(Duration::ZERO);
                 let used = |policy: &Policy| {
                     let made = match made.get() {
@@ -268,7 +268,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
             .map_err(|e| CheckError::Engine(e.to_string()));
         // Whatever happens here, the compiler must not wait forever.
         let _unblock = Unblock(&made);
-        let models = discover_load_and_build(&scan_paths, options, cwd, &mut run, &made)?;
+        let models = discover_load_and_build(&scan_paths, options, cwd, &pool, &mut run, &made)?;
         let compiled = compiling.and_then(|thread| {
             thread
                 .join()
@@ -277,29 +277,17 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
         Ok::<_, CheckError>((models, compiled))
     })?;
     let (engine, compile_errors, compile_time) = compiled?;
-    let threads = thread_count(options.threads);
 
-    let evaluated = std::thread::scope(|scope| {
-        engine_thread("engine")
-            .spawn_scoped(scope, || {
-                let started = Instant::now();
-                let mut diagnostics = Vec::new();
-                let mut counts = engine::Counts::default();
-                for model in &models {
-                    let name = model.name.as_deref().unwrap_or("the files without a DataPlane");
-                    working_on(&format!("the policies on the model of {name}"));
-                    let (mut found, model_counts) = engine.evaluate(model, threads, options.evaluator);
-                    diagnostics.append(&mut found);
-                    counts += model_counts;
-                }
-                (diagnostics, counts, started.elapsed())
-            })
-            .map_err(|e| CheckError::Engine(e.to_string()))?
-            .join()
-            .map_err(|_| CheckError::Engine("the engine thread panicked".into()))
-    })?;
+    let started = Instant::now();
+    let mut findings = Vec::new();
+    let mut counts = engine::Counts::default();
+    for model in &models {
+        let (mut found, model_counts) = engine.evaluate(model, &pool, options.evaluator);
+        findings.append(&mut found);
+        counts += model_counts;
+    }
+    let evaluated = started.elapsed();
     let loaded_policies: Vec<Policy> = engine.policies().into_iter().cloned().collect();
-    let (mut findings, counts, evaluated) = evaluated;
     run.timings.compile = compile_time;
     run.timings.evaluate = evaluated;
     run.timings.evaluations = counts;
@@ -359,6 +347,7 @@ fn discover_load_and_build(
     scan_paths: &[PathBuf],
     options: &Options,
     cwd: &Path,
+    pool: &parallel::Pool,
     run: &mut Run,
     made: &OnceLock<BTreeSet<&'static str>>,
 ) -> Result<Vec<model::Model>, CheckError> {
@@ -377,7 +366,7 @@ fn discover_load_and_build(
         .map(|common| discover::git_top_level(&common).unwrap_or(common))
         .unwrap_or_else(|| cwd.to_path_buf());
     let started = Instant::now();
-    let files = load_all(&discovered.files, options, run);
+    let files = load_all(&discovered.files, options, pool, run);
     run.timings.load = started.elapsed();
     run.skipped_files += discovered.skipped_links + discovered.unreadable.len();
     for unreadable in &discovered.unreadable {
@@ -399,7 +388,7 @@ fn discover_load_and_build(
     run.files_scanned = discovered.files.len();
 
     let _ = made.set(model::collections_made(&files));
-    working_on("building the model");
+    parallel::working_on("building the model");
     let started = Instant::now();
     let models = model::build(files, &mut run.diagnostics);
     run.timings.model = started.elapsed();
@@ -466,33 +455,10 @@ fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, CheckError> {
     Ok(files)
 }
 
-thread_local! {
-    /// What this thread is working on (a file, or the policies of a model):
-    /// named by the last-resort panic message, which runs on the panicking
-    /// thread, so a crash report says which input caused it.
-    static CURRENT_WORK: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-}
-
-/// What the calling thread was working on last, for a panic message.
-pub fn current_work() -> String {
-    let work = CURRENT_WORK.with(|w| w.borrow().clone());
-    if work.is_empty() { "the run".to_string() } else { work }
-}
-
-/// Notes what the calling thread works on, in a buffer it reuses: this runs
-/// once per file.
-fn working_on(what: &str) {
-    CURRENT_WORK.with(|w| {
-        let mut work = w.borrow_mut();
-        work.clear();
-        work.push_str(what);
-    });
-}
-
 /// Reads and parses every file on `options.threads` threads. Each file's
 /// results land in its own slot, so the outcome is the same whatever the
 /// thread count.
-fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile> {
+fn load_all(found: &[Found], options: &Options, pool: &parallel::Pool, run: &mut Run) -> Vec<LoadedFile> {
     let first_id = run.sources.len();
     // Where each layered values file is: (group, position in the group).
     let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
@@ -513,13 +479,12 @@ fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile
             }
         })
         .collect();
-    let threads = thread_count(options.threads);
     let id = |index: usize| SourceId(u32::try_from(first_id + index).unwrap_or(u32::MAX));
     // Every file is read first, then parsed largest first: a large file (the
     // DataPlane manifest of a big organization) parsed last would leave the
     // other threads idle. Reading first learns the sizes without one more
     // system call per file.
-    let texts = parallel::map(found, threads, None, Opener::default, |opener, index, file| {
+    let texts = parallel::map(found, pool, Opener::default, |opener, index, file| {
         read_file(file, options, id(index), opener)
     });
     let texts: Vec<Result<Arc<str>, Box<Loaded>>> = found
@@ -533,7 +498,7 @@ fn load_all(found: &[Found], options: &Options, run: &mut Run) -> Vec<LoadedFile
             text.as_ref()
                 .map_or(0, |text| u64::try_from(text.len()).unwrap_or(u64::MAX))
         },
-        threads,
+        pool,
         || (),
         |(), index, text| {
             let parsed = match (found.get(index), text) {
@@ -624,7 +589,7 @@ impl Loaded {
 /// limit or is not UTF-8 is skipped, with a diagnostic. `id` is the id the
 /// file will have in the source map.
 fn read_file(found: &Found, options: &Options, id: SourceId, opener: &mut Opener) -> Result<Arc<str>, Box<Loaded>> {
-    working_on(&found.name);
+    parallel::working_on(&found.name);
     let fail = |text: Arc<str>, rule: &str, message: String, span: Span| {
         Box::new(Loaded {
             source: SourceFile::new(found.name.clone(), found.path.clone(), text),
@@ -665,7 +630,7 @@ fn read_file(found: &Found, options: &Options, id: SourceId, opener: &mut Opener
 /// Parses one file's text and reads its manifests; problems become
 /// diagnostics on it.
 fn parse_file(found: &Found, text: Arc<str>, options: &Options, id: SourceId, layer: bool) -> Loaded {
-    working_on(&found.name);
+    parallel::working_on(&found.name);
     // Fault injection for the test of the last-resort guard; debug builds only.
     #[cfg(debug_assertions)]
     if std::env::var_os("PLANELINT_TEST_PANIC_ON").is_some_and(|name| name == found.name.as_str()) {

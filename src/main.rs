@@ -53,7 +53,7 @@ fn main() -> ExitCode {
         }
         let message = format!(
             "planelint: internal error (a bug) while processing {}: {info}; please report it",
-            check::current_work()
+            planelint::parallel::current_work()
         );
         eprintln!("{}", report::strip_controls(&message).replace('\u{FFFD}', " "));
     }));

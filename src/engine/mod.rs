@@ -162,7 +162,9 @@ impl Engine {
     /// results are put back in chunk order, so the output is the same
     /// whatever the thread count. Also returns how many evaluations there
     /// were, and how many of them cel's interpreter did.
-    pub fn evaluate(&self, model: &Model, threads: usize, evaluator: Evaluator) -> (Vec<Diagnostic>, Counts) {
+    pub fn evaluate(&self, model: &Model, pool: &parallel::Pool, evaluator: Evaluator) -> (Vec<Diagnostic>, Counts) {
+        let name = model.name.as_deref().unwrap_or("the files without a DataPlane");
+        let working_on = format!("the policies on the model of {name}");
         let model_val = ModelVal::new(model);
         // The policies of a collection run one after the other on each of
         // its entities, while the entity is at hand (in cache), in engine
@@ -191,15 +193,17 @@ impl Engine {
                     .map(|chunk| (policies.clone(), Some(chunk))),
             );
         }
-        // Every worker gets the stack the AST limits are sized for.
+        // The pool's threads have the stack the AST limits are sized for.
         let results = parallel::map(
             &tasks,
-            threads,
-            Some(ENGINE_STACK_BYTES),
-            || Worker {
-                root: self.root_context(&model_val),
-                native: native::Thread::new(&model_val, self.policies.iter().map(|p| p.constants)),
-                counts: Counts::default(),
+            pool,
+            || {
+                parallel::working_on(&working_on);
+                Worker {
+                    root: self.root_context(&model_val),
+                    native: native::Thread::new(&model_val, self.policies.iter().map(|p| p.constants)),
+                    counts: Counts::default(),
+                }
             },
             |worker, _, (policies, chunk)| {
                 let mut out = Vec::new();
