@@ -455,7 +455,7 @@ fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, CheckError> {
     Ok(files)
 }
 
-/// Reads and parses every file on `options.threads` threads. Each file's
+/// Reads and parses every file on the threads of `pool`. Each file's
 /// results land in its own slot, so the outcome is the same whatever the
 /// thread count.
 fn load_all(found: &[Found], options: &Options, pool: &parallel::Pool, run: &mut Run) -> Vec<LoadedFile> {

@@ -157,7 +157,7 @@ impl Engine {
         all
     }
 
-    /// Evaluates every policy on one model, on `threads` threads. The work
+    /// Evaluates every policy on one model, on the threads of `pool`. The work
     /// is cut into chunks that do not depend on the thread count, and the
     /// results are put back in chunk order, so the output is the same
     /// whatever the thread count. Also returns how many evaluations there
