@@ -114,7 +114,9 @@ fn main() {
         // planelint does: the stricter baseline.
         let mut largest_first = files.clone();
         largest_first.sort_by_key(|f| std::cmp::Reverse(f.metadata().unwrap().len()));
-        let size_runs = if size.name == "large" { runs.min(3) } else { runs };
+        // A large run takes seconds: at most seven of them, a median that
+        // one slow moment of the machine does not move.
+        let size_runs = if size.name == "large" { runs.min(7) } else { runs };
         // Interleaved, so that a busy moment of the machine falls on all
         // three measurements alike, not on one of them.
         let (mut ours, mut one, mut all, mut all_lf) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
