@@ -1,0 +1,286 @@
+//! `check`: lints the config repos, prints the findings in the chosen format
+//! (and to `--output` files, the GitHub step summary, a baseline), and gives
+//! the exit code.
+
+use super::{env_path, options, print_text, settings, today, write_to};
+use crate::cli::{CheckArgs, EvaluatorArg, Level};
+use planelint::baseline::{self, Baseline};
+use planelint::check::{self, Options};
+use planelint::config::{self, Flags};
+use planelint::diagnostic::{self, Severity};
+use planelint::report::{self, Format, Report, Style};
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+pub fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
+    let flags = Flags {
+        policies: args.policy.policy_dirs.clone(),
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+        fail_level: args.fail_level.map(|level| match level {
+            Level::Error => Severity::Error,
+            Level::Warning => Severity::Warning,
+            Level::Note => Severity::Note,
+        }),
+        format: args.format.map(|f| f.name().to_string()),
+    };
+    let (settings, config_sources) = match settings(&args.policy, flags, args.format.unwrap_or(Format::Human), cwd) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    if args.show_config {
+        return print_text(&config::show(&settings, &config_sources, cwd));
+    }
+    // Validated when the config file was read.
+    let format: Format = settings.format.value.parse().unwrap_or(Format::Human);
+    let fail_level = settings.fail_level.value;
+    let baseline = match &args.baseline {
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| Baseline::parse(&text).map_err(|e| e.to_string()))
+        {
+            Ok(baseline) => Some(baseline),
+            Err(error) => {
+                eprintln!("planelint: cannot read the baseline {}: {error}", path.display());
+                return 2;
+            }
+        },
+        None => None,
+    };
+    let defaults = Options::default();
+    let (yaml, engine) = (defaults.yaml_limits, defaults.engine_limits);
+    let options = Options {
+        follow_symlinks: args.follow_symlinks,
+        threads: args.threads,
+        today: Some(args.today.unwrap_or_else(today)),
+        baseline,
+        max_file_bytes: args.max_file_size.unwrap_or(defaults.max_file_bytes),
+        yaml_limits: planelint::yaml::Limits {
+            max_depth: args.max_depth.unwrap_or(yaml.max_depth),
+            max_alias_nodes: args.max_alias_nodes.unwrap_or(yaml.max_alias_nodes),
+            max_documents: args.max_documents.unwrap_or(yaml.max_documents),
+            max_nodes: args.max_nodes.unwrap_or(yaml.max_nodes),
+        },
+        engine_limits: planelint::engine::Limits {
+            max_steps: args.max_eval_steps.unwrap_or(engine.max_steps),
+            deadline: args
+                .eval_deadline_ms
+                .map_or(engine.deadline, std::time::Duration::from_millis),
+            ..engine
+        },
+        evaluator: match args.evaluator {
+            EvaluatorArg::Native => planelint::engine::Evaluator::Native,
+            EvaluatorArg::Cel => planelint::engine::Evaluator::Interpreter,
+        },
+        ..options(args.paths.clone(), &settings, &args.policy, cwd)
+    };
+    let started = std::time::Instant::now();
+    let progress = std::io::stderr()
+        .is_terminal()
+        .then(|| Arc::new(check::Progress::default()));
+    let options = Options {
+        progress: progress.clone(),
+        ..options
+    };
+    let result = with_progress_bar(progress, || check::check(&options, cwd));
+    // The process ends right after the report: freeing the run's many small
+    // allocations one by one would cost milliseconds for nothing.
+    let run = match result {
+        Ok(run) => std::mem::ManuallyDrop::new(run),
+        Err(error) => {
+            eprintln!("planelint: {error}");
+            // The engine failing is a bug (its panic was reported already).
+            return if matches!(error, check::CheckError::Engine(_)) {
+                3
+            } else {
+                2
+            };
+        }
+    };
+    if run.files_scanned == 0 && run.diagnostics.is_empty() {
+        eprintln!(
+            "planelint: warning: no YAML file found in {}",
+            describe_paths(&options.paths)
+        );
+    }
+    let known: Vec<&str> = run
+        .policies
+        .iter()
+        .map(|p| p.id.as_str())
+        .chain(diagnostic::ENGINE_RULES.iter().map(|r| r.id))
+        .collect();
+    for (rule, from) in settings.rules.unknown(&known) {
+        let named_in = match from {
+            config::Provenance::Flag(flag) => flag.to_string(),
+            _ => "the config file".to_string(),
+        };
+        eprintln!("planelint: warning: unknown rule `{rule}` in {named_in}");
+    }
+    if let Some(path) = &args.write_baseline {
+        let file = File::create(path);
+        if let Err(error) = write_to(file, |out| baseline::write(out, &run.diagnostics, &run.sources)) {
+            eprintln!("planelint: cannot write {}: {error}", path.display());
+            return 2;
+        }
+        eprintln!(
+            "planelint: recorded {} {} in {}",
+            run.diagnostics.len(),
+            if run.diagnostics.len() == 1 {
+                "finding"
+            } else {
+                "findings"
+            },
+            path.display()
+        );
+        return if run.policy_load_failed { 2 } else { 0 };
+    }
+    let workspace = env_path("GITHUB_WORKSPACE");
+    let report = Report {
+        diagnostics: &run.diagnostics,
+        suppressed: &run.suppressed,
+        sources: &run.sources,
+        policies: &run.policies,
+        scanned: &run.scanned,
+        files_scanned: run.files_scanned,
+        skipped_files: run.skipped_files,
+        execution_successful: !run.policy_load_failed,
+        root: &run.root,
+        workspace: workspace.as_deref(),
+        fail_level,
+    };
+    for output in &args.outputs {
+        let file = File::create(&output.path);
+        if let Err(error) = write_to(file, |out| report::render(out, output.format, &report, Style::Plain)) {
+            eprintln!("planelint: cannot write {}: {error}", output.path.display());
+            return 2;
+        }
+    }
+    let github = format == Format::Github || args.outputs.iter().any(|o| o.format == Format::Github);
+    if let Some(summary) = env_path("GITHUB_STEP_SUMMARY").filter(|_| github) {
+        // GitHub collects the summary from this file; other steps append too.
+        let file = OpenOptions::new().append(true).create(true).open(&summary);
+        if let Err(error) = write_to(file, |out| report::render_github_summary(out, &report)) {
+            eprintln!(
+                "planelint: cannot write the step summary {}: {error}",
+                summary.display()
+            );
+            return 2;
+        }
+    }
+
+    let stdout = std::io::stdout();
+    let style = if stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        Style::Graphical
+    } else {
+        Style::Plain
+    };
+    // Standard output is line-buffered: a report of thousands of lines
+    // would cost a system call each.
+    let mut out = BufWriter::new(stdout.lock());
+    let written = report::render(&mut out, format, &report, style);
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => {}
+        // A closed pipe (`planelint check | head`) is not an error.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return 0,
+        Err(error) => {
+            eprintln!("planelint: cannot write the report: {error}");
+            return 3;
+        }
+    }
+    if args.timings {
+        print_timings(&run.timings, started.elapsed());
+    }
+    run.exit_code(fail_level)
+}
+
+fn print_timings(t: &check::Timings, total: std::time::Duration) {
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    // The policies compile on another thread while the files are loaded.
+    let report = total.saturating_sub(t.discover + t.load + t.model + t.evaluate);
+    eprintln!(
+        "timings: discover {:.1} ms, read+parse {:.1} ms, model {:.1} ms (compile {:.1} ms alongside these), \
+         evaluate {:.1} ms ({} evaluations, {} by cel's interpreter), report {:.1} ms, total {:.1} ms",
+        ms(t.discover),
+        ms(t.load),
+        ms(t.model),
+        ms(t.compile),
+        ms(t.evaluate),
+        t.evaluations.evaluations,
+        t.evaluations.interpreted,
+        ms(report),
+        ms(total)
+    );
+}
+
+/// Runs `work`, showing a progress bar on standard error (a terminal) while
+/// it loads many files; the bar is erased before anything else is printed.
+fn with_progress_bar<T>(progress: Option<Arc<check::Progress>>, work: impl FnOnce() -> T) -> T {
+    with_progress_bar_every(progress, std::time::Duration::from_millis(100), work)
+}
+
+/// [`with_progress_bar`], redrawn every `interval`. The drawer waits on a
+/// channel, not a sleep: the run's end wakes it at once (a sleep held every
+/// run with a terminal on stderr up to 100 ms after its work was done).
+fn with_progress_bar_every<T>(
+    progress: Option<Arc<check::Progress>>,
+    interval: std::time::Duration,
+    work: impl FnOnce() -> T,
+) -> T {
+    const MANY_FILES: usize = 500;
+    let Some(progress) = progress else {
+        return work();
+    };
+    let (finished, finish) = std::sync::mpsc::channel::<()>();
+    let drawer = std::thread::spawn(move || {
+        let mut drawn = false;
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finish.recv_timeout(interval) {
+            let (done, total) = (
+                progress.done.load(Ordering::Relaxed),
+                progress.total.load(Ordering::Relaxed),
+            );
+            if total >= MANY_FILES && done < total {
+                let filled = done * 30 / total;
+                eprint!(
+                    "\rplanelint: [{}{}] {done}/{total} files",
+                    "=".repeat(filled),
+                    " ".repeat(30 - filled)
+                );
+                drawn = true;
+            }
+        }
+        if drawn {
+            eprint!("\r{}\r", " ".repeat(60));
+        }
+    });
+    let result = work();
+    // Dropping the sender wakes the drawer.
+    drop(finished);
+    let _ = drawer.join();
+    result
+}
+
+fn describe_paths(paths: &[std::path::PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn the_progress_bar_lets_the_run_end_as_soon_as_its_work_is_done() {
+        let started = Instant::now();
+        let answer = with_progress_bar_every(Some(Arc::default()), Duration::from_secs(10), || 42);
+        assert_eq!(answer, 42);
+        // A drawer that sleeps through its interval would hold the run 10 s.
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    }
+}
