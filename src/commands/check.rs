@@ -2,7 +2,7 @@
 //! (and to `--output` files, the GitHub step summary, a baseline), and gives
 //! the exit code.
 
-use super::{env_path, options, print_text, settings, today, write_to};
+use super::{options, print_text, settings, today, write_to};
 use crate::cli::{CheckArgs, EvaluatorArg, Level};
 use planelint::baseline::{self, Baseline};
 use planelint::check::{self, Options};
@@ -11,7 +11,7 @@ use planelint::diagnostic::{self, Severity};
 use planelint::report::{self, Format, Report, Style};
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -262,12 +262,17 @@ fn with_progress_bar_every<T>(
     result
 }
 
-fn describe_paths(paths: &[std::path::PathBuf]) -> String {
+fn describe_paths(paths: &[PathBuf]) -> String {
     paths
         .iter()
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A path from the environment; unset and empty are the same.
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
 #[cfg(test)]

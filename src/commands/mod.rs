@@ -12,7 +12,7 @@ pub use report::run_report;
 pub use rules::run_rules;
 pub use test::run_test;
 
-use planelint::check::{self as pipeline, Options};
+use planelint::check::Options;
 use planelint::config::{self, Flags, Settings};
 use planelint::diagnostic::Severity;
 use planelint::report::{self as reports, Format, Report, Style};
@@ -77,24 +77,12 @@ pub fn options(paths: Vec<PathBuf>, settings: &Settings, policy: &PolicyArgs, cw
     Options::from_settings(paths, settings, policy.no_builtin, cwd)
 }
 
-/// A policy that failed to load, in plain text on standard error.
-pub fn print_load_errors(run: &pipeline::Run) {
-    let mut out = Vec::new();
-    let _ = reports::render_human(&mut out, &run.diagnostics, &run.sources, 0, 0, Style::Plain);
-    eprint!("{}", String::from_utf8_lossy(&out));
-}
-
 /// Today's date (UTC) from the system clock.
 pub fn today() -> Date {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     Date::from_days_since_epoch(i64::try_from(seconds / 86_400).unwrap_or(0))
-}
-
-/// A path from the environment; unset and empty are the same.
-pub fn env_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
 pub fn write_to(

@@ -1,10 +1,10 @@
 //! `rules` and `explain`: the loaded policies, listed or explained.
 
-use super::{options, print_load_errors, print_text, settings};
+use super::{options, print_text, settings};
 use crate::cli::PolicyArgs;
 use planelint::check;
 use planelint::config::Flags;
-use planelint::report::{self, Format};
+use planelint::report::{self, Format, Style};
 use std::path::Path;
 
 /// Loads the policies (no config repo is scanned) and lists them, or
@@ -48,4 +48,11 @@ pub fn run_rules(policy: &PolicyArgs, rule: Option<&str>, cwd: &Path) -> u8 {
             }
         },
     }
+}
+
+/// A policy that failed to load, in plain text on standard error.
+fn print_load_errors(run: &check::Run) {
+    let mut out = Vec::new();
+    let _ = report::render_human(&mut out, &run.diagnostics, &run.sources, 0, 0, Style::Plain);
+    eprint!("{}", String::from_utf8_lossy(&out));
 }
