@@ -30,7 +30,8 @@ pub struct Options {
     pub max_file_bytes: u64,
     pub yaml_limits: yaml::Limits,
     pub engine_limits: engine::Limits,
-    /// Threads that read and parse files; 0: one per core.
+    /// Threads that read and parse the files and evaluate the policies;
+    /// 0: one per core.
     pub threads: usize,
     /// Which rules are reported, at which severity.
     pub rules: Rules,

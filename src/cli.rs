@@ -128,7 +128,8 @@ pub struct CheckArgs {
     /// Follow symbolic links (never out of the scanned root).
     #[arg(long)]
     pub follow_symlinks: bool,
-    /// Threads that read and parse files (default: one per core).
+    /// Threads that read and parse the files and evaluate the policies
+    /// (default: one per core).
     #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
     pub threads: usize,
     /// Print the time spent in each pipeline stage to standard error.
