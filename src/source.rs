@@ -144,10 +144,16 @@ impl<'a> CharToByte<'a> {
         }
     }
 
+    /// Asked twice per YAML event: the ASCII case is inlined where it is asked.
+    #[inline]
     pub fn byte_offset(&mut self, char_offset: usize) -> usize {
         if self.ascii {
             return char_offset.min(self.text.len());
         }
+        self.byte_offset_counting(char_offset)
+    }
+
+    fn byte_offset_counting(&mut self, char_offset: usize) -> usize {
         if char_offset < self.char_index {
             self.char_index = 0;
             self.byte_index = 0;

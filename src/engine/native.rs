@@ -58,8 +58,16 @@ pub enum Node {
     /// A part that depends only on the model, by slot of the thread's cache.
     Constant(usize, Box<Node>),
     Index(Box<Node>, Box<Node>),
+    /// `operand['key']`: an index by a string literal, which is not
+    /// evaluated each time.
+    Key(Box<Node>, Value),
     Select(Box<Node>, Arc<str>),
+    /// `object.name` (the guard's `object['name']`): the commonest part of
+    /// a policy, in one step instead of three.
+    ObjectField(Arc<str>),
     Has(Box<Node>, Arc<str>),
+    /// `has(object.name)`.
+    ObjectHas(Arc<str>),
     And(Box<Node>, Box<Node>),
     Or(Box<Node>, Box<Node>),
     Conditional(Box<Node>, Box<Node>, Box<Node>),
@@ -202,10 +210,11 @@ impl<'p> Compiler<'p> {
             Expr::Select(select) => {
                 let ([operand], reach) = self.parts([&select.operand]);
                 let field = Arc::from(select.field.as_str());
-                if select.test {
-                    (Node::Has(operand, field), reach)
-                } else {
-                    (Node::Select(operand, field), reach)
+                match (select.test, *operand) {
+                    (true, Node::Object) => (Node::ObjectHas(field), reach),
+                    (true, operand) => (Node::Has(Box::new(operand), field), reach),
+                    (false, Node::Object) => (Node::ObjectField(field), reach),
+                    (false, operand) => (Node::Select(Box::new(operand), field), reach),
                 }
             }
             Expr::List(list) if list.optional_indices.is_empty() => {
@@ -247,6 +256,25 @@ impl<'p> Compiler<'p> {
             && self.local(root).is_none()
         {
             return self.root_index(root, key.inner());
+        }
+        // With a literal key the whole depends on what the operand does.
+        if let (
+            None,
+            [
+                operand,
+                IdedExpr {
+                    expr: Expr::Literal(LiteralValue::String(key)),
+                    ..
+                },
+            ],
+        ) = (target, args)
+            && name == operators::INDEX
+        {
+            let key: Arc<str> = Arc::from(key.inner());
+            return match self.node(operand) {
+                (Node::Object, reach) => (Node::ObjectField(key), reach),
+                (operand, reach) => (Node::Key(Box::new(operand), Value::Str(key)), reach),
+            };
         }
         let binary = |this: &mut Self, build: fn(Box<Node>, Box<Node>) -> Node| match (target, args) {
             (None, [left, right]) => {
@@ -518,16 +546,11 @@ fn eval<'f>(node: &'f Node, env: &'f Env<'_>, locals: &mut [Value]) -> Outcome<C
             let index = eval(index, env, locals)?;
             owned(self::index(&operand, &index)?)
         }
+        Node::Key(operand, key) => owned(index(&*eval(operand, env, locals)?, key)?),
         Node::Select(operand, field) => owned(select(&*eval(operand, env, locals)?, field)?),
-        Node::Has(operand, field) => {
-            let has = match eval(operand, env, locals)?.as_ref() {
-                Value::Entity(entity) => entity.entity().field(field).is_some(),
-                Value::Group(group) => group.group(field).is_some(),
-                Value::Map(entries) => entries.iter().any(|(k, _)| k == field),
-                _ => return Err(Unsupported),
-            };
-            owned(Value::Bool(has))
-        }
+        Node::ObjectField(field) => owned(select(env.object.ok_or(Unsupported)?, field)?),
+        Node::ObjectHas(field) => owned(Value::Bool(has(env.object.ok_or(Unsupported)?, field)?)),
+        Node::Has(operand, field) => owned(Value::Bool(has(&*eval(operand, env, locals)?, field)?)),
         Node::And(left, right) => {
             if !boolean(&*eval(left, env, locals)?)? {
                 return owned(Value::Bool(false));
@@ -599,6 +622,16 @@ fn set_value(values: &[Option<Value>], index: usize) -> Outcome<Cow<'_, Value>> 
         .and_then(Option::as_ref)
         .map(Cow::Borrowed)
         .ok_or(Unsupported)
+}
+
+/// `has(operand.field)`.
+fn has(operand: &Value, field: &str) -> Outcome<bool> {
+    Ok(match operand {
+        Value::Entity(entity) => entity.entity().field(field).is_some(),
+        Value::Group(group) => group.group(field).is_some(),
+        Value::Map(entries) => entries.iter().any(|(k, _)| k.as_ref() == field),
+        _ => return Err(Unsupported),
+    })
 }
 
 fn boolean(value: &Value) -> Outcome<bool> {
@@ -871,6 +904,24 @@ mod tests {
         assert!(text.contains("Variable(0)"), "{text}");
         assert!(text.contains("Constant(0, Call(GroupBy, [Collection(6)"), "{text}");
         assert!(text.contains("Append"), "{text}");
+    }
+
+    #[test]
+    fn object_fields_and_literal_keys_take_one_node() {
+        let (node, _, _) = compiled(
+            "has(object.pool) && object.pool in model.pools && variables.x['a'] == object['b']",
+            &[Arc::from("x")],
+        );
+        let text = format!("{node:?}");
+        for part in [
+            "ObjectHas(\"pool\")",
+            "In(ObjectField(\"pool\"), Collection(7))",
+            "Key(Variable(0), Str(\"a\"))",
+            "ObjectField(\"b\")",
+        ] {
+            assert!(text.contains(part), "{part} in {text}");
+        }
+        assert!(!text.contains("Object,") && !text.contains("Literal"), "{text}");
     }
 
     #[test]
