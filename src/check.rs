@@ -366,6 +366,7 @@ fn discover_load_and_build(
     run.root = discover::common_directory(&absolute)
         .map(|common| discover::git_top_level(&common).unwrap_or(common))
         .unwrap_or_else(|| cwd.to_path_buf());
+    run.sources.set_root(run.root.clone());
     let started = Instant::now();
     let files = load_all(&discovered.files, options, pool, run);
     run.timings.load = started.elapsed();

@@ -256,13 +256,14 @@ impl Diagnostic {
 
     /// A hash of rule, file and model path (or, without a model path, the
     /// offending line's text with whitespace folded): stable when unrelated
-    /// lines move.
+    /// lines move. The file is named by its path in the repository, so a
+    /// baseline holds whatever directory planelint runs from.
     pub fn fingerprint(&self, sources: &SourceMap) -> String {
         let mut hash = Fnv64::new();
         hash.write(self.rule.as_str().as_bytes());
         hash.write(&[0]);
         let file = sources.get(self.location.source);
-        hash.write(file.map_or("", |f| f.name.as_str()).as_bytes());
+        hash.write(sources.repo_name(self.location.source).unwrap_or("").as_bytes());
         hash.write(&[0]);
         match (&self.model_path, file) {
             (Some(path), _) => hash.write(path.as_bytes()),

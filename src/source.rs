@@ -1,7 +1,7 @@
 //! Source files and positions: byte spans, line index, character-to-byte
 //! conversion, clamping. Imports no other module of the crate.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 /// The UTF-8 byte-order mark some editors write at the start of a file.
@@ -176,13 +176,37 @@ impl<'a> CharToByte<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// The root of the scanned repository, once known.
+    root: Option<PathBuf>,
+    /// Per file, its path below `root`, found the first time it is asked for.
+    below_root: Vec<OnceLock<Option<String>>>,
 }
 
 impl SourceMap {
     pub fn add(&mut self, file: SourceFile) -> SourceId {
         let id = SourceId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
         self.files.push(file);
+        self.below_root.push(OnceLock::new());
         id
+    }
+
+    /// Sets the root (canonical) that [`SourceMap::repo_name`] is relative to.
+    pub fn set_root(&mut self, root: PathBuf) {
+        self.root = Some(root);
+        self.below_root.iter_mut().for_each(|below| *below = OnceLock::new());
+    }
+
+    /// The name of a file that does not depend on the working directory: its
+    /// path below the root, else (a file outside it, a built-in policy) its
+    /// shown name.
+    pub fn repo_name(&self, id: SourceId) -> Option<&str> {
+        let file = self.get(id)?;
+        let below = self.below_root.get(id.0 as usize).and_then(|below| {
+            below
+                .get_or_init(|| self.root.as_deref().and_then(|root| path_below(root, file)))
+                .as_deref()
+        });
+        Some(below.unwrap_or(&file.name))
     }
 
     pub fn len(&self) -> usize {
@@ -203,6 +227,21 @@ impl SourceMap {
             .enumerate()
             .map(|(i, f)| (SourceId(u32::try_from(i).unwrap_or(u32::MAX)), f))
     }
+}
+
+/// The path of `file` below `root` (canonical), with `/` separators, when
+/// it is there. A relative path (a built-in policy's) is below no directory.
+pub fn path_below(root: &Path, file: &SourceFile) -> Option<String> {
+    if !file.path.is_absolute() {
+        return None;
+    }
+    let path = std::fs::canonicalize(&file.path).ok()?;
+    let relative = path.strip_prefix(root).ok()?;
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Some(parts.join("/"))
 }
 
 #[cfg(test)]

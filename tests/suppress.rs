@@ -221,6 +221,35 @@ fn baseline_hides_old_findings_when_lines_move_and_shows_new_ones() {
 }
 
 #[test]
+fn a_baseline_holds_whatever_directory_planelint_runs_from() {
+    let files: Vec<(String, String)> = (0..2)
+        .map(|n| (format!("configs/plane{n}/dataplane.yaml"), plane(n)))
+        .collect();
+    let mut files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    files.push((".git/HEAD", "ref: refs/heads/main\n"));
+    let dir = repo(&files);
+    let out = planelint_in(dir.path(), &["check", "--write-baseline", "baseline.json", "configs"]);
+    assert_eq!(out.stderr, "planelint: recorded 6 findings in baseline.json\n");
+
+    // From a subdirectory the files are shown as `plane0/...`, and from the
+    // root as `configs/plane0/...`: the fingerprints are the same.
+    let configs = dir.path().join("configs");
+    let out = planelint_in(&configs, &["check", "--baseline", "../baseline.json"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "no findings in 2 files\n"));
+    let fingerprints = |cwd: &Path, path: &str| -> Vec<String> {
+        let report = json(&planelint_in(cwd, &["check", "--format", "json", path]));
+        let diagnostics = report["diagnostics"].as_array().unwrap().iter();
+        diagnostics
+            .map(|d| d["fingerprint"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let from_root = fingerprints(dir.path(), "configs");
+    assert_eq!(from_root.len(), 6);
+    assert_eq!(fingerprints(&configs, "."), from_root);
+    assert_eq!(fingerprints(&configs.join("plane1"), ".."), from_root);
+}
+
+#[test]
 fn a_broken_baseline_is_a_usage_error() {
     let dir = repo(&[("baseline.json", "{\"version\": 9, \"findings\": []}")]);
     let out = planelint_in(dir.path(), &["check", "--baseline", "baseline.json"]);

@@ -4,9 +4,9 @@
 //! start a command of its own; and a Markdown table of every finding for
 //! `$GITHUB_STEP_SUMMARY`.
 
-use super::{Report, path_below, position, summary_line};
+use super::{Report, position, summary_line};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::source::SourceId;
+use crate::source::{SourceId, path_below};
 use std::io::{self, Write};
 use std::path::PathBuf;
 

@@ -19,7 +19,7 @@ pub use sarif::render_sarif;
 
 use crate::diagnostic::{Diagnostic, INPUT_LIMIT, POLICY_ERROR, Severity, Suppressed, Suppression};
 use crate::policy::Policy;
-use crate::source::{SourceFile, SourceId, SourceMap, Span};
+use crate::source::{SourceId, SourceMap, Span};
 use std::io::{self, Write};
 use std::path::Path;
 use std::str::FromStr;
@@ -117,18 +117,6 @@ pub(crate) fn all_findings<'a>(report: &Report<'a>) -> Vec<(&'a Diagnostic, Opti
         .collect();
     all.sort_by(|a, b| crate::diagnostic::compare(a.0, b.0, report.sources));
     all
-}
-
-/// The path of `file` below `base` (canonical), with `/` separators, when it
-/// is there.
-pub(crate) fn path_below(base: &Path, file: &SourceFile) -> Option<String> {
-    let path = std::fs::canonicalize(&file.path).ok()?;
-    let relative = path.strip_prefix(base).ok()?;
-    let parts: Vec<String> = relative
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    Some(parts.join("/"))
 }
 
 /// A rule as the reports describe it.

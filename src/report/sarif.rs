@@ -4,9 +4,9 @@
 //! (`Report::root`); `partialFingerprints` carry the diagnostic's fingerprint,
 //! which ignores line numbers.
 
-use super::{Report, Rule, all_findings, path_below, position, rules};
+use super::{Report, Rule, all_findings, position, rules};
 use crate::diagnostic::{Diagnostic, Location, Severity, Suppression};
-use crate::source::SourceMap;
+use crate::source::{SourceMap, path_below};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -147,11 +147,7 @@ pub fn render_sarif(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> 
         .sources
         .iter()
         .map(|(_, file)| {
-            let below = if file.path.is_absolute() {
-                path_below(report.root, file)
-            } else {
-                None
-            };
+            let below = path_below(report.root, file);
             // A file outside the root (a policy directory elsewhere, or a
             // built-in policy) still gets a relative URI: its shown name,
             // never absolute and never climbing out with `../`.
