@@ -251,25 +251,14 @@ impl<'p> Compiler<'p> {
             ],
         ) = (target, args)
             && name == operators::INDEX
-            && let Expr::Ident(root) = &operand.expr
-            && (root == super::MODEL || root == super::VARIABLES)
-            && self.local(root).is_none()
         {
-            return self.root_index(root, key.inner());
-        }
-        // With a literal key the whole depends on what the operand does.
-        if let (
-            None,
-            [
-                operand,
-                IdedExpr {
-                    expr: Expr::Literal(LiteralValue::String(key)),
-                    ..
-                },
-            ],
-        ) = (target, args)
-            && name == operators::INDEX
-        {
+            if let Expr::Ident(root) = &operand.expr
+                && (root == super::MODEL || root == super::VARIABLES)
+                && self.local(root).is_none()
+            {
+                return self.root_index(root, key.inner());
+            }
+            // With a literal key the whole depends on what the operand does.
             let key: Arc<str> = Arc::from(key.inner());
             return match self.node(operand) {
                 (Node::Object, reach) => (Node::ObjectField(key), reach),
