@@ -141,6 +141,8 @@ pub struct Run {
     pub timings: Timings,
     /// The models the policies ran on, for the audit report.
     pub models: Vec<model::Model>,
+    /// The views of the models that evaluating them made.
+    pub views: Vec<engine::Views>,
 }
 
 impl Run {
@@ -203,42 +205,16 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
         }
     }
 
-    let mut policies: Vec<Policy> = Vec::new();
-    let mut load_diagnostics = Vec::new();
-    for (source, origin) in policy_sources {
-        let (read, mut problems) = policy::read(&run.sources, source, origin, COLLECTIONS);
-        load_diagnostics.append(&mut problems);
-        for policy in read {
-            // A rule may be written as several policies in one file (one per
-            // collection); the same id in another file is a clash.
-            if let Some(first) = policies
-                .iter()
-                .find(|p| p.id == policy.id && p.location.source != policy.location.source)
-            {
-                load_diagnostics.push(
-                    Diagnostic::error(
-                        POLICY_ERROR,
-                        format!("a second policy named `{}`", policy.id),
-                        policy.location,
-                    )
-                    .with_related(first.location, "first defined here"),
-                );
-            } else {
-                policies.push(policy);
-            }
-        }
-    }
     // Every source from here on is a scanned config file.
     let first_config_source = run.sources.len();
-    // The policies compile on their own thread while the files are found,
-    // read and parsed, and the models built. A built-in policy over a
+    // The policies are read and compiled on their own thread while the
+    // files are found, read and parsed, and the models built. A built-in policy over a
     // collection no model will have cannot fire and is not compiled; a
     // user's policy always is, so that its errors show. Which collections the
     // models have is known once the files are parsed: the policies over what
     // manifests make are compiled before (nearly every repo has them), the
     // others after. Compiling and evaluating recurse over CEL ASTs: they run
     // on threads whose stack the engine's limits are sized for.
-    policies.sort_by_key(|policy| (!compiled_before_loading(policy), policy.id.clone()));
     let policy_texts = run.sources.clone();
     let made: OnceLock<BTreeSet<&'static str>> = OnceLock::new();
     let limits = options.engine_limits;
@@ -247,6 +223,9 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
             .name("planelint-compile".into())
             .stack_size(engine::ENGINE_STACK_BYTES)
             .spawn_scoped(scope, || {
+                parallel::working_on("reading the policies");
+                let (mut policies, load_diagnostics) = read_policies(&policy_texts, policy_sources);
+                policies.sort_by_key(|policy| (!compiled_before_loading(policy), policy.id.clone()));
                 parallel::working_on("compiling the policies");
                 let waited = std::cell::Cell::new(Duration::ZERO);
                 let used = |policy: &Policy| {
@@ -264,7 +243,8 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
                 };
                 let started = Instant::now();
                 let (engine, errors) = Engine::compile(policies, &policy_texts, limits, used);
-                (engine, errors, started.elapsed().saturating_sub(waited.get()))
+                let compile_time = started.elapsed().saturating_sub(waited.get());
+                (engine, errors, compile_time, load_diagnostics)
             })
             .map_err(|e| CheckError::Engine(e.to_string()));
         // Whatever happens here, the compiler must not wait forever.
@@ -277,15 +257,16 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
         });
         Ok::<_, CheckError>((models, compiled))
     })?;
-    let (engine, compile_errors, compile_time) = compiled?;
+    let (engine, compile_errors, compile_time, load_diagnostics) = compiled?;
 
     let started = Instant::now();
     let mut findings = Vec::new();
     let mut counts = engine::Counts::default();
     for model in &models {
-        let (mut found, model_counts) = engine.evaluate(model, &pool, options.evaluator);
-        findings.append(&mut found);
-        counts += model_counts;
+        let mut evaluation = engine.evaluate(model, &pool, options.evaluator);
+        findings.append(&mut evaluation.diagnostics);
+        counts += evaluation.counts;
+        run.views.push(evaluation.views);
     }
     let evaluated = started.elapsed();
     let loaded_policies: Vec<Policy> = engine.policies().into_iter().cloned().collect();
@@ -323,6 +304,37 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     }
     adopt(&mut run, options, first_config_source);
     Ok(run)
+}
+
+/// The policies of `policy_sources`, and the problems of reading them: a
+/// policy that does not read, or a second policy of one id in another file.
+fn read_policies(sources: &SourceMap, policy_sources: Vec<(SourceId, Origin)>) -> (Vec<Policy>, Vec<Diagnostic>) {
+    let mut policies: Vec<Policy> = Vec::new();
+    let mut load_diagnostics = Vec::new();
+    for (source, origin) in policy_sources {
+        let (read, mut problems) = policy::read(sources, source, origin, COLLECTIONS);
+        load_diagnostics.append(&mut problems);
+        for policy in read {
+            // A rule may be written as several policies in one file (one per
+            // collection); the same id in another file is a clash.
+            if let Some(first) = policies
+                .iter()
+                .find(|p| p.id == policy.id && p.location.source != policy.location.source)
+            {
+                load_diagnostics.push(
+                    Diagnostic::error(
+                        POLICY_ERROR,
+                        format!("a second policy named `{}`", policy.id),
+                        policy.location,
+                    )
+                    .with_related(first.location, "first defined here"),
+                );
+            } else {
+                policies.push(policy);
+            }
+        }
+    }
+    (policies, load_diagnostics)
 }
 
 /// Whether a policy is compiled without waiting for the collections the

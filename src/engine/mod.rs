@@ -91,6 +91,24 @@ impl std::ops::AddAssign for Counts {
     }
 }
 
+/// What evaluating the policies on a model gave.
+pub struct Evaluation {
+    /// Findings and policy errors, in no set order.
+    pub diagnostics: Vec<Diagnostic>,
+    pub counts: Counts,
+    pub views: Views,
+}
+
+/// The views of a model that evaluating it made: its collections as CEL
+/// lists, with their groupings and key indexes, tens of thousands of small
+/// allocations on a large repo. Freeing them is left to whoever holds them
+/// (a run keeps them; the command-line tool exits without freeing it):
+/// freed at the end of the evaluation, they took 1 ms of a 5,200-file run.
+#[derive(Debug)]
+pub struct Views {
+    _model: ModelVal,
+}
+
 /// The compiled policies of a run.
 pub struct Engine {
     env: Arc<Env>,
@@ -162,7 +180,7 @@ impl Engine {
     /// results are put back in chunk order, so the output is the same
     /// whatever the thread count. Also returns how many evaluations there
     /// were, and how many of them cel's interpreter did.
-    pub fn evaluate(&self, model: &Model, pool: &parallel::Pool, evaluator: Evaluator) -> (Vec<Diagnostic>, Counts) {
+    pub fn evaluate(&self, model: &Model, pool: &parallel::Pool, evaluator: Evaluator) -> Evaluation {
         let name = model.name.as_deref().unwrap_or("the files without a DataPlane");
         let working_on = format!("the policies on the model of {name}");
         let model_val = ModelVal::new(model);
@@ -225,7 +243,11 @@ impl Engine {
             diagnostics.append(&mut out);
             counts += task_counts;
         }
-        (diagnostics, counts)
+        Evaluation {
+            diagnostics,
+            counts,
+            views: Views { _model: model_val },
+        }
     }
 
     /// A root context for one thread: the model, and our functions.
@@ -341,10 +363,7 @@ impl Engine {
         use native::{Unsupported, Value};
         let compiled = task.compiled;
         let mut scope = thread.scope(task.index, compiled.locals, object, compiled.variables.len());
-        let holds = |program: &Program, scope: &mut native::Scope| match scope.evaluate(&program.native)? {
-            Value::Bool(b) => Ok(b),
-            _ => Err(Unsupported),
-        };
+        let holds = |program: &Program, scope: &mut native::Scope| scope.holds(&program.native);
         for condition in &compiled.conditions {
             if !holds(condition, &mut scope)? {
                 return Ok(());

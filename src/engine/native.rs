@@ -507,6 +507,12 @@ impl Scope<'_> {
         eval(node, &self.env, self.locals).map(Cow::into_owned)
     }
 
+    /// Evaluates a condition or a validation: `Unsupported` unless it gives
+    /// a boolean.
+    pub fn holds(&mut self, node: &Node) -> Outcome<bool> {
+        eval_bool(node, &self.env, self.locals)
+    }
+
     pub fn set_variable(&mut self, index: usize, value: Value) {
         if let Some(slot) = self.env.variables.get_mut(index) {
             *slot = Some(value);
@@ -538,48 +544,21 @@ fn eval<'f>(node: &'f Node, env: &'f Env<'_>, locals: &mut [Value]) -> Outcome<C
         Node::Key(operand, key) => owned(index(&*eval(operand, env, locals)?, key)?),
         Node::Select(operand, field) => owned(select(&*eval(operand, env, locals)?, field)?),
         Node::ObjectField(field) => owned(select(env.object.ok_or(Unsupported)?, field)?),
-        Node::ObjectHas(field) => owned(Value::Bool(has(env.object.ok_or(Unsupported)?, field)?)),
-        Node::Has(operand, field) => owned(Value::Bool(has(&*eval(operand, env, locals)?, field)?)),
-        Node::And(left, right) => {
-            if !boolean(&*eval(left, env, locals)?)? {
-                return owned(Value::Bool(false));
-            }
-            owned(Value::Bool(boolean(&*eval(right, env, locals)?)?))
-        }
-        Node::Or(left, right) => {
-            if boolean(&*eval(left, env, locals)?)? {
-                return owned(Value::Bool(true));
-            }
-            owned(Value::Bool(boolean(&*eval(right, env, locals)?)?))
-        }
+        Node::ObjectHas(_)
+        | Node::Has(..)
+        | Node::And(..)
+        | Node::Or(..)
+        | Node::NotStrictlyFalse(_)
+        | Node::Equals(..)
+        | Node::NotEquals(..)
+        | Node::Compare(..)
+        | Node::In(..) => owned(Value::Bool(eval_bool(node, env, locals)?)),
         Node::Conditional(condition, then, otherwise) => {
-            if boolean(&*eval(condition, env, locals)?)? {
+            if eval_bool(condition, env, locals)? {
                 eval(then, env, locals)
             } else {
                 eval(otherwise, env, locals)
             }
-        }
-        // cel takes anything but `false` (an error, another type) as true
-        // here; an error here may be one only native evaluation has.
-        Node::NotStrictlyFalse(operand) => owned(Value::Bool(!matches!(
-            eval(operand, env, locals)?.as_ref(),
-            Value::Bool(false)
-        ))),
-        Node::Equals(left, right) => {
-            let left = eval(left, env, locals)?;
-            owned(Value::Bool(equal(&left, &*eval(right, env, locals)?)?))
-        }
-        Node::NotEquals(left, right) => {
-            let left = eval(left, env, locals)?;
-            owned(Value::Bool(!equal(&left, &*eval(right, env, locals)?)?))
-        }
-        Node::Compare(left, right, holds) => {
-            let left = eval(left, env, locals)?;
-            owned(Value::Bool(holds(compare(&left, &*eval(right, env, locals)?)?)))
-        }
-        Node::In(item, container) => {
-            let item = eval(item, env, locals)?;
-            owned(Value::Bool(contains(&*eval(container, env, locals)?, &item)?))
         }
         Node::Add(left, right) => {
             let left = eval(left, env, locals)?;
@@ -600,6 +579,69 @@ fn eval<'f>(node: &'f Node, env: &'f Env<'_>, locals: &mut [Value]) -> Outcome<C
         }
         Node::Comprehension(comprehension) => owned(comprehend(comprehension, env, locals)?),
         Node::Unsupported => Err(Unsupported),
+    }
+}
+
+/// `node` where a boolean is wanted (a condition, a validation, an operand
+/// of `&&`, `||`, `!` or `?:`): the operators that give booleans answer one
+/// directly, without making a value for their caller to take apart. Any
+/// other node is evaluated, and must give a boolean.
+fn eval_bool(node: &Node, env: &Env<'_>, locals: &mut [Value]) -> Outcome<bool> {
+    match node {
+        Node::ObjectHas(field) => has(env.object.ok_or(Unsupported)?, field),
+        Node::Has(operand, field) => has(&*eval(operand, env, locals)?, field),
+        Node::And(left, right) => Ok(eval_bool(left, env, locals)? && eval_bool(right, env, locals)?),
+        Node::Or(left, right) => Ok(eval_bool(left, env, locals)? || eval_bool(right, env, locals)?),
+        Node::Conditional(condition, then, otherwise) => {
+            if eval_bool(condition, env, locals)? {
+                eval_bool(then, env, locals)
+            } else {
+                eval_bool(otherwise, env, locals)
+            }
+        }
+        // cel takes anything but `false` (an error, another type) as true
+        // here; an error here may be one only native evaluation has.
+        Node::NotStrictlyFalse(operand) => Ok(!matches!(eval(operand, env, locals)?.as_ref(), Value::Bool(false))),
+        Node::Equals(left, right) => equals(left, right, env, locals),
+        Node::NotEquals(left, right) => Ok(!equals(left, right, env, locals)?),
+        Node::Compare(left, right, holds) => {
+            let left = eval(left, env, locals)?;
+            Ok(holds(compare(&left, &*eval(right, env, locals)?)?))
+        }
+        Node::In(item, container) => match object_string(item, env) {
+            Some(key) => contains_str(&*eval(container, env, locals)?, key),
+            None => {
+                let item = eval(item, env, locals)?;
+                contains(&*eval(container, env, locals)?, &item)
+            }
+        },
+        _ => boolean(&*eval(node, env, locals)?),
+    }
+}
+
+/// The string field of the object that `node` names (`object.name`),
+/// borrowed: comparing it need not copy it into a value.
+fn object_string<'e>(node: &Node, env: &Env<'e>) -> Option<&'e str> {
+    let (Node::ObjectField(name), Some(Value::Entity(object))) = (node, env.object) else {
+        return None;
+    };
+    match &object.entity().field(name)?.value {
+        FieldValue::String(text) => Some(text),
+        _ => None,
+    }
+}
+
+/// `left == right`; an object's string field is compared in place. A value
+/// of another kind never equals a string.
+fn equals(left: &Node, right: &Node, env: &Env<'_>, locals: &mut [Value]) -> Outcome<bool> {
+    let is = |text: &str, value: &Value| matches!(value, Value::Str(other) if **other == *text);
+    if let Some(text) = object_string(left, env) {
+        return Ok(is(text, &*eval(right, env, locals)?));
+    }
+    let left = eval(left, env, locals)?;
+    match object_string(right, env) {
+        Some(text) => Ok(is(text, &left)),
+        None => equal(&left, &*eval(right, env, locals)?),
     }
 }
 
@@ -720,11 +762,11 @@ fn compare(left: &Value, right: &Value) -> Outcome<Ordering> {
 
 /// `item in container`, as our values and cel's lists and maps answer it.
 fn contains(container: &Value, item: &Value) -> Outcome<bool> {
+    if let Value::Str(key) = item {
+        return contains_str(container, key);
+    }
     Ok(match (container, item) {
         (Value::List(list), Value::Entity(entity)) => list.holds(entity),
-        (Value::List(list), Value::Str(key)) => list.by_key(key).is_some(),
-        (Value::Group(group), Value::Str(key)) => group.group(key).is_some(),
-        (Value::Entity(entity), Value::Str(name)) => entity.entity().field(name).is_some(),
         // Our views and entities hold only names and entities.
         (Value::List(_) | Value::Group(_) | Value::Entity(_), _) => false,
         (Value::Items(items), item) => {
@@ -735,7 +777,19 @@ fn contains(container: &Value, item: &Value) -> Outcome<bool> {
             }
             false
         }
-        (Value::Map(entries), Value::Str(key)) => entries.iter().any(|(k, _)| k == key),
+        _ => return Err(Unsupported),
+    })
+}
+
+/// `key in container` for a string `key`.
+fn contains_str(container: &Value, key: &str) -> Outcome<bool> {
+    Ok(match container {
+        Value::List(list) => list.by_key(key).is_some(),
+        Value::Group(group) => group.group(key).is_some(),
+        Value::Entity(entity) => entity.entity().field(key).is_some(),
+        // A value of another kind never equals a string.
+        Value::Items(items) => items.iter().any(|c| matches!(c, Value::Str(s) if **s == *key)),
+        Value::Map(entries) => entries.iter().any(|(k, _)| **k == *key),
         _ => return Err(Unsupported),
     })
 }
@@ -838,12 +892,12 @@ fn comprehend(comprehension: &Comprehension, env: &Env<'_>, locals: &mut [Value]
         Step::Append { guard, items } => {
             let mut built = Vec::new();
             while let Some(element) = next()? {
-                if !boolean(&*eval(&comprehension.condition, env, locals)?)? {
+                if !eval_bool(&comprehension.condition, env, locals)? {
                     break;
                 }
                 set(locals, comprehension.item, element)?;
                 if let Some(guard) = guard
-                    && !boolean(&*eval(guard, env, locals)?)?
+                    && !eval_bool(guard, env, locals)?
                 {
                     continue;
                 }
@@ -856,7 +910,7 @@ fn comprehend(comprehension: &Comprehension, env: &Env<'_>, locals: &mut [Value]
         Step::Fold(step) => {
             set(locals, comprehension.accumulator, init)?;
             while let Some(element) = next()? {
-                if !boolean(&*eval(&comprehension.condition, env, locals)?)? {
+                if !eval_bool(&comprehension.condition, env, locals)? {
                     break;
                 }
                 set(locals, comprehension.item, element)?;
