@@ -602,7 +602,7 @@ mod tests {
     use crate::model::Field;
     use crate::source::{SourceId, Span};
 
-    fn cluster(order: usize, pool: Option<Value>) -> EntityVal {
+    fn cluster(order: u64, pool: Option<Value>) -> EntityVal {
         let location = Location {
             source: SourceId(0),
             span: Span::default(),

@@ -100,8 +100,8 @@ pub struct Entity {
     /// The key's occurrence number when a key repeats (1 for the first).
     pub occurrence: usize,
     /// Its position in the model: file path relative to the root, then
-    /// position in the file.
-    pub order: usize,
+    /// position in the file (entities from adapters after all manifests').
+    pub order: u64,
     /// Where the entity is, for findings on no particular field.
     pub location: Location,
     /// Its fields, sorted by name. Names are the schema's own strings.
