@@ -538,8 +538,10 @@ fn eval<'f>(node: &'f Node, env: &'f Env<'_>, locals: &mut [Value]) -> Outcome<C
             .ok_or(Unsupported),
         Node::Index(operand, index) => {
             let operand = eval(operand, env, locals)?;
-            let index = eval(index, env, locals)?;
-            owned(self::index(&operand, &index)?)
+            match object_string(index, env) {
+                Some(key) => owned(index_str(&operand, key)?),
+                None => owned(self::index(&operand, &*eval(index, env, locals)?)?),
+            }
         }
         Node::Key(operand, key) => owned(index(&*eval(operand, env, locals)?, key)?),
         Node::Select(operand, field) => owned(select(&*eval(operand, env, locals)?, field)?),
@@ -717,8 +719,7 @@ fn select(operand: &Value, name: &str) -> Outcome<Value> {
 
 fn index(operand: &Value, index: &Value) -> Outcome<Value> {
     match (operand, index) {
-        (Value::Entity(_) | Value::Group(_) | Value::Map(_), Value::Str(name)) => select(operand, name),
-        (Value::List(list), Value::Str(key)) => Ok(Value::Entity(list.by_key(key).ok_or(Unsupported)?.clone())),
+        (_, Value::Str(key)) => index_str(operand, key),
         (Value::List(list), Value::Int(i)) => {
             let at = usize::try_from(*i).map_err(|_| Unsupported)?;
             Ok(Value::Entity(list.items().get(at).ok_or(Unsupported)?.clone()))
@@ -727,6 +728,15 @@ fn index(operand: &Value, index: &Value) -> Outcome<Value> {
             let at = usize::try_from(*i).map_err(|_| Unsupported)?;
             items.get(at).cloned().ok_or(Unsupported)
         }
+        _ => Err(Unsupported),
+    }
+}
+
+/// `operand[key]` for a string `key`.
+fn index_str(operand: &Value, key: &str) -> Outcome<Value> {
+    match operand {
+        Value::Entity(_) | Value::Group(_) | Value::Map(_) => select(operand, key),
+        Value::List(list) => Ok(Value::Entity(list.by_key(key).ok_or(Unsupported)?.clone())),
         _ => Err(Unsupported),
     }
 }
