@@ -190,9 +190,10 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
         }
     }
     for dir in &options.policy_dirs {
-        for path in policy_files(dir)? {
+        for path in policy_files(dir, cwd)? {
+            let name = discover::display_name(&path, cwd);
             let policy_dir_error = |reason: String| CheckError::PolicyDir {
-                path: path.clone(),
+                path: PathBuf::from(&name),
                 reason,
             };
             let bytes = std::fs::File::open(&path)
@@ -200,7 +201,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
                 .map_err(|e| policy_dir_error(e.to_string()))?
                 .map_err(|size| policy_dir_error(format!("the file is {size} bytes, over the limit")))?;
             let text = String::from_utf8(bytes).map_err(|_| policy_dir_error("not valid UTF-8".into()))?;
-            let file = SourceFile::new(discover::display_name(&path, cwd), path, Arc::from(text));
+            let file = SourceFile::new(name, path, Arc::from(text));
             policy_sources.push((run.sources.add(file), Origin::File));
         }
     }
@@ -455,8 +456,11 @@ fn named_files(paths: &[PathBuf], cwd: &Path) -> Option<Vec<PathBuf>> {
         .collect()
 }
 
-fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, CheckError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| CheckError::PolicyDir {
+/// The policy files in `dir`, with absolute paths: a fingerprint names a
+/// policy file by its path below the run's root, whatever the working
+/// directory.
+fn policy_files(dir: &Path, cwd: &Path) -> Result<Vec<PathBuf>, CheckError> {
+    let entries = std::fs::read_dir(cwd.join(dir)).map_err(|e| CheckError::PolicyDir {
         path: dir.to_path_buf(),
         reason: e.to_string(),
     })?;

@@ -250,6 +250,40 @@ fn a_baseline_holds_whatever_directory_planelint_runs_from() {
 }
 
 #[test]
+fn a_policy_file_finding_has_one_fingerprint_from_any_directory() {
+    let policy = "apiVersion: planelint/v1\nkind: Policy\nmetadata:\n  name: broken\nspec:\n  \
+                  summary: Does not compile.\n  forEach: clusters\n  validations:\n    \
+                  - expression: object.name ==\n";
+    let dir = repo(&[
+        ("policies/broken.yaml", policy),
+        ("configs/plane0/dataplane.yaml", &plane(0)),
+        (".git/HEAD", "ref: refs/heads/main\n"),
+    ]);
+    let finding = |cwd: &Path, policies: &str, configs: &str| -> (String, String) {
+        let args = [
+            "check",
+            "--format",
+            "json",
+            "--no-builtin",
+            "--policy",
+            policies,
+            configs,
+        ];
+        let report = json(&planelint_in(cwd, &args));
+        let diagnostics = report["diagnostics"].as_array().unwrap();
+        assert_eq!(diagnostics.len(), 1, "{report}");
+        let text = |key: &str| diagnostics[0][key].as_str().unwrap().to_string();
+        (text("file"), text("fingerprint"))
+    };
+    let (name, from_root) = finding(dir.path(), "policies", "configs");
+    assert_eq!(name, "policies/broken.yaml");
+    // Named `../policies` from below, the file is the same file of the repo.
+    let (name, from_below) = finding(&dir.path().join("configs"), "../policies", ".");
+    assert_eq!(name, "../policies/broken.yaml");
+    assert_eq!(from_below, from_root);
+}
+
+#[test]
 fn a_broken_baseline_is_a_usage_error() {
     let dir = repo(&[("baseline.json", "{\"version\": 9, \"findings\": []}")]);
     let out = planelint_in(dir.path(), &["check", "--baseline", "baseline.json"]);
