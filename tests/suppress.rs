@@ -269,7 +269,9 @@ fn a_policy_file_finding_has_one_fingerprint_from_any_directory() {
             policies,
             configs,
         ];
-        let report = json(&planelint_in(cwd, &args));
+        let out = planelint_in(cwd, &args);
+        assert_eq!(out.code, 2, "a policy that does not compile: {}", out.stderr);
+        let report = json(&out);
         let diagnostics = report["diagnostics"].as_array().unwrap();
         assert_eq!(diagnostics.len(), 1, "{report}");
         let text = |key: &str| diagnostics[0][key].as_str().unwrap().to_string();
