@@ -2,10 +2,10 @@
 //! model path; never line numbers), so a run can hide them and show only new
 //! ones. Imports `source` and `diagnostic`.
 
-use crate::diagnostic::{Diagnostic, Suppressed, Suppression};
-use crate::source::SourceMap;
+use crate::diagnostic::{Diagnostic, Suppressed, Suppression, fails_closed};
+use crate::source::{SourceId, SourceMap};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 
 const VERSION: u32 = 1;
@@ -58,9 +58,20 @@ impl Baseline {
     /// finding identical to an old one still shows.
     pub fn apply(&self, diagnostics: &mut Vec<Diagnostic>, sources: &SourceMap) -> Vec<Suppressed> {
         let mut left = self.counts.clone();
+        // A file that could not be fully checked keeps all its findings: what
+        // was recorded for it may no longer be all there is.
+        let unchecked: BTreeSet<SourceId> = diagnostics
+            .iter()
+            .filter(|d| fails_closed(d.rule.as_str()))
+            .map(|d| d.location.source)
+            .collect();
         let mut hidden = Vec::new();
         let mut kept = Vec::with_capacity(diagnostics.len());
         for diagnostic in diagnostics.drain(..) {
+            if fails_closed(diagnostic.rule.as_str()) || unchecked.contains(&diagnostic.location.source) {
+                kept.push(diagnostic);
+                continue;
+            }
             match left.get_mut(&diagnostic.fingerprint(sources)) {
                 Some(count) if *count > 0 => {
                     *count -= 1;

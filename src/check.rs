@@ -1,18 +1,19 @@
-//! Runs the pipeline: discover -> load -> model -> evaluate. The only module
-//! that knows every stage.
+//! Runs the pipeline: discover -> load -> model -> evaluate, once per config
+//! root. The only module that knows every stage.
 
 use crate::baseline::Baseline;
-use crate::config::{FileFilter, Rules};
+use crate::config::{self, FileFilter, Flags, Rules, Settings};
 use crate::diagnostic::{
     self, Diagnostic, FILE_UNREADABLE, INPUT_LIMIT, Location, POLICY_ERROR, Severity, Suppressed, YAML_SYNTAX,
 };
-use crate::discover::{self, DiscoverError, Found};
+use crate::discover::{self, DiscoverError, Found, SkipReason, Skipped};
 use crate::engine::{self, Engine};
 use crate::model::{self, COLLECTIONS, LoadedFile};
 use crate::parallel;
 use crate::policy::{self, Origin, Policy};
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
 use crate::suppress::{self, Date};
+use crate::workspace::{self, Plan, Root, RootRule};
 use crate::yaml;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -24,10 +25,19 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Debug)]
 pub struct Options {
     pub paths: Vec<PathBuf>,
+    /// How the config roots of `paths` are found.
+    pub roots: RootRule,
+    /// Where each root's settings come from: `None` applies the fields
+    /// below (`policy_dirs`, `rules`, `files`, `layers`, `fail_level`) to
+    /// every root; `Some` reads each root's `.planelint.yaml` (or the file
+    /// given) and merges the flags into it.
+    pub config: Option<ConfigSource>,
     pub policy_dirs: Vec<PathBuf>,
     pub no_builtin: bool,
     pub follow_symlinks: bool,
     pub max_file_bytes: u64,
+    /// Isolation units one DataPlane may make.
+    pub max_units: usize,
     pub yaml_limits: yaml::Limits,
     pub engine_limits: engine::Limits,
     /// Threads that read and parse the files and evaluate the policies;
@@ -37,6 +47,8 @@ pub struct Options {
     pub rules: Rules,
     /// Which discovered files are linted (`include`/`exclude`).
     pub files: FileFilter,
+    /// The lowest severity that fails the run.
+    pub fail_level: Severity,
     /// Today, for `until=` of suppressions; `None`: none expires.
     pub today: Option<Date>,
     /// Findings to hide (`--baseline`).
@@ -50,22 +62,35 @@ pub struct Options {
     pub evaluator: engine::Evaluator,
 }
 
+/// The config files a run reads, and the flags merged into each.
+#[derive(Clone, Debug, Default)]
+pub struct ConfigSource {
+    /// `--config`: this file applies to every root.
+    pub explicit: Option<PathBuf>,
+    pub flags: Flags,
+    /// The names `format:` accepts.
+    pub formats: Vec<&'static str>,
+}
+
 impl Options {
     /// The options a config (file and flags) sets, for `paths`.
-    pub fn from_settings(
-        paths: Vec<PathBuf>,
-        settings: &crate::config::Settings,
-        no_builtin: bool,
-        cwd: &Path,
-    ) -> Options {
+    pub fn from_settings(paths: Vec<PathBuf>, settings: &Settings, no_builtin: bool, cwd: &Path) -> Options {
         Options {
             paths,
-            policy_dirs: settings.policies.iter().map(|p| p.value.clone()).collect(),
             no_builtin,
+            ..Options::default().with_settings(settings, cwd)
+        }
+    }
+
+    /// These options with what `settings` set.
+    fn with_settings(self, settings: &Settings, cwd: &Path) -> Options {
+        Options {
+            policy_dirs: settings.policies.iter().map(|p| p.value.clone()).collect(),
             rules: settings.rules.clone(),
             files: settings.file_filter(cwd),
             layers: settings.layers.iter().map(|group| group.value.clone()).collect(),
-            ..Options::default()
+            fail_level: settings.fail_level.value,
+            ..self
         }
     }
 }
@@ -81,15 +106,19 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             paths: vec![PathBuf::from(".")],
+            roots: RootRule::default(),
+            config: None,
             policy_dirs: Vec::new(),
             no_builtin: false,
             follow_symlinks: false,
             max_file_bytes: 64 << 20,
+            max_units: model::MAX_UNITS,
             yaml_limits: yaml::Limits::default(),
             engine_limits: engine::Limits::default(),
             threads: 0,
             rules: Rules::default(),
             files: FileFilter::default(),
+            fail_level: Severity::Error,
             today: None,
             baseline: None,
             layers: Vec::new(),
@@ -115,6 +144,18 @@ pub struct Timings {
     pub evaluations: engine::Counts,
 }
 
+/// A config root of a run, with the settings that applied to it.
+#[derive(Debug, Clone)]
+pub struct RootSettings {
+    pub root: Root,
+    /// `None` when the run's own options applied ([`Options::config`]).
+    pub settings: Option<Settings>,
+    /// The config file read, for `--show-config`.
+    pub config_sources: SourceMap,
+    /// The lowest severity that fails the run, for this root's findings.
+    pub fail_level: Severity,
+}
+
 /// What a run found.
 #[derive(Debug, Default)]
 pub struct Run {
@@ -125,17 +166,21 @@ pub struct Run {
     pub suppressed: Vec<Suppressed>,
     pub policies: Vec<Policy>,
     pub files_scanned: usize,
-    /// The scanned config files that findings are reported for: every one,
-    /// or only those named on the command line when whole-root loading
-    /// applies.
+    /// The scanned config files that findings are reported for: those of
+    /// the paths given (the rest of their roots is loaded for the model).
     pub scanned: Vec<SourceId>,
     /// The absolute directory that repository-relative paths (SARIF URIs)
-    /// start from: the git top level of the scanned paths, else their common
+    /// start from: the git top level of the roots, else their common
     /// directory.
     pub root: PathBuf,
+    /// The config roots, in path order, with their settings.
+    pub roots: Vec<RootSettings>,
     /// YAML files and links met but not checked: unreadable, over the size
-    /// limit, not UTF-8, not regular files, or links not followed.
+    /// limit, not UTF-8, not regular files, and those of `skipped`.
     pub skipped_files: usize,
+    /// YAML files left out on purpose (ignored, excluded, links not
+    /// followed, Helm templates), sorted by name.
+    pub skipped: Vec<Skipped>,
     /// A policy failed to load: the run exits 2.
     pub policy_load_failed: bool,
     pub timings: Timings,
@@ -146,16 +191,43 @@ pub struct Run {
 }
 
 impl Run {
-    /// 2 when a policy failed to load, 1 when a finding is at or above
-    /// `fail_level`, else 0.
-    pub fn exit_code(&self, fail_level: Severity) -> u8 {
+    /// 2 when a policy failed to load, 1 when a finding is at or above the
+    /// fail level of its root, else 0.
+    pub fn exit_code(&self) -> u8 {
         if self.policy_load_failed {
             2
-        } else if self.diagnostics.iter().any(|d| d.severity >= fail_level) {
+        } else if self
+            .diagnostics
+            .iter()
+            .any(|d| d.severity >= self.fail_level_of(d.location.source))
+        {
             1
         } else {
             0
         }
+    }
+
+    /// The fail level of the root that `source` is in: the deepest root
+    /// holding it, else the first root's.
+    pub fn fail_level_of(&self, source: SourceId) -> Severity {
+        let path = self.sources.get(source).map(|file| file.path.as_path());
+        self.roots
+            .iter()
+            .rev()
+            .find(|root| path.is_some_and(|p| p.starts_with(&root.root.dir)))
+            .or(self.roots.first())
+            .map_or(Severity::Error, |root| root.fail_level)
+    }
+
+    /// The fail level shown in reports: that of the first root.
+    pub fn fail_level(&self) -> Severity {
+        self.roots.first().map_or(Severity::Error, |root| root.fail_level)
+    }
+
+    /// The settings of the first root that read its config, for what is
+    /// one per run (the output format).
+    pub fn settings(&self) -> Option<&Settings> {
+        self.roots.iter().find_map(|root| root.settings.as_ref())
     }
 }
 
@@ -168,20 +240,287 @@ pub enum CheckError {
     PolicyDir { path: PathBuf, reason: String },
     #[error("the policy engine failed: {0}")]
     Engine(String),
+    #[error("the config file {}: {error}", path.display())]
+    ConfigUnreadable { path: PathBuf, error: std::io::Error },
+    /// A config file has problems, as diagnostics on `source` of `sources`.
+    #[error("the config file has problems")]
+    ConfigInvalid {
+        sources: SourceMap,
+        file: SourceId,
+        problems: Vec<Diagnostic>,
+    },
+}
+
+impl From<config::LoadError> for CheckError {
+    fn from(error: config::LoadError) -> Self {
+        match error {
+            config::LoadError::Unreadable { path, error } => CheckError::ConfigUnreadable { path, error },
+            config::LoadError::Invalid {
+                sources,
+                source,
+                problems,
+            } => CheckError::ConfigInvalid {
+                sources,
+                file: source,
+                problems,
+            },
+        }
+    }
+}
+
+/// The roots of a run's paths with the settings of each, and the files of
+/// each root (discovered, before `include`/`exclude`).
+pub struct Planned {
+    pub plan: Plan,
+    pub roots: Vec<(RootSettings, Vec<Found>)>,
+    pub unreadable: Vec<discover::Unreadable>,
+    pub skipped: Vec<Skipped>,
+    pub discover_time: Duration,
+}
+
+/// Finds the roots of `options.paths`, walks them, and reads the config of
+/// each root.
+pub fn plan(options: &Options, cwd: &Path) -> Result<Planned, CheckError> {
+    let started = Instant::now();
+    let plan = workspace::plan(&options.paths, cwd, options.roots)?;
+    let discovered = discover::discover(&plan.walk_paths(), options.follow_symlinks, cwd)?;
+    let discover_time = started.elapsed();
+    let mut roots = Vec::new();
+    for (root, files) in plan.split(discovered.files, options.roots) {
+        let settings = match &options.config {
+            Some(source) => {
+                let file = match &source.explicit {
+                    Some(explicit) => Some(cwd.join(explicit)),
+                    None => root.config.clone(),
+                };
+                Some(config::load_file(file, source.flags.clone(), &source.formats, cwd)?)
+            }
+            None => None,
+        };
+        let fail_level = settings
+            .as_ref()
+            .map_or(options.fail_level, |(s, _)| s.fail_level.value);
+        let (settings, config_sources) = settings.map_or((None, SourceMap::default()), |(s, m)| (Some(s), m));
+        roots.push((
+            RootSettings {
+                root,
+                settings,
+                config_sources,
+                fail_level,
+            },
+            files,
+        ));
+    }
+    Ok(Planned {
+        plan,
+        roots,
+        unreadable: discovered.unreadable,
+        skipped: discovered.skipped,
+        discover_time,
+    })
 }
 
 pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     // Started first, the threads are ready by the time they have work.
     let pool = parallel::pool(thread_count(options.threads), engine::ENGINE_STACK_BYTES)
         .map_err(|e| CheckError::Engine(format!("could not start the threads: {e}")))?;
-    let mut run = Run::default();
-    let named_files = named_files(&options.paths, cwd);
-    let mut scan_paths = options.paths.clone();
-    // Only some files named (pre-commit passes the changed ones): cross-file
-    // rules still need the rest of the config repo, so load all of it.
-    if let Some(root) = named_files.as_ref().and_then(|files| discover::config_root(files)) {
-        scan_paths.push(root);
+    let Planned {
+        plan,
+        mut roots,
+        unreadable,
+        mut skipped,
+        discover_time,
+    } = self::plan(options, cwd)?;
+    if roots.is_empty() {
+        // No paths (`rules`, `explain`): the policies alone are loaded.
+        roots.push((
+            RootSettings {
+                root: Root {
+                    dir: cwd.to_path_buf(),
+                    config: None,
+                },
+                settings: None,
+                config_sources: SourceMap::default(),
+                fail_level: options.fail_level,
+            },
+            Vec::new(),
+        ));
     }
+    let mut run = Run {
+        root: repository_root(&roots, cwd),
+        ..Run::default()
+    };
+    run.timings.discover = discover_time;
+    run.sources.set_root(run.root.clone());
+    if let Some(progress) = &options.progress {
+        progress
+            .total
+            .store(roots.iter().map(|(_, files)| files.len()).sum(), Ordering::Relaxed);
+    }
+    // A root none of whose files is shown has nothing to report (its models
+    // are its own); unless no root has, one runs to load the policies.
+    let shown = |files: &[Found]| files.iter().any(|f| plan.shows(&f.path));
+    if roots.iter().any(|(_, files)| shown(files)) {
+        roots.retain(|(_, files)| shown(files));
+    } else {
+        roots.truncate(1);
+    }
+    let several = roots.len() > 1;
+    for (root, mut files) in roots {
+        let root_options = match &root.settings {
+            Some(settings) => options.clone().with_settings(settings, cwd),
+            None => options.clone(),
+        };
+        let policy_dirs = canonical_dirs(&root_options.policy_dirs, cwd);
+        // Policies are not manifests: the files of a policy directory inside
+        // the tree are read as policies only.
+        files.retain(|found| !policy_dirs.iter().any(|dir| found.path.starts_with(dir)));
+        let excluded_by = root
+            .settings
+            .as_ref()
+            .and_then(|s| s.file.as_ref())
+            .map_or_else(|| "the config".to_string(), |f| discover::display_name(f, cwd));
+        files.retain(|found| {
+            let linted = root_options.files.matches(&found.path);
+            if !linted {
+                skipped.push(Skipped {
+                    found: found.clone(),
+                    reason: SkipReason::Excluded(excluded_by.clone()),
+                });
+            }
+            linted
+        });
+        // Ids follow the paths below the root: the model is in their order,
+        // whatever the working directory.
+        files.sort_by(|a, b| {
+            a.path
+                .as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.path.as_os_str().as_encoded_bytes())
+        });
+        let dir = root.root.dir.clone();
+        run.roots.push(root);
+        check_root(&mut run, files, &dir, &policy_dirs, &root_options, cwd, &plan, &pool)?;
+    }
+    for unreadable in unreadable.iter().filter(|u| plan.shows(&u.found.path)) {
+        let file = SourceFile::new(
+            unreadable.found.name.clone(),
+            unreadable.found.path.clone(),
+            Arc::from(""),
+        );
+        let source = run.sources.add(file);
+        run.scanned.push(source);
+        run.skipped_files += 1;
+        run.diagnostics.push(Diagnostic::error(
+            FILE_UNREADABLE,
+            format!("could not read {}: {}", unreadable.found.name, unreadable.reason),
+            Location {
+                source,
+                span: Span::default(),
+            },
+        ));
+    }
+    skipped.retain(|s| plan.shows(&s.found.path));
+    skipped.sort_by(|a, b| (&a.found.name, &a.found.path).cmp(&(&b.found.name, &b.found.path)));
+    run.skipped_files += skipped.len();
+    run.skipped = skipped;
+    if several {
+        // Roots that share a policy directory report its problems once.
+        let mut seen = BTreeSet::new();
+        let sources = &run.sources;
+        run.diagnostics.retain(|d| {
+            let path = sources.get(d.location.source).map(|f| f.path.clone());
+            seen.insert((path, d.location.span.start, d.location.span.end, d.message.clone()))
+        });
+    }
+    if let Some(baseline) = &options.baseline {
+        let mut hidden = baseline.apply(&mut run.diagnostics, &run.sources);
+        run.suppressed.append(&mut hidden);
+    }
+    // The policies of several roots are one table (SARIF's rules).
+    run.policies.sort_by(|a, b| a.id.cmp(&b.id));
+    diagnostic::sort(&mut run.diagnostics, &run.sources);
+    run.suppressed
+        .sort_by(|a, b| diagnostic::compare(&a.diagnostic, &b.diagnostic, &run.sources));
+    Ok(run)
+}
+
+/// The directory repository-relative paths start from: the git top level
+/// of the roots, else their common directory.
+fn repository_root(roots: &[(RootSettings, Vec<Found>)], cwd: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = roots.iter().map(|(root, _)| root.root.dir.clone()).collect();
+    discover::common_directory(&dirs)
+        .map(|common| discover::git_top_level(&common).unwrap_or(common))
+        .unwrap_or_else(|| cwd.to_path_buf())
+}
+
+/// `dirs` (relative to `cwd`) made canonical, each once.
+fn canonical_dirs(dirs: &[PathBuf], cwd: &Path) -> Vec<PathBuf> {
+    let mut canonical: Vec<PathBuf> = dirs
+        .iter()
+        .map(|dir| std::fs::canonicalize(cwd.join(dir)).unwrap_or_else(|_| cwd.join(dir)))
+        .collect();
+    canonical.sort();
+    canonical.dedup();
+    canonical
+}
+
+/// Runs one root: its policies, its files, its models; appends what it
+/// found to `run`. Findings are kept for the files `plan` shows.
+#[allow(clippy::too_many_arguments)]
+fn check_root(
+    run: &mut Run,
+    files: Vec<Found>,
+    root: &Path,
+    policy_dirs: &[PathBuf],
+    options: &Options,
+    cwd: &Path,
+    plan: &Plan,
+    pool: &parallel::Pool,
+) -> Result<(), CheckError> {
+    // The root's findings are adopted (rules, suppressions) on their own;
+    // the sources are shared, so that ids stay valid across roots.
+    let mut part = Run {
+        sources: std::mem::take(&mut run.sources),
+        ..Run::default()
+    };
+    let result = check_root_into(&mut part, files, root, policy_dirs, options, cwd, plan, pool);
+    run.sources = std::mem::take(&mut part.sources);
+    result?;
+    run.diagnostics.append(&mut part.diagnostics);
+    run.suppressed.append(&mut part.suppressed);
+    // A rule is one policy or several (one per collection) of one root; the
+    // same rule of another root is already listed.
+    let listed: BTreeSet<String> = run.policies.iter().map(|p| p.id.to_string()).collect();
+    run.policies
+        .extend(part.policies.drain(..).filter(|p| !listed.contains(p.id.as_str())));
+    run.files_scanned += part.files_scanned;
+    run.scanned.append(&mut part.scanned);
+    run.skipped_files += part.skipped_files;
+    run.policy_load_failed |= part.policy_load_failed;
+    run.models.append(&mut part.models);
+    run.views.append(&mut part.views);
+    let (total, more) = (&mut run.timings, part.timings);
+    total.load += more.load;
+    total.model += more.model;
+    total.compile += more.compile;
+    total.evaluate += more.evaluate;
+    total.evaluations += more.evaluations;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_root_into(
+    run: &mut Run,
+    files: Vec<Found>,
+    root: &Path,
+    policy_dirs: &[PathBuf],
+    options: &Options,
+    cwd: &Path,
+    plan: &Plan,
+    pool: &parallel::Pool,
+) -> Result<(), CheckError> {
+    let first_policy_source = run.sources.len();
     let mut policy_sources = Vec::new();
     if !options.no_builtin {
         for (name, text) in policy::BUILTIN {
@@ -189,7 +528,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
             policy_sources.push((run.sources.add(file), Origin::BuiltIn));
         }
     }
-    for dir in &options.policy_dirs {
+    for dir in policy_dirs {
         for path in policy_files(dir, cwd)? {
             let name = discover::display_name(&path, cwd);
             let policy_dir_error = |reason: String| CheckError::PolicyDir {
@@ -209,7 +548,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     // Every source from here on is a scanned config file.
     let first_config_source = run.sources.len();
     // The policies are read and compiled on their own thread while the
-    // files are found, read and parsed, and the models built. A built-in policy over a
+    // files are read and parsed, and the models built. A built-in policy over a
     // collection no model will have cannot fire and is not compiled; a
     // user's policy always is, so that its errors show. Which collections the
     // models have is known once the files are parsed: the policies over what
@@ -250,21 +589,21 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
             .map_err(|e| CheckError::Engine(e.to_string()));
         // Whatever happens here, the compiler must not wait forever.
         let _unblock = Unblock(&made);
-        let models = discover_load_and_build(&scan_paths, options, cwd, &pool, &mut run, &made)?;
+        let models = load_and_build(&files, root, options, pool, run, &made);
         let compiled = compiling.and_then(|thread| {
             thread
                 .join()
                 .map_err(|_| CheckError::Engine("the policy compiler panicked".into()))
         });
-        Ok::<_, CheckError>((models, compiled))
-    })?;
+        (models, compiled)
+    });
     let (engine, compile_errors, compile_time, load_diagnostics) = compiled?;
 
     let started = Instant::now();
     let mut findings = Vec::new();
     let mut counts = engine::Counts::default();
     for model in &models {
-        let mut evaluation = engine.evaluate(model, &pool, options.evaluator);
+        let mut evaluation = engine.evaluate(model, pool, options.evaluator);
         findings.append(&mut evaluation.diagnostics);
         counts += evaluation.counts;
         run.views.push(evaluation.views);
@@ -279,32 +618,29 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     run.diagnostics.extend(load_diagnostics);
     run.diagnostics.extend(compile_errors);
     run.diagnostics.append(&mut findings);
-    diagnostic::sort(&mut run.diagnostics, &run.sources);
     run.models = models;
 
     let config_sources = run.sources.iter().skip(first_config_source);
-    run.scanned = match &named_files {
-        Some(named) => {
-            let named: BTreeSet<&PathBuf> = named.iter().collect();
-            config_sources
-                .filter(|(_, file)| std::fs::canonicalize(&file.path).is_ok_and(|p| named.contains(&p)))
-                .map(|(id, _)| id)
-                .collect()
-        }
-        None => config_sources.map(|(id, _)| id).collect(),
-    };
-    if named_files.is_some() {
-        let reported: BTreeSet<SourceId> = run.scanned.iter().copied().collect();
-        let is_config = |id: SourceId| id.0 as usize >= first_config_source;
-        // Findings in policy files stay: they explain an exit code of 2.
-        run.diagnostics.retain(|d| {
-            !is_config(d.location.source)
-                || reported.contains(&d.location.source)
-                || d.related.iter().any(|r| reported.contains(&r.location.source))
-        });
-    }
-    adopt(&mut run, options, first_config_source);
-    Ok(run)
+    run.scanned = config_sources
+        .filter(|(_, file)| plan.shows(&file.path))
+        .map(|(id, _)| id)
+        .collect();
+    // The files counted are those of the paths given; the rest of the root
+    // was loaded for the model only.
+    run.files_scanned = run.scanned.len();
+    let reported: BTreeSet<SourceId> = run.scanned.iter().copied().collect();
+    let is_config = |id: SourceId| id.0 as usize >= first_config_source;
+    let is_policy = |id: SourceId| (first_policy_source..first_config_source).contains(&(id.0 as usize));
+    // Findings in this root's policy files stay: they explain an exit code
+    // of 2. Those of another root's sources are not this root's.
+    run.diagnostics.retain(|d| {
+        is_policy(d.location.source)
+            || (is_config(d.location.source)
+                && (reported.contains(&d.location.source)
+                    || d.related.iter().any(|r| reported.contains(&r.location.source))))
+    });
+    adopt(run, options, first_config_source);
+    Ok(())
 }
 
 /// The policies of `policy_sources`, and the problems of reading them: a
@@ -355,70 +691,36 @@ impl Drop for Unblock<'_> {
     }
 }
 
-/// Finds, reads and parses the files, sets the collections their models
-/// will have in `made` (for the policy compiler), and builds the models.
-fn discover_load_and_build(
-    scan_paths: &[PathBuf],
+/// Reads and parses the files, sets the collections their models will have
+/// in `made` (for the policy compiler), and builds the models.
+fn load_and_build(
+    files: &[Found],
+    root: &Path,
     options: &Options,
-    cwd: &Path,
     pool: &parallel::Pool,
     run: &mut Run,
     made: &OnceLock<BTreeSet<&'static str>>,
-) -> Result<Vec<model::Model>, CheckError> {
+) -> Vec<model::Model> {
     let started = Instant::now();
-    let mut discovered = discover::discover(scan_paths, options.follow_symlinks, cwd)?;
-    discovered.files.retain(|found| options.files.matches(&found.path));
-    run.timings.discover = started.elapsed();
-    if let Some(progress) = &options.progress {
-        progress.total.store(discovered.files.len(), Ordering::Relaxed);
-    }
-    let absolute: Vec<PathBuf> = scan_paths
-        .iter()
-        .map(|p| std::fs::canonicalize(cwd.join(p)).unwrap_or_else(|_| cwd.join(p)))
-        .collect();
-    run.root = discover::common_directory(&absolute)
-        .map(|common| discover::git_top_level(&common).unwrap_or(common))
-        .unwrap_or_else(|| cwd.to_path_buf());
-    run.sources.set_root(run.root.clone());
-    let started = Instant::now();
-    let files = load_all(&discovered.files, options, pool, run);
+    let loaded = load_all(files, root, options, pool, run);
     run.timings.load = started.elapsed();
-    run.skipped_files += discovered.skipped_links + discovered.unreadable.len();
-    for unreadable in &discovered.unreadable {
-        let file = SourceFile::new(
-            unreadable.found.name.clone(),
-            unreadable.found.path.clone(),
-            Arc::from(""),
-        );
-        let source = run.sources.add(file);
-        run.diagnostics.push(Diagnostic::error(
-            FILE_UNREADABLE,
-            format!("could not read {}: {}", unreadable.found.name, unreadable.reason),
-            Location {
-                source,
-                span: Span::default(),
-            },
-        ));
-    }
-    run.files_scanned = discovered.files.len();
-
-    let _ = made.set(model::collections_made(&files));
+    let _ = made.set(model::collections_made(&loaded));
     parallel::working_on("building the model");
     let started = Instant::now();
-    let models = model::build(files, &mut run.diagnostics);
+    let models = model::build(loaded, &mut run.diagnostics);
     run.timings.model = started.elapsed();
-    Ok(models)
+    models
 }
 
 /// Applies the adoption settings to the findings: rules turned off or
-/// re-levelled, inline suppressions, then the baseline.
+/// re-levelled, then inline suppressions.
 fn adopt(run: &mut Run, options: &Options, first_config_source: usize) {
     options.rules.apply(&mut run.diagnostics);
     for policy in &mut run.policies {
         policy.severity = options.rules.severity(policy.id.as_str()).unwrap_or(policy.severity);
     }
     let config_sources: Vec<SourceId> = run.sources.iter().skip(first_config_source).map(|(id, _)| id).collect();
-    let (mut suppressed, mut problems) = suppress::apply(
+    let (suppressed, mut problems) = suppress::apply(
         &mut run.diagnostics,
         &run.sources,
         &config_sources,
@@ -428,32 +730,7 @@ fn adopt(run: &mut Run, options: &Options, first_config_source: usize) {
     );
     options.rules.apply(&mut problems);
     run.diagnostics.append(&mut problems);
-    if let Some(baseline) = &options.baseline {
-        suppressed.append(&mut baseline.apply(&mut run.diagnostics, &run.sources));
-    }
-    diagnostic::sort(&mut run.diagnostics, &run.sources);
-    suppressed.sort_by(|a, b| diagnostic::compare(&a.diagnostic, &b.diagnostic, &run.sources));
     run.suppressed = suppressed;
-}
-
-/// The canonical paths of `paths` when every one of them is a file (whole-root
-/// loading applies), else `None`: a directory argument is the root itself.
-fn named_files(paths: &[PathBuf], cwd: &Path) -> Option<Vec<PathBuf>> {
-    if paths.is_empty() {
-        return None;
-    }
-    paths
-        .iter()
-        .map(|p| {
-            let absolute = cwd.join(p);
-            let is_file = std::fs::metadata(&absolute).is_ok_and(|m| !m.is_dir());
-            if is_file {
-                std::fs::canonicalize(absolute).ok()
-            } else {
-                None
-            }
-        })
-        .collect()
 }
 
 /// The policy files in `dir`, with absolute paths: a fingerprint names a
@@ -476,7 +753,7 @@ fn policy_files(dir: &Path, cwd: &Path) -> Result<Vec<PathBuf>, CheckError> {
 /// Reads and parses every file on the threads of `pool`. Each file's
 /// results land in its own slot, so the outcome is the same whatever the
 /// thread count.
-fn load_all(found: &[Found], options: &Options, pool: &parallel::Pool, run: &mut Run) -> Vec<LoadedFile> {
+fn load_all(found: &[Found], root: &Path, options: &Options, pool: &parallel::Pool, run: &mut Run) -> Vec<LoadedFile> {
     let first_id = run.sources.len();
     // Where each layered values file is: (group, position in the group).
     let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
@@ -545,7 +822,7 @@ fn load_all(found: &[Found], options: &Options, pool: &parallel::Pool, run: &mut
         run.diagnostics.extend(loaded.diagnostics);
         files.push(LoadedFile {
             source,
-            root_relative: file.name.clone(),
+            root_relative: root_relative(&file.path, root).unwrap_or_else(|| file.name.clone()),
             extracted: loaded.extracted,
         });
         layer_roots.push(loaded.layer_root);
@@ -569,6 +846,17 @@ fn load_all(found: &[Found], options: &Options, pool: &parallel::Pool, run: &mut
         }
     }
     files
+}
+
+/// `path` below `root`, with `/` separators: the name that places a file in
+/// its model, whatever the working directory.
+fn root_relative(path: &Path, root: &Path) -> Option<String> {
+    let relative = path.strip_prefix(root).ok()?;
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| crate::source::escaped(c.as_os_str().as_encoded_bytes()))
+        .collect();
+    Some(parts.join("/"))
 }
 
 /// The threads to use: `0` means one per core.
@@ -658,7 +946,13 @@ fn parse_file(found: &Found, text: Arc<str>, options: &Options, id: SourceId, la
     // Manifests are read here, on the loading threads; the YAML tree is
     // dropped here too, and only the manifests go on (a layered values file
     // keeps its first document for its group).
-    let extracted = model::extract(id, &loaded.documents, !layer, &mut loaded.diagnostics);
+    let extracted = model::extract(
+        id,
+        &loaded.documents,
+        !layer,
+        options.max_units,
+        &mut loaded.diagnostics,
+    );
     let layer_root = if layer {
         loaded.documents.into_iter().find_map(|d| d.root)
     } else {

@@ -66,6 +66,8 @@ pub struct ReportArgs {
     /// The file to write (default: standard output).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -78,12 +80,44 @@ pub struct GraphArgs {
     /// Diagram format.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The limits that bound a run against hostile or runaway input; each
+/// default is in the README.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LimitArgs {
+    /// Skip (with an `input-limit` finding) files larger than this.
+    #[arg(long, value_name = "BYTES")]
+    pub max_file_size: Option<u64>,
+    /// Deepest nesting of YAML sequences and mappings, aliases expanded.
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<usize>,
+    /// Nodes that YAML aliases may add to one file, all expansions together.
+    #[arg(long, value_name = "N")]
+    pub max_alias_nodes: Option<usize>,
+    /// YAML documents in one file.
+    #[arg(long, value_name = "N")]
+    pub max_documents: Option<usize>,
+    /// YAML nodes (scalars, sequences, mappings) written in one file.
+    #[arg(long, value_name = "N")]
+    pub max_nodes: Option<usize>,
+    /// Isolation units (domain/project pairs) one DataPlane may make.
+    #[arg(long, value_name = "N")]
+    pub max_units: Option<usize>,
+    /// Comprehension steps one policy may take on one entity.
+    #[arg(long, value_name = "N")]
+    pub max_eval_steps: Option<u64>,
+    /// Wall time one policy may take on one entity, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub eval_deadline_ms: Option<u64>,
 }
 
 /// Where rules come from: the config file, policy directories, the built-in pack.
 #[derive(Debug, clap::Args)]
 pub struct PolicyArgs {
-    /// The config file to use instead of the nearest `.planelint.yaml` at or above the working directory.
+    /// The config file to use for every path, instead of the nearest `.planelint.yaml` at or above each.
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// A directory of policy files to add to the built-in pack and the config file's `policies` (repeatable).
@@ -128,6 +162,9 @@ pub struct CheckArgs {
     /// Follow symbolic links (never out of the scanned root).
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// List on standard error every YAML file left out (ignored, excluded, a link not followed, a Helm template) and why.
+    #[arg(long)]
+    pub show_skipped: bool,
     /// Threads that read and parse the files and evaluate the policies
     /// (default: one per core).
     #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
@@ -138,27 +175,8 @@ pub struct CheckArgs {
     /// The date `until=` of suppressions is compared with (default: today, UTC).
     #[arg(long, value_name = "YYYY-MM-DD", hide = true, value_parser = parse_date)]
     pub today: Option<Date>,
-    /// Skip (with an `input-limit` finding) files larger than this.
-    #[arg(long, value_name = "BYTES")]
-    pub max_file_size: Option<u64>,
-    /// Deepest nesting of YAML sequences and mappings, aliases expanded.
-    #[arg(long, value_name = "N")]
-    pub max_depth: Option<usize>,
-    /// Nodes that YAML aliases may add to one file, all expansions together.
-    #[arg(long, value_name = "N")]
-    pub max_alias_nodes: Option<usize>,
-    /// YAML documents in one file.
-    #[arg(long, value_name = "N")]
-    pub max_documents: Option<usize>,
-    /// YAML nodes (scalars, sequences, mappings) written in one file.
-    #[arg(long, value_name = "N")]
-    pub max_nodes: Option<usize>,
-    /// Comprehension steps one policy may take on one entity.
-    #[arg(long, value_name = "N")]
-    pub max_eval_steps: Option<u64>,
-    /// Wall time one policy may take on one entity, in milliseconds.
-    #[arg(long, value_name = "MS")]
-    pub eval_deadline_ms: Option<u64>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// How policies are evaluated: `native` (cel's interpreter where native evaluation cannot), or `cel` only.
     #[arg(long, value_enum, default_value_t = EvaluatorArg::Native, hide = true)]
     pub evaluator: EvaluatorArg,

@@ -122,6 +122,10 @@ pub struct Rules {
 impl Rules {
     /// Whether findings of `rule` are reported.
     pub fn enabled(&self, rule: &str) -> bool {
+        // What was not checked is always said, at its own severity.
+        if crate::diagnostic::fails_closed(rule) {
+            return true;
+        }
         let selected = self.select.as_ref().is_none_or(|s| s.value.iter().any(|r| r == rule));
         let ignored = self.ignore.as_ref().is_some_and(|s| s.value.iter().any(|r| r == rule));
         let off = self.levels.get(rule).is_some_and(|l| l.value == RuleLevel::Off);
@@ -130,6 +134,9 @@ impl Rules {
 
     /// The severity the config file gives `rule`, if it overrides it.
     pub fn severity(&self, rule: &str) -> Option<Severity> {
+        if crate::diagnostic::fails_closed(rule) {
+            return None;
+        }
         match self.levels.get(rule)?.value {
             RuleLevel::On(severity) => Some(severity),
             RuleLevel::Off => None,
@@ -193,6 +200,9 @@ impl Settings {
             .as_ref()
             .and_then(|f| f.parent())
             .map_or_else(|| cwd.to_path_buf(), |dir| cwd.join(dir));
+        // Walked paths are canonical: so is the base they are matched from,
+        // whatever the working directory.
+        let base = std::fs::canonicalize(&base).unwrap_or(base);
         let set =
             |setting: &Setting<Vec<String>>| (setting.from != Provenance::Default).then(|| glob_set(&setting.value));
         FileFilter {
@@ -220,12 +230,11 @@ fn glob(pattern: &str) -> Result<Glob, globset::Error> {
     globset::GlobBuilder::new(pattern).literal_separator(true).build()
 }
 
-/// The config file for a run started in `cwd`: `.planelint.yaml` in the
-/// nearest directory at or above it that has one.
+/// The config file for a command started in `cwd` that lints no paths
+/// (`rules`, `explain`, `test`): `.planelint.yaml` in the nearest directory
+/// at or above it that has one.
 pub fn find(cwd: &Path) -> Option<PathBuf> {
-    let root = discover::config_root(&[cwd.to_path_buf()])?;
-    let file = root.join(discover::CONFIG_FILE);
-    file.is_file().then_some(file)
+    discover::config_dir(cwd).map(|dir| dir.join(discover::CONFIG_FILE))
 }
 
 /// Why the config file could not be used.
@@ -251,8 +260,19 @@ pub fn load(
     formats: &[&str],
     cwd: &Path,
 ) -> Result<(Settings, SourceMap), LoadError> {
+    load_file(explicit.or_else(|| find(cwd)), flags, formats, cwd)
+}
+
+/// The settings of the config file `file` (none: the defaults) merged with
+/// the flags, and the source map holding the file.
+pub fn load_file(
+    file: Option<PathBuf>,
+    flags: Flags,
+    formats: &[&str],
+    cwd: &Path,
+) -> Result<(Settings, SourceMap), LoadError> {
     let mut sources = SourceMap::default();
-    let Some(path) = explicit.or_else(|| find(cwd)) else {
+    let Some(path) = file else {
         return Ok((settings(None, Config::default(), flags), sources));
     };
     let absolute = cwd.join(&path);

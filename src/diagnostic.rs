@@ -47,6 +47,15 @@ pub const FILE_UNREADABLE: &str = "file-unreadable";
 /// A Helm values file and the `Cluster` manifest of the same cluster disagree.
 pub const CLUSTER_FIELD_CONFLICT: &str = "cluster-field-conflict";
 
+/// The rules that say something was not checked: a run fails closed on
+/// them. No suppression, baseline or rule setting hides them.
+pub const FAIL_CLOSED: &[&str] = &[YAML_SYNTAX, INPUT_LIMIT, FILE_UNREADABLE, POLICY_ERROR];
+
+/// Whether `rule` says that something was not checked.
+pub fn fails_closed(rule: &str) -> bool {
+    FAIL_CLOSED.contains(&rule)
+}
+
 /// A suppression comment without a rule id or a reason, or with a bad date.
 pub const SUPPRESSION_INVALID: &str = "suppression-invalid";
 /// A suppression comment whose `until=` date has passed.

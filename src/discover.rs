@@ -1,20 +1,39 @@
 //! Discover: walk the given paths and return the YAML files to lint, sorted
-//! and without duplicates. Respects `.gitignore`, skips `.git`, `target` and
-//! `node_modules`, never follows a symlink unless asked, and then never out
-//! of the root. Only regular files are returned (a FIFO is never opened).
-//! Imports no other module of the crate.
+//! and each once, and every YAML file left out with the reason. Hidden files
+//! are walked; only [`EXCLUDED_DIRS`] are not entered. Inside a git
+//! repository its own `.gitignore` files and `.git/info/exclude` are
+//! honoured (not `.ignore` files, not a global excludes file, not a
+//! `.gitignore` above the repository). A symlink is never followed unless
+//! asked, and then never out of the root. Only regular files are returned (a
+//! FIFO is never opened). Imports only `source`.
 
+use crate::source::escaped;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-const SKIPPED_DIRS: &[&str] = &[".git", "target", "node_modules"];
+/// Directories never entered: version control, dependencies and build
+/// output that no data-plane config lives in.
+pub const EXCLUDED_DIRS: &[&str] = &[
+    ".git",
+    ".hg",
+    ".svn",
+    ".jj",
+    "node_modules",
+    "target",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".tox",
+    ".terraform",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
     pub path: PathBuf,
-    /// The path as shown: relative to the working directory when below it,
-    /// with `/` separators.
+    /// The path as shown: relative to the working directory (with `..` when
+    /// it is beside it), with `/` separators, escaped where it is not UTF-8
+    /// or holds control characters.
     pub name: String,
 }
 
@@ -25,16 +44,49 @@ pub struct Unreadable {
     pub reason: String,
 }
 
+/// Why a YAML file was left out.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SkipReason {
+    /// A git ignore file matched it: the file shown.
+    Ignored(String),
+    /// A symbolic link, and `--follow-symlinks` was not given.
+    Link,
+    /// A symbolic link leading out of the root: never followed.
+    LinkOutOfRoot,
+    /// A file of a Helm chart's `templates/`: not YAML until Helm renders it.
+    HelmTemplate,
+    /// `include`/`exclude` of the config file shown left it out.
+    Excluded(String),
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::Ignored(by) => write!(f, "ignored by {by}"),
+            SkipReason::Link => f.write_str("a symbolic link, not followed without --follow-symlinks"),
+            SkipReason::LinkOutOfRoot => f.write_str("a symbolic link out of the scanned root, never followed"),
+            SkipReason::HelmTemplate => f.write_str("a Helm chart template, not YAML until rendered"),
+            SkipReason::Excluded(by) => write!(f, "left out by include/exclude of {by}"),
+        }
+    }
+}
+
+/// A YAML file (or a link) met and not linted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub found: Found,
+    pub reason: SkipReason,
+}
+
 #[derive(Debug, Default)]
 pub struct Discovered {
     pub files: Vec<Found>,
     /// Paths that could not be walked or read, and YAML-named entries that
     /// are not regular files (a FIFO is never opened): each is a finding.
     pub unreadable: Vec<Unreadable>,
-    /// Symbolic links that were not followed: all of them without
-    /// `--follow-symlinks` (those with a YAML name), and those leading out of
-    /// the root with it.
-    pub skipped_links: usize,
+    /// YAML files left out, sorted by name: ignored, links not followed,
+    /// Helm templates.
+    pub skipped: Vec<Skipped>,
 }
 
 pub const NOT_REGULAR: &str = "not a regular file (a FIFO, socket or device); it was not opened";
@@ -49,23 +101,40 @@ pub fn is_yaml(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
 }
 
-/// The name a path is shown under.
+/// The name a path is shown under: below the working directory, its path
+/// from there; beside it (they share a directory other than `/`), with `..`;
+/// else the path itself.
 pub fn display_name(path: &Path, cwd: &Path) -> String {
-    let shown = below(path, cwd).unwrap_or(path);
+    let shown = match below(path, cwd) {
+        Some(relative) => std::borrow::Cow::Borrowed(relative),
+        None => beside(path, cwd).map_or(std::borrow::Cow::Borrowed(path), std::borrow::Cow::Owned),
+    };
     // Asked once per file found: the component-wise strip and the copy that
     // replaces separators only when there is something to do.
-    let shown = if shown.as_os_str().as_encoded_bytes().starts_with(b"./") {
-        shown.strip_prefix("./").unwrap_or(shown)
+    let shown: &Path = if shown.as_os_str().as_encoded_bytes().starts_with(b"./") {
+        shown.strip_prefix("./").unwrap_or(&shown)
     } else {
-        shown
+        &shown
     };
-    let text = shown.to_string_lossy();
-    let text = if text.contains('\\') {
-        text.replace('\\', "/")
-    } else {
-        text.into_owned()
-    };
+    let text = escaped(shown.as_os_str().as_encoded_bytes());
+    #[cfg(windows)]
+    let text = text.replace('\\', "/");
     if text.is_empty() { ".".to_string() } else { text }
+}
+
+/// `path` relative to `dir` through their deepest common directory, when
+/// both are absolute and it is not the file system's root.
+fn beside(path: &Path, dir: &Path) -> Option<PathBuf> {
+    if !path.is_absolute() || !dir.is_absolute() {
+        return None;
+    }
+    let common = dir.ancestors().find(|a| path.starts_with(a))?;
+    // Beside it only through `/`: the path itself says more.
+    common.parent()?;
+    let up = dir.strip_prefix(common).ok()?.components().count();
+    let mut relative: PathBuf = std::iter::repeat_n("..", up).collect();
+    relative.push(path.strip_prefix(common).ok()?);
+    Some(relative)
 }
 
 /// `path` relative to `dir`, as [`Path::strip_prefix`] gives it. A walked
@@ -128,30 +197,17 @@ pub fn common_directory(paths: &[PathBuf]) -> Option<PathBuf> {
     Some(common)
 }
 
-/// The config repo that `files` (absolute) belong to: the nearest directory
-/// holding `.planelint.yaml` at or above their common directory, else the git
-/// top level, else the common directory itself. Cross-file rules need all of
-/// it, even when only some files are named (as pre-commit does).
-pub fn config_root(files: &[PathBuf]) -> Option<PathBuf> {
-    let common = common_directory(files)?;
-    let marked = common.ancestors().find(|d| d.join(CONFIG_FILE).is_file());
-    Some(
-        marked
-            .map(Path::to_path_buf)
-            .or_else(|| git_top_level(&common))
-            .unwrap_or(common),
-    )
+/// The nearest directory at or above `dir` holding `.planelint.yaml`.
+pub fn config_dir(dir: &Path) -> Option<&Path> {
+    dir.ancestors().find(|d| d.join(CONFIG_FILE).is_file())
 }
 
 /// Walks `paths` on the calling thread; the result does not depend on the
 /// order the walk took. ignore's parallel walker was slower here on two
 /// cores: its idle threads poll for work in 1 ms sleeps, and the walk ends
-/// only when they wake (5,200 files: discovery 7.2 -> 6.1 ms; a 45-file
-/// repo: 6.9 -> 5.5 ms wall, 21 alternating runs each).
+/// only when they wake.
 pub fn discover(paths: &[PathBuf], follow_symlinks: bool, cwd: &Path) -> Result<Discovered, DiscoverError> {
-    let mut found = Walked::default();
-    // Counted by the walk's entry filter too, which must be `'static`.
-    let skipped_links = Arc::new(AtomicUsize::new(0));
+    let mut walked = Walked::default();
     for root in paths {
         let absolute = if root.is_absolute() {
             root.clone()
@@ -161,22 +217,23 @@ pub fn discover(paths: &[PathBuf], follow_symlinks: bool, cwd: &Path) -> Result<
         // Followed: a root named on the command line may be a link.
         let metadata = std::fs::metadata(&absolute).map_err(|_| DiscoverError::Missing(root.clone()))?;
         if metadata.is_dir() {
-            walk(&absolute, follow_symlinks, cwd, &mut found, &skipped_links);
+            walk(&absolute, follow_symlinks, cwd, &mut walked);
         } else {
             let named = Found {
                 name: display_name(&absolute, cwd),
                 path: absolute.clone(),
             };
             if metadata.is_file() {
-                // A file named on the command line is linted whatever its name.
+                // A file named on the command line is linted whatever its
+                // name, and even when an ignore file matches it.
                 let canonical = std::fs::canonicalize(&absolute).unwrap_or_else(|_| absolute.clone());
-                found.files.push(Candidate {
+                walked.files.push(Candidate {
                     canonical,
                     found: named,
                     direct: true,
                 });
             } else {
-                found.unreadable.push(Unreadable {
+                walked.unreadable.push(Unreadable {
                     found: named,
                     reason: NOT_REGULAR.into(),
                 });
@@ -186,12 +243,14 @@ pub fn discover(paths: &[PathBuf], follow_symlinks: bool, cwd: &Path) -> Result<
     let Walked {
         files: mut candidates,
         mut unreadable,
-    } = found;
+        mut skipped,
+    } = walked;
     // A file reached more than once (through symlinks, or from two roots)
     // is scanned once, under the path that uses no symlink, else under the
-    // smallest name. One root walked without following links reaches each
-    // file once: the sort by canonical path is then skipped (on 5,200 files
-    // that halves the work after the walk: 10.8 M -> 5.6 M instructions).
+    // smallest name. Two files are one only when their canonical paths are:
+    // names that display alike are still two files. One root walked without
+    // following links reaches each file once: the sort by canonical path is
+    // then skipped.
     let may_repeat = follow_symlinks || paths.len() > 1;
     if may_repeat {
         candidates.sort_unstable_by(|a, b| {
@@ -209,23 +268,33 @@ pub fn discover(paths: &[PathBuf], follow_symlinks: bool, cwd: &Path) -> Result<
         candidates.dedup_by(|later, first| later.canonical == first.canonical);
     }
     let mut files: Vec<Found> = candidates.into_iter().map(|c| c.found).collect();
-    files.sort_unstable_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-    files.dedup_by(|a, b| a.name == b.name);
+    files.sort_unstable_by(|a, b| {
+        (a.name.as_bytes(), a.path.as_os_str().as_encoded_bytes())
+            .cmp(&(b.name.as_bytes(), b.path.as_os_str().as_encoded_bytes()))
+    });
+    // A file named on the command line and also ignored is linted.
+    if !skipped.is_empty() {
+        let linted: HashSet<&Path> = files.iter().map(|f| f.path.as_path()).collect();
+        skipped.retain(|s| !linted.contains(s.found.path.as_path()));
+    }
+    skipped.sort_by(|a, b| (&a.found.name, &a.found.path, &a.reason).cmp(&(&b.found.name, &b.found.path, &b.reason)));
+    skipped.dedup();
     unreadable.sort_by(|a, b| a.found.name.cmp(&b.found.name));
     unreadable.dedup();
     Ok(Discovered {
         files,
         unreadable,
-        skipped_links: skipped_links.load(Ordering::Relaxed),
+        skipped,
     })
 }
 
-/// What the walk found: files under their canonical path, and paths that
-/// could not be walked.
+/// What the walk found: files under their canonical path, paths that could
+/// not be walked, and YAML files left out.
 #[derive(Default)]
 struct Walked {
     files: Vec<Candidate>,
     unreadable: Vec<Unreadable>,
+    skipped: Vec<Skipped>,
 }
 
 /// A file found, and whether it was reached without a symlink.
@@ -235,20 +304,39 @@ struct Candidate {
     direct: bool,
 }
 
-fn walk(absolute: &Path, follow_symlinks: bool, cwd: &Path, walked: &mut Walked, skipped_links: &Arc<AtomicUsize>) {
-    let found = |path: &Path| Found {
-        path: path.to_path_buf(),
-        name: display_name(path, cwd),
-    };
+/// One walk's state: the root, the repository's ignore files, and the
+/// directories that are Helm chart templates.
+struct Walk<'a> {
+    absolute: &'a Path,
+    canonical_root: PathBuf,
+    follow_symlinks: bool,
+    cwd: &'a Path,
+    ignores: Option<GitIgnores>,
+    template_dirs: HashSet<PathBuf>,
+}
+
+impl Walk<'_> {
+    fn found(&self, path: &Path) -> Found {
+        Found {
+            path: path.to_path_buf(),
+            name: display_name(path, self.cwd),
+        }
+    }
+}
+
+fn walk(absolute: &Path, follow_symlinks: bool, cwd: &Path, walked: &mut Walked) {
     let canonical_root = std::fs::canonicalize(absolute).unwrap_or_else(|_| absolute.to_path_buf());
     let filter_root = canonical_root.clone();
-    let filter_skipped = skipped_links.clone();
+    // Filled by the walk's entry filter, which must be `'static`.
+    let links_out: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
+    let filter_links_out = links_out.clone();
     let walker = ignore::WalkBuilder::new(absolute)
+        .standard_filters(false)
         .follow_links(follow_symlinks)
-        .require_git(false)
         .filter_entry(move |entry| {
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            if is_dir && entry.file_name().to_str().is_some_and(|n| SKIPPED_DIRS.contains(&n)) {
+            // A directory named on the command line is walked whatever its name.
+            if is_dir && entry.depth() > 0 && entry.file_name().to_str().is_some_and(|n| EXCLUDED_DIRS.contains(&n)) {
                 return false;
             }
             // A followed link to a directory out of the root is not entered
@@ -256,43 +344,47 @@ fn walk(absolute: &Path, follow_symlinks: bool, cwd: &Path, walked: &mut Walked,
             if is_dir && entry.path_is_symlink() {
                 let inside = std::fs::canonicalize(entry.path()).is_ok_and(|c| c.starts_with(&filter_root));
                 if !inside {
-                    filter_skipped.fetch_add(1, Ordering::Relaxed);
+                    if let Ok(mut out) = filter_links_out.lock() {
+                        out.push(entry.path().to_path_buf());
+                    }
                     return false;
                 }
             }
             true
         })
         .build();
+    let mut state = Walk {
+        absolute,
+        ignores: git_top_level(&canonical_root).map(|top| GitIgnores::new(top, absolute, cwd)),
+        canonical_root,
+        follow_symlinks,
+        cwd,
+        template_dirs: HashSet::new(),
+    };
     for entry in walker {
-        visit(
-            entry,
-            absolute,
-            follow_symlinks,
-            &canonical_root,
-            walked,
-            skipped_links,
-            &found,
-        );
+        visit(entry, &mut state, walked);
+    }
+    let links_out = links_out
+        .lock()
+        .map(|mut l| std::mem::take(&mut *l))
+        .unwrap_or_default();
+    for link in links_out {
+        walked.skipped.push(Skipped {
+            found: state.found(&link),
+            reason: SkipReason::LinkOutOfRoot,
+        });
     }
 }
 
 /// Records one entry of the walk.
-fn visit(
-    entry: Result<ignore::DirEntry, ignore::Error>,
-    absolute: &Path,
-    follow_symlinks: bool,
-    canonical_root: &Path,
-    walked: &mut Walked,
-    skipped_links: &AtomicUsize,
-    found: &dyn Fn(&Path) -> Found,
-) {
+fn visit(entry: Result<ignore::DirEntry, ignore::Error>, walk: &mut Walk<'_>, walked: &mut Walked) {
     let entry = match entry {
         Ok(entry) => entry,
         Err(error) => {
-            let path = error_path(&error).unwrap_or_else(|| absolute.to_path_buf());
+            let path = error_path(&error).unwrap_or_else(|| walk.absolute.to_path_buf());
             if is_yaml(&path) || path.is_dir() || error.is_io() {
                 walked.unreadable.push(Unreadable {
-                    found: found(&path),
+                    found: walk.found(&path),
                     reason: io_reason(&error),
                 });
             }
@@ -303,43 +395,189 @@ fn visit(
     let Some(file_type) = entry.file_type() else {
         return;
     };
-    if file_type.is_dir() || !is_yaml(path) {
+    if file_type.is_dir() {
+        // A chart's `templates/` holds Go templates that only look like YAML.
+        if entry.depth() > 0 && entry.file_name() == "templates" && path.with_file_name("Chart.yaml").is_file() {
+            walk.template_dirs.insert(path.to_path_buf());
+        }
         return;
+    }
+    if !is_yaml(path) {
+        // Without `--follow-symlinks`, a link to a directory hides what is
+        // in it: it is said, like a link to a YAML file.
+        if file_type.is_symlink() && path.is_dir() {
+            walked.skipped.push(Skipped {
+                found: walk.found(path),
+                reason: SkipReason::Link,
+            });
+        }
+        return;
+    }
+    let skip = |reason: SkipReason, walk: &Walk<'_>, walked: &mut Walked| {
+        walked.skipped.push(Skipped {
+            found: walk.found(path),
+            reason,
+        });
+    };
+    if let Some(by) = walk.ignores.as_mut().and_then(|ignores| ignores.ignored(path, false)) {
+        return skip(SkipReason::Ignored(by), walk, walked);
+    }
+    if !walk.template_dirs.is_empty()
+        && path
+            .ancestors()
+            .skip(1)
+            .take_while(|a| a.starts_with(walk.absolute))
+            .any(|a| walk.template_dirs.contains(a))
+    {
+        return skip(SkipReason::HelmTemplate, walk, walked);
     }
     if file_type.is_symlink() {
         // Only reached without `--follow-symlinks`.
-        skipped_links.fetch_add(1, Ordering::Relaxed);
-        return;
+        return skip(SkipReason::Link, walk, walked);
     }
     if !file_type.is_file() {
         walked.unreadable.push(Unreadable {
-            found: found(path),
+            found: walk.found(path),
             reason: NOT_REGULAR.into(),
         });
         return;
     }
-    let relative = below(path, absolute);
+    let relative = below(path, walk.absolute);
     // Without following links, a walked path is the root's real path plus
     // real names: no need to ask the file system (several system calls per
     // file) for its canonical form.
-    let (canonical, direct) = match (follow_symlinks, relative) {
-        (false, Some(relative)) => (canonical_root.join(relative), true),
+    let (canonical, direct) = match (walk.follow_symlinks, relative) {
+        (false, Some(relative)) => (walk.canonical_root.join(relative), true),
         _ => {
             let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-            if follow_symlinks && !canonical.starts_with(canonical_root) {
-                skipped_links.fetch_add(1, Ordering::Relaxed);
-                return;
+            if walk.follow_symlinks && !canonical.starts_with(&walk.canonical_root) {
+                return skip(SkipReason::LinkOutOfRoot, walk, walked);
             }
-            let direct = relative.is_some_and(|r| canonical.strip_prefix(canonical_root).ok() == Some(r));
+            let direct = relative.is_some_and(|r| canonical.strip_prefix(&walk.canonical_root).ok() == Some(r));
             (canonical, direct)
         }
     };
-    let found = found(path);
+    let found = walk.found(path);
     walked.files.push(Candidate {
         canonical,
         found,
         direct,
     });
+}
+
+/// A git repository's own ignore rules: its `.gitignore` files, read as the
+/// walk reaches their directories, and `.git/info/exclude`. A deeper file
+/// decides before a shallower one; a file in an ignored directory is
+/// ignored (git does not look inside it).
+struct GitIgnores {
+    top: PathBuf,
+    /// The directory walked: named on the command line (or a root), it is
+    /// walked even when an ignore file matches it or a directory above it.
+    walked: PathBuf,
+    cwd: PathBuf,
+    info_exclude: Option<Arc<Matcher>>,
+    /// Per directory met: the ignore files that apply to its entries,
+    /// deepest first, and the one that ignores the directory itself.
+    dirs: HashMap<PathBuf, DirIgnores>,
+}
+
+/// One ignore file, and its name as shown.
+struct Matcher {
+    rules: ignore::gitignore::Gitignore,
+    name: String,
+}
+
+#[derive(Clone, Default)]
+struct DirIgnores {
+    chain: Vec<Arc<Matcher>>,
+    ignored_by: Option<String>,
+}
+
+impl GitIgnores {
+    fn new(top: PathBuf, walked: &Path, cwd: &Path) -> GitIgnores {
+        let exclude = top.join(".git/info/exclude");
+        let info_exclude = exclude.is_file().then(|| Arc::new(matcher(&top, &exclude, cwd)));
+        GitIgnores {
+            top,
+            walked: walked.to_path_buf(),
+            cwd: cwd.to_path_buf(),
+            info_exclude,
+            dirs: HashMap::new(),
+        }
+    }
+
+    /// The ignore file that ignores `path` (below the repository's top
+    /// level), shown as its name. Asked once per file: a directory's rules
+    /// are gathered the first time one of its entries is asked about.
+    fn ignored(&mut self, path: &Path, is_dir: bool) -> Option<String> {
+        if !path.starts_with(&self.top) || self.walked.starts_with(path) {
+            return None;
+        }
+        let parent = path.parent()?;
+        self.gather(parent);
+        let dir = self.dirs.get(parent)?;
+        if let Some(by) = &dir.ignored_by {
+            return Some(by.clone());
+        }
+        decide(&dir.chain, path, is_dir)
+    }
+
+    /// Gathers the rules of `dir` from its parent's and its own
+    /// `.gitignore`, once.
+    fn gather(&mut self, dir: &Path) {
+        if !self.dirs.contains_key(dir) {
+            let mut gathered = if dir == self.top || !dir.starts_with(&self.top) {
+                DirIgnores {
+                    chain: self.info_exclude.iter().cloned().collect(),
+                    ignored_by: None,
+                }
+            } else {
+                let parent = dir.parent().unwrap_or(dir).to_path_buf();
+                self.gather(&parent);
+                let above = self.dirs.get(&parent).cloned().unwrap_or_default();
+                let ignored_by = if self.walked.starts_with(dir) {
+                    None
+                } else {
+                    above.ignored_by.clone().or_else(|| decide(&above.chain, dir, true))
+                };
+                DirIgnores {
+                    chain: above.chain,
+                    ignored_by,
+                }
+            };
+            let own = dir.join(".gitignore");
+            if own.is_file() {
+                gathered.chain.insert(0, Arc::new(matcher(dir, &own, &self.cwd)));
+            }
+            self.dirs.insert(dir.to_path_buf(), gathered);
+        }
+    }
+}
+
+/// The ignore rules of `file`, whose patterns are relative to `dir`. A line
+/// git cannot read is skipped by git too.
+fn matcher(dir: &Path, file: &Path, cwd: &Path) -> Matcher {
+    let mut builder = ignore::gitignore::GitignoreBuilder::new(dir);
+    let _ = builder.add(file);
+    Matcher {
+        rules: builder
+            .build()
+            .unwrap_or_else(|_| ignore::gitignore::Gitignore::empty()),
+        name: display_name(file, cwd),
+    }
+}
+
+/// The first ignore file of `chain` (deepest first) with a pattern for
+/// `path`: its name when the pattern ignores, `None` when it re-includes.
+fn decide(chain: &[Arc<Matcher>], path: &Path, is_dir: bool) -> Option<String> {
+    for matcher in chain {
+        match matcher.rules.matched(path, is_dir) {
+            ignore::Match::Ignore(_) => return Some(matcher.name.clone()),
+            ignore::Match::Whitelist(_) => return None,
+            ignore::Match::None => {}
+        }
+    }
+    None
 }
 
 fn error_path(error: &ignore::Error) -> Option<PathBuf> {
@@ -390,11 +628,26 @@ mod tests {
             ("././a.yaml", "/work", "a.yaml"),
             (".", "/work", "."),
             ("a/./b.yaml", "/work", "a/./b.yaml"),
-            ("dir\\a.yaml", "/work", "dir/a.yaml"),
+            ("/work/repo/pools/p.yaml", "/work/repo/clusters", "../pools/p.yaml"),
+            ("/work/repo/a.yaml", "/work/repo/clusters/east", "../../a.yaml"),
+            ("/work/a\tb.yaml", "/work", "a\\u{9}b.yaml"),
         ];
         for (path, cwd, shown) in cases {
             assert_eq!(display_name(Path::new(path), Path::new(cwd)), shown, "{path} in {cwd}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_or_hold_a_backslash_are_shown_apart_and_escaped() {
+        use std::os::unix::ffi::OsStrExt;
+        let cwd = Path::new("/work");
+        let latin1 = Path::new(std::ffi::OsStr::from_bytes(b"/work/caf\xe9.yaml"));
+        let other = Path::new(std::ffi::OsStr::from_bytes(b"/work/caf\xe8.yaml"));
+        assert_eq!(display_name(latin1, cwd), "caf\\xe9.yaml");
+        assert_eq!(display_name(other, cwd), "caf\\xe8.yaml");
+        assert_eq!(display_name(Path::new("/work/a\\b.yaml"), cwd), "a\\b.yaml");
+        assert_eq!(display_name(Path::new("/work/a/b.yaml"), cwd), "a/b.yaml");
     }
 
     #[test]

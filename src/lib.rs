@@ -26,4 +26,5 @@ pub mod report;
 pub mod schema;
 pub mod source;
 pub mod suppress;
+pub mod workspace;
 pub mod yaml;

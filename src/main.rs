@@ -93,12 +93,21 @@ fn run(cli: Cli) -> u8 {
         Command::Report(args) => run_report(
             &args.paths,
             &args.policy,
+            &args.limits,
             Some(args.format),
             args.output.as_deref(),
             None,
             &cwd,
         ),
-        Command::Graph(args) => run_report(&args.paths, &args.policy, None, None, Some(args.format), &cwd),
+        Command::Graph(args) => run_report(
+            &args.paths,
+            &args.policy,
+            &args.limits,
+            None,
+            None,
+            Some(args.format),
+            &cwd,
+        ),
         Command::Man => {
             let mut out = Vec::new();
             match clap_mangen::Man::new(Cli::command()).render(&mut out) {

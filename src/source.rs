@@ -239,9 +239,35 @@ pub fn path_below(root: &Path, file: &SourceFile) -> Option<String> {
     let relative = path.strip_prefix(root).ok()?;
     let parts: Vec<String> = relative
         .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .map(|c| escaped(c.as_os_str().as_encoded_bytes()))
         .collect();
     Some(parts.join("/"))
+}
+
+/// `bytes` (a path) as text: bytes that are not UTF-8 as `\xNN`, control
+/// characters as `\u{NN}`, so that no name can pass for another or move the
+/// cursor of a terminal. The same in every output format.
+pub fn escaped(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && !text.chars().any(char::is_control)
+    {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_control() {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            } else {
+                out.push(c);
+            }
+        }
+        for byte in chunk.invalid() {
+            let _ = write!(out, "\\x{byte:02x}");
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -250,6 +276,13 @@ mod tests {
 
     fn file(text: &str) -> SourceFile {
         SourceFile::new("f.yaml".into(), "f.yaml".into(), text.into())
+    }
+
+    #[test]
+    fn names_escape_what_is_not_utf8_and_control_characters() {
+        assert_eq!(escaped("\u{1b}[31mred".as_bytes()), "\\u{1b}[31mred");
+        assert_eq!(escaped(b"caf\xe9\x85.yaml"), "caf\\xe9\\x85.yaml");
+        assert_eq!(escaped("caf\u{e9}.yaml".as_bytes()), "caf\u{e9}.yaml");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use crate::diagnostic::{
     Diagnostic, Location, RuleId, SUPPRESSION_EXPIRED, SUPPRESSION_INVALID, SUPPRESSION_UNUSED, Severity, Suppressed,
-    Suppression,
+    Suppression, fails_closed,
 };
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
 use std::collections::{BTreeMap, BTreeSet};
@@ -270,7 +270,19 @@ pub fn apply(
         for parsed in comments(file) {
             match parsed {
                 Parsed::Invalid(span, message) => problems.push(warning(SUPPRESSION_INVALID, message, at(span))),
-                Parsed::Comment(comment) => match comment.until {
+                Parsed::Comment(mut comment) => match comment.until {
+                    _ if comment.rules.iter().any(|(id, _, _)| fails_closed(id)) => {
+                        for (id, span, _) in comment.rules.iter().filter(|(id, _, _)| fails_closed(id)) {
+                            let message = format!(
+                                "`{id}` says that something was not checked; it cannot be suppressed: fix the input"
+                            );
+                            problems.push(warning(SUPPRESSION_INVALID, message, at(*span)));
+                        }
+                        comment.rules.retain(|(id, _, _)| !fails_closed(id));
+                        if !comment.rules.is_empty() {
+                            active.entry(source).or_default().push(comment);
+                        }
+                    }
                     Some((until, span)) if today.is_some_and(|today| until < today) => {
                         let message = format!(
                             "the suppression of `{}` expired on {until}; its findings are reported again",

@@ -6,7 +6,6 @@ mod common;
 
 use common::{findings, json, planelint, planelint_in, repo};
 use planelint::check::{Options, check};
-use planelint::diagnostic::Severity;
 use planelint::engine::Limits;
 use std::time::Duration;
 
@@ -299,7 +298,7 @@ fn cel_syntax_error_points_into_the_policy_file_and_exits_2() {
     );
     let message = json(&out)["diagnostics"][0]["message"].as_str().unwrap().to_string();
     assert!(
-        message.starts_with("invalid CEL: Syntax error: mismatched input '<EOF>'"),
+        message.starts_with("policy `bad-cel` does not compile: invalid CEL: Syntax error: mismatched input '<EOF>'"),
         "{message}"
     );
 }
@@ -364,7 +363,8 @@ fn hostile_policies_are_rejected_or_stopped() {
         );
         assert_eq!(out.code, 2, "{}", out.stdout);
         let got = json(&out)["diagnostics"][0]["message"].as_str().unwrap().to_string();
-        assert!(got.starts_with(message), "{got}");
+        let named = format!("policy `bad-cel` does not compile: {message}");
+        assert!(got.starts_with(&named), "{got}");
     }
 }
 
@@ -393,7 +393,7 @@ fn a_runaway_evaluation_is_stopped_by_its_budget() {
         ..Options::default()
     };
     let run = check(&options, dir.path()).unwrap();
-    assert_eq!(run.exit_code(Severity::Error), 1);
+    assert_eq!(run.exit_code(), 1);
     let messages: Vec<&str> = run.diagnostics.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(messages.len(), 300);
     assert_eq!(
@@ -405,17 +405,6 @@ fn a_runaway_evaluation_is_stopped_by_its_budget() {
         "policy `bad-cel` not evaluated: the policy was stopped on clusters[c0] after exceeding its budget"
     );
     assert!(run.diagnostics.iter().all(|d| d.rule.as_str() == "policy-error"));
-}
-
-#[test]
-fn gitignored_files_are_not_scanned() {
-    let dir = repo(&[
-        (".gitignore", "ignored/\n"),
-        ("ignored/dataplane.yaml", SHARED_ACCOUNTS),
-        ("ok.yaml", "a: 1\n"),
-    ]);
-    let out = planelint_in(dir.path(), &["check"]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, "no findings in 1 file\n"));
 }
 
 #[test]

@@ -86,6 +86,7 @@ fn show_config_prints_each_value_and_where_it_came_from() {
     assert_eq!(
         out.stdout,
         "\
+# root: .
 # config file: .planelint.yaml
 policies:
   - \"local\"  # .planelint.yaml:1:12
@@ -168,7 +169,7 @@ fn unknown_rule_ids_are_warned_about() {
     assert_eq!(out.code, 0);
     assert_eq!(
         out.stderr,
-        "planelint: warning: unknown rule `placement-acount-shared` in the config file\n\
+        "planelint: warning: unknown rule `placement-acount-shared` in .planelint.yaml\n\
          planelint: warning: unknown rule `provider-mixx` in --select\n"
     );
 }

@@ -2,13 +2,14 @@
 //! (and to `--output` files, the GitHub step summary, a baseline), and gives
 //! the exit code.
 
-use super::{options, print_text, settings, today, write_to};
+use super::{config_error, config_source, print_text, today, with_limits, write_to};
 use crate::cli::{CheckArgs, EvaluatorArg, Level};
 use planelint::baseline::{self, Baseline};
-use planelint::check::{self, Options};
+use planelint::check::{self, Options, Planned};
 use planelint::config::{self, Flags};
 use planelint::diagnostic::{self, Severity};
 use planelint::report::{self, Format, Report, Style};
+use planelint::workspace::RootRule;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -27,16 +28,21 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
         }),
         format: args.format.map(|f| f.name().to_string()),
     };
-    let (settings, config_sources) = match settings(&args.policy, flags, args.format.unwrap_or(Format::Human), cwd) {
-        Ok(settings) => settings,
-        Err(code) => return code,
+    let requested_format = args.format.unwrap_or(Format::Human);
+    let base = Options {
+        paths: args.paths.clone(),
+        roots: RootRule::Find,
+        config: Some(config_source(&args.policy, flags)),
+        no_builtin: args.policy.no_builtin,
+        follow_symlinks: args.follow_symlinks,
+        ..Options::default()
     };
     if args.show_config {
-        return print_text(&config::show(&settings, &config_sources, cwd));
+        return match check::plan(&base, cwd) {
+            Ok(planned) => print_text(&show_roots(&planned, cwd)),
+            Err(error) => config_error(error, requested_format, cwd),
+        };
     }
-    // Validated when the config file was read.
-    let format: Format = settings.format.value.parse().unwrap_or(Format::Human);
-    let fail_level = settings.fail_level.value;
     let baseline = match &args.baseline {
         Some(path) => match std::fs::read_to_string(path)
             .map_err(|e| e.to_string())
@@ -50,32 +56,15 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
         },
         None => None,
     };
-    let defaults = Options::default();
-    let (yaml, engine) = (defaults.yaml_limits, defaults.engine_limits);
     let options = Options {
-        follow_symlinks: args.follow_symlinks,
         threads: args.threads,
         today: Some(args.today.unwrap_or_else(today)),
         baseline,
-        max_file_bytes: args.max_file_size.unwrap_or(defaults.max_file_bytes),
-        yaml_limits: planelint::yaml::Limits {
-            max_depth: args.max_depth.unwrap_or(yaml.max_depth),
-            max_alias_nodes: args.max_alias_nodes.unwrap_or(yaml.max_alias_nodes),
-            max_documents: args.max_documents.unwrap_or(yaml.max_documents),
-            max_nodes: args.max_nodes.unwrap_or(yaml.max_nodes),
-        },
-        engine_limits: planelint::engine::Limits {
-            max_steps: args.max_eval_steps.unwrap_or(engine.max_steps),
-            deadline: args
-                .eval_deadline_ms
-                .map_or(engine.deadline, std::time::Duration::from_millis),
-            ..engine
-        },
         evaluator: match args.evaluator {
             EvaluatorArg::Native => planelint::engine::Evaluator::Native,
             EvaluatorArg::Cel => planelint::engine::Evaluator::Interpreter,
         },
-        ..options(args.paths.clone(), &settings, &args.policy, cwd)
+        ..with_limits(base, &args.limits)
     };
     let started = std::time::Instant::now();
     let progress = std::io::stderr()
@@ -90,16 +79,15 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
     // allocations one by one would cost milliseconds for nothing.
     let run = match result {
         Ok(run) => std::mem::ManuallyDrop::new(run),
-        Err(error) => {
-            eprintln!("planelint: {error}");
-            // The engine failing is a bug (its panic was reported already).
-            return if matches!(error, check::CheckError::Engine(_)) {
-                3
-            } else {
-                2
-            };
-        }
+        Err(error) => return config_error(error, requested_format, cwd),
     };
+    // One format per run: the flag, else the first root's config.
+    let format: Format = match (args.format, run.settings()) {
+        (Some(format), _) => format,
+        (None, Some(settings)) => settings.format.value.parse().unwrap_or(Format::Human),
+        (None, None) => Format::Human,
+    };
+    let fail_level = run.fail_level();
     if run.files_scanned == 0 && run.diagnostics.is_empty() {
         eprintln!(
             "planelint: warning: no YAML file found in {}",
@@ -112,12 +100,20 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
         .map(|p| p.id.as_str())
         .chain(diagnostic::ENGINE_RULES.iter().map(|r| r.id))
         .collect();
-    for (rule, from) in settings.rules.unknown(&known) {
-        let named_in = match from {
-            config::Provenance::Flag(flag) => flag.to_string(),
-            _ => "the config file".to_string(),
-        };
-        eprintln!("planelint: warning: unknown rule `{rule}` in {named_in}");
+    let mut warned = std::collections::BTreeSet::new();
+    for settings in run.roots.iter().filter_map(|root| root.settings.as_ref()) {
+        for (rule, from) in settings.rules.unknown(&known) {
+            let named_in = match from {
+                config::Provenance::Flag(flag) => flag.to_string(),
+                _ => settings.file.as_ref().map_or_else(
+                    || "the config file".to_string(),
+                    |f| planelint::discover::display_name(f, cwd),
+                ),
+            };
+            if warned.insert((rule.to_string(), named_in.clone())) {
+                eprintln!("planelint: warning: unknown rule `{rule}` in {named_in}");
+            }
+        }
     }
     if let Some(path) = &args.write_baseline {
         let file = File::create(path);
@@ -146,6 +142,7 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
         scanned: &run.scanned,
         files_scanned: run.files_scanned,
         skipped_files: run.skipped_files,
+        skipped: &run.skipped,
         execution_successful: !run.policy_load_failed,
         root: &run.root,
         workspace: workspace.as_deref(),
@@ -183,17 +180,23 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
     let written = report::render(&mut out, format, &report, style);
     match written.and_then(|()| out.flush()) {
         Ok(()) => {}
-        // A closed pipe (`planelint check | head`) is not an error.
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return 0,
+        // A closed pipe (`planelint check | head`) is not an error of its
+        // own, but the findings still decide the exit code.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return run.exit_code(),
         Err(error) => {
             eprintln!("planelint: cannot write the report: {error}");
             return 3;
         }
     }
+    if args.show_skipped {
+        for skipped in run.skipped.iter() {
+            eprintln!("planelint: skipped {}: {}", skipped.found.name, skipped.reason);
+        }
+    }
     if args.timings {
         print_timings(&run.timings, started.elapsed());
     }
-    run.exit_code(fail_level)
+    run.exit_code()
 }
 
 fn print_timings(t: &check::Timings, total: std::time::Duration) {
@@ -260,6 +263,24 @@ fn with_progress_bar_every<T>(
     drop(finished);
     let _ = drawer.join();
     result
+}
+
+/// `--show-config`: each root, and the settings that apply to it.
+fn show_roots(planned: &Planned, cwd: &Path) -> String {
+    let mut out = String::new();
+    for (root, _) in &planned.roots {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "# root: {}\n",
+            planelint::discover::display_name(&root.root.dir, cwd)
+        ));
+        if let Some(settings) = &root.settings {
+            out.push_str(&config::show(settings, &root.config_sources, cwd));
+        }
+    }
+    out
 }
 
 fn describe_paths(paths: &[PathBuf]) -> String {

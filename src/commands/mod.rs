@@ -12,7 +12,7 @@ pub use report::run_report;
 pub use rules::run_rules;
 pub use test::run_test;
 
-use planelint::check::Options;
+use planelint::check::{CheckError, ConfigSource, Options};
 use planelint::config::{self, Flags, Settings};
 use planelint::diagnostic::Severity;
 use planelint::report::{self as reports, Format, Report, Style};
@@ -22,7 +22,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::cli::PolicyArgs;
+use crate::cli::{LimitArgs, PolicyArgs};
 
 /// Prints `text` to standard output; a closed pipe is not an error.
 pub fn print_text(text: &str) -> u8 {
@@ -37,22 +37,44 @@ pub fn print_text(text: &str) -> u8 {
     }
 }
 
-/// The effective settings ([`config::load`]). A broken config file is
-/// reported in `format` and gives `Err(2)`.
+/// The effective settings ([`config::load`]) of a command that lints no
+/// paths. A broken config file is reported in `format` and gives `Err(2)`.
 pub fn settings(policy: &PolicyArgs, flags: Flags, format: Format, cwd: &Path) -> Result<(Settings, SourceMap), u8> {
-    let (sources, source, problems) =
-        match config::load(policy.config.clone(), flags, &Format::ALL.map(Format::name), cwd) {
-            Ok(loaded) => return Ok(loaded),
-            Err(config::LoadError::Unreadable { path, error }) => {
-                eprintln!("planelint: cannot read the config file {}: {error}", path.display());
-                return Err(2);
-            }
-            Err(config::LoadError::Invalid {
-                sources,
-                source,
-                problems,
-            }) => (sources, source, problems),
-        };
+    match config::load(policy.config.clone(), flags, &Format::ALL.map(Format::name), cwd) {
+        Ok(loaded) => Ok(loaded),
+        Err(error) => Err(config_error(error.into(), format, cwd)),
+    }
+}
+
+/// The config source of a command that lints paths: each root's own
+/// `.planelint.yaml`, or `--config`, with `flags` merged in.
+pub fn config_source(policy: &PolicyArgs, flags: Flags) -> ConfigSource {
+    ConfigSource {
+        explicit: policy.config.clone(),
+        flags,
+        formats: Format::ALL.map(Format::name).to_vec(),
+    }
+}
+
+/// Reports an error that stopped a run before it started; the exit code. A
+/// broken config file is reported in `format`, with its problems.
+pub fn config_error(error: CheckError, format: Format, cwd: &Path) -> u8 {
+    let (sources, source, problems) = match error {
+        CheckError::ConfigInvalid {
+            sources,
+            file,
+            problems,
+        } => (sources, file, problems),
+        // The engine failing is a bug (its panic was reported already).
+        CheckError::Engine(_) => {
+            eprintln!("planelint: {error}");
+            return 3;
+        }
+        other => {
+            eprintln!("planelint: {other}");
+            return 2;
+        }
+    };
     let report = Report {
         diagnostics: &problems,
         suppressed: &[],
@@ -61,6 +83,7 @@ pub fn settings(policy: &PolicyArgs, flags: Flags, format: Format, cwd: &Path) -
         scanned: &[source],
         files_scanned: 0,
         skipped_files: 0,
+        skipped: &[],
         execution_successful: false,
         root: cwd,
         workspace: None,
@@ -70,11 +93,34 @@ pub fn settings(policy: &PolicyArgs, flags: Flags, format: Format, cwd: &Path) -
     if let Err(error) = reports::render(&mut out, format, &report, Style::Plain).and_then(|()| out.flush()) {
         eprintln!("planelint: cannot write the report: {error}");
     }
-    Err(2)
+    2
 }
 
 pub fn options(paths: Vec<PathBuf>, settings: &Settings, policy: &PolicyArgs, cwd: &Path) -> Options {
     Options::from_settings(paths, settings, policy.no_builtin, cwd)
+}
+
+/// `options` with the limits the flags set; the others keep their defaults.
+pub fn with_limits(options: Options, limits: &LimitArgs) -> Options {
+    let (yaml, engine) = (options.yaml_limits, options.engine_limits);
+    Options {
+        max_file_bytes: limits.max_file_size.unwrap_or(options.max_file_bytes),
+        max_units: limits.max_units.unwrap_or(options.max_units),
+        yaml_limits: planelint::yaml::Limits {
+            max_depth: limits.max_depth.unwrap_or(yaml.max_depth),
+            max_alias_nodes: limits.max_alias_nodes.unwrap_or(yaml.max_alias_nodes),
+            max_documents: limits.max_documents.unwrap_or(yaml.max_documents),
+            max_nodes: limits.max_nodes.unwrap_or(yaml.max_nodes),
+        },
+        engine_limits: planelint::engine::Limits {
+            max_steps: limits.max_eval_steps.unwrap_or(engine.max_steps),
+            deadline: limits
+                .eval_deadline_ms
+                .map_or(engine.deadline, std::time::Duration::from_millis),
+            ..engine
+        },
+        ..options
+    }
 }
 
 /// Today's date (UTC) from the system clock.

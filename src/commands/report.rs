@@ -1,11 +1,13 @@
 //! `report` and `graph`.
 
-use super::{options, settings, today, write_to};
-use crate::cli::{GraphFormat, PolicyArgs, ReportFormat};
+use super::{config_error, config_source, today, with_limits, write_to};
+use crate::cli::{GraphFormat, LimitArgs, PolicyArgs, ReportFormat};
 use planelint::audit;
 use planelint::check::{self, Options};
 use planelint::config::Flags;
+use planelint::diagnostic::POLICY_ERROR;
 use planelint::report::Format;
+use planelint::workspace::RootRule;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -15,25 +17,29 @@ use std::path::{Path, PathBuf};
 pub fn run_report(
     paths: &[PathBuf],
     policy: &PolicyArgs,
+    limits: &LimitArgs,
     report: Option<ReportFormat>,
     output: Option<&Path>,
     graph: Option<GraphFormat>,
     cwd: &Path,
 ) -> u8 {
-    let (settings, _) = match settings(policy, Flags::default(), Format::Human, cwd) {
-        Ok(settings) => settings,
-        Err(code) => return code,
-    };
     let options = Options {
+        paths: paths.to_vec(),
+        roots: RootRule::Find,
+        config: Some(config_source(
+            policy,
+            Flags {
+                policies: policy.policy_dirs.clone(),
+                ..Flags::default()
+            },
+        )),
+        no_builtin: policy.no_builtin,
         today: Some(today()),
-        ..options(paths.to_vec(), &settings, policy, cwd)
+        ..with_limits(Options::default(), limits)
     };
-    let run = match check::check(&options, cwd) {
+    let mut run = match check::check(&options, cwd) {
         Ok(run) => run,
-        Err(error) => {
-            eprintln!("planelint: {error}");
-            return 2;
-        }
+        Err(error) => return config_error(error, Format::Human, cwd),
     };
     // SOURCE_DATE_EPOCH makes the report reproducible (and testable).
     let now = std::env::var("SOURCE_DATE_EPOCH")
@@ -44,6 +50,15 @@ pub fn run_report(
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs())
         });
+    // The models shown are those with an entity in the paths given; the
+    // rest of their roots was loaded for the findings only.
+    let shown: std::collections::BTreeSet<_> = run.scanned.iter().copied().collect();
+    run.models.retain(|model| {
+        model
+            .collections
+            .iter()
+            .any(|(_, entities)| entities.iter().any(|e| shown.contains(&e.location.source)))
+    });
     let audit = audit::Audit::new(
         &run.models,
         &run.diagnostics,
@@ -65,9 +80,22 @@ pub fn run_report(
             render(&mut out).and_then(|()| out.flush())
         }
     };
+    // A policy that did not load leaves the audit incomplete, as in `check`.
+    let complete = if run.policy_load_failed {
+        for error in run.diagnostics.iter().filter(|d| d.rule.as_str() == POLICY_ERROR) {
+            let place = run.sources.get(error.location.source).map_or_else(String::new, |file| {
+                let at = file.line_col(error.location.span.start);
+                format!("{}:{}:{}: ", file.name, at.line, at.column)
+            });
+            eprintln!("planelint: {place}policy-error: {}", error.message);
+        }
+        2
+    } else {
+        0
+    };
     match written {
-        Ok(()) => 0,
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Ok(()) => complete,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => complete,
         Err(error) => {
             eprintln!("planelint: cannot write the report: {error}");
             2

@@ -657,8 +657,10 @@ fn compile_policy(
     let mut program = |expression: &Expression| -> Option<Program> {
         match compile_expression(env, expression, builtin, sources, limits, &mut compiler) {
             Ok(program) => Some(program),
-            Err(diagnostic) => {
-                problems.push(diagnostic.with_help(format!("in policy `{}`", policy.id)));
+            Err(mut diagnostic) => {
+                // Named in the message, which every format shows.
+                diagnostic.message = format!("policy `{}` does not compile: {}", policy.id, diagnostic.message);
+                problems.push(*diagnostic);
                 None
             }
         }

@@ -12,8 +12,10 @@ use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-/// The most isolation units (domain/project pairs) one DataPlane may make.
-pub const MAX_UNITS: usize = 100_000;
+/// The most isolation units (domain/project pairs) one DataPlane may make
+/// by default (`--max-units`): ten times the projects of the largest
+/// organization the benchmarks model, in three domains.
+pub const MAX_UNITS: usize = 1_000_000;
 
 /// A file after loading, as the model builder needs it.
 pub struct LoadedFile {
@@ -52,7 +54,13 @@ pub struct Prepared {
 /// Reads one file's documents: planelint manifests strictly, the rest
 /// through the adapters (Helm values only when `values` is set: a layered
 /// values file is read with its group). Runs per file, in parallel.
-pub fn extract(source: SourceId, documents: &[Document], values: bool, diagnostics: &mut Vec<Diagnostic>) -> Extracted {
+pub fn extract(
+    source: SourceId,
+    documents: &[Document],
+    values: bool,
+    max_units: usize,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Extracted {
     let mut extracted = Extracted::default();
     // Files are ordered by their ids (the loader gives them in path order),
     // then entities by their position in the file.
@@ -65,7 +73,7 @@ pub fn extract(source: SourceId, documents: &[Document], values: bool, diagnosti
         if planelint {
             extracted
                 .manifests
-                .extend(manifest::read(root, source, diagnostics).map(|m| prepare(m, &mut next_order)));
+                .extend(manifest::read(root, source, diagnostics).map(|m| prepare(m, max_units, &mut next_order)));
         } else {
             if values {
                 values::extract(&[(root, source)], &mut extracted.entities);
@@ -280,13 +288,13 @@ fn list_items(field: Option<&Field>) -> &[Field] {
 }
 
 /// The entities a manifest makes, placed in the model from `next_order` on.
-fn prepare(manifest: Manifest, next_order: &mut u64) -> Prepared {
+fn prepare(manifest: Manifest, max_units: usize, next_order: &mut u64) -> Prepared {
     let kind = manifest.kind;
     let name = manifest.name.clone();
     let mut made = Vec::new();
     let mut problems = Vec::new();
     match manifest.kind {
-        Kind::DataPlane => data_plane(manifest, &mut made, &mut problems),
+        Kind::DataPlane => data_plane(manifest, max_units, &mut made, &mut problems),
         Kind::ClusterPool => {
             let mut fields = normalized_spec(manifest.spec);
             fields.push(("name", manifest.name.clone()));
@@ -337,7 +345,7 @@ fn placed(made: Vec<Arc<Entity>>, next_order: &mut u64) -> Vec<(&'static str, Ve
 
 /// A DataPlane's entities: itself, its domains and projects, its isolation
 /// units and its placements.
-fn data_plane(manifest: Manifest, out: &mut Vec<Arc<Entity>>, problems: &mut Vec<Diagnostic>) {
+fn data_plane(manifest: Manifest, max_units: usize, out: &mut Vec<Arc<Entity>>, problems: &mut Vec<Diagnostic>) {
     let Manifest {
         name: dp_name, spec, ..
     } = manifest;
@@ -377,12 +385,12 @@ fn data_plane(manifest: Manifest, out: &mut Vec<Arc<Entity>>, problems: &mut Vec
     // must not make a model of billions of units. Over the limit, the
     // isolation table is left out whole (a partial one would only give
     // wrong findings).
-    if isolation == "project" && domains.len().saturating_mul(projects.len()) > MAX_UNITS {
+    if isolation == "project" && domains.len().saturating_mul(projects.len()) > max_units {
         let location = spec_field(&tables, "projects").map_or(dp_name.location, |f| f.location);
         problems.push(Diagnostic::error(
             INPUT_LIMIT,
             format!(
-                "{} domains and {} projects make more than {MAX_UNITS} isolation units; the isolation table was not checked",
+                "{} domains and {} projects make more than {max_units} isolation units (--max-units); the isolation table was not checked",
                 domains.len(),
                 projects.len()
             ),
@@ -686,7 +694,7 @@ mod tests {
                     LoadedFile {
                         source,
                         root_relative: path.strip_prefix(&repo).expect("below").to_string_lossy().into_owned(),
-                        extracted: extract(source, &loaded.documents, true, &mut diagnostics),
+                        extracted: extract(source, &loaded.documents, true, MAX_UNITS, &mut diagnostics),
                     }
                 })
                 .collect();

@@ -9,7 +9,7 @@ mod manifest;
 mod values;
 
 pub use build::{
-    Extracted, LoadedFile, Prepared, build, collections_made, extract, extract_layered, made_by_manifests,
+    Extracted, LoadedFile, MAX_UNITS, Prepared, build, collections_made, extract, extract_layered, made_by_manifests,
 };
 pub use manifest::json_schema as manifest_schema;
 

@@ -10,7 +10,17 @@ use std::io::{self, Write};
 struct Output<'a> {
     version: u32,
     diagnostics: Vec<JsonDiagnostic<'a>>,
+    /// YAML files left out on purpose (ignored, excluded, links not
+    /// followed, Helm templates).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<JsonSkipped<'a>>,
     summary: Summary,
+}
+
+#[derive(Serialize)]
+struct JsonSkipped<'a> {
+    file: &'a str,
+    reason: String,
 }
 
 #[derive(Serialize)]
@@ -117,6 +127,14 @@ pub fn render_json(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
                         })
                         .collect(),
                 }
+            })
+            .collect(),
+        skipped: report
+            .skipped
+            .iter()
+            .map(|s| JsonSkipped {
+                file: &s.found.name,
+                reason: s.reason.to_string(),
             })
             .collect(),
         summary: Summary {

@@ -77,8 +77,11 @@ pub struct Report<'a> {
     /// The config files findings are reported for.
     pub scanned: &'a [SourceId],
     pub files_scanned: usize,
-    /// Files found but not checked (unreadable, not regular files).
+    /// Files found but not checked (unreadable, not regular files, and
+    /// those of `skipped`).
     pub skipped_files: usize,
+    /// YAML files left out on purpose, with the reason: JSON lists them.
+    pub skipped: &'a [crate::discover::Skipped],
     /// False when a policy failed to load (exit 2).
     pub execution_successful: bool,
     /// The absolute directory SARIF URIs are relative to.
