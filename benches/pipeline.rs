@@ -108,6 +108,15 @@ fn main() {
                 std::fs::write(&path, shared).unwrap();
             }
         }
+        // Each repo is a config root of its own: the planelint checkout it is
+        // generated in is not part of its model.
+        let marker = dir.join(".planelint.yaml");
+        if !marker.is_file() {
+            std::fs::write(&marker, "# A generated config repo: a root of its own.\n").unwrap();
+        }
+        // A fast run that skipped work is not a result: the findings must be
+        // exactly those the generator planted before anything is timed.
+        verify_counts(&planelint, &dir, size.name);
         let files = yaml_files(&dir);
         let bytes: u64 = files.iter().map(|f| f.metadata().unwrap().len()).sum();
         // The floor again with the largest files handed out first, as
@@ -207,6 +216,78 @@ fn time_command(planelint: &Path, dir: &Path) -> Duration {
         "planelint should find the generated violations"
     );
     elapsed
+}
+
+/// Checks planelint's findings on `dir`, per rule, against the generator's
+/// `expected.json` (every other rule: none), and panics when they differ.
+/// The one-account variant rewrote every account: there, every placement
+/// after the first of its account's first unit shares it, and nothing may
+/// have gone unchecked.
+fn verify_counts(planelint: &Path, dir: &Path, size: &str) {
+    let output = Command::new(planelint)
+        .args(["check", "--format", "json"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("planelint's JSON report");
+    let mut got = std::collections::BTreeMap::<String, u64>::new();
+    for finding in report["diagnostics"].as_array().expect("diagnostics") {
+        if finding["suppressed"] == false {
+            *got.entry(finding["rule"].as_str().unwrap().to_string()).or_default() += 1;
+        }
+    }
+    let unchecked: Vec<&String> = got
+        .keys()
+        .filter(|rule| ["input-limit", "yaml-syntax", "file-unreadable", "policy-error"].contains(&rule.as_str()))
+        .collect();
+    assert!(
+        unchecked.is_empty(),
+        "{size}: planelint did not check everything: {got:?}"
+    );
+    if size == "one-account" {
+        let shared = got.get("placement-account-shared").copied().unwrap_or(0);
+        let expected = one_account_shares(&dir.join("dataplane.yaml"));
+        assert_eq!(shared, expected, "{size}: placement-account-shared");
+        return;
+    }
+    let text = std::fs::read_to_string(dir.join("expected.json")).unwrap();
+    let expected: std::collections::BTreeMap<String, u64> = serde_json::from_str(&text).unwrap();
+    let mut wanted = expected.clone();
+    wanted.retain(|_, count| *count > 0);
+    assert_eq!(got, wanted, "{size}: findings per rule differ from expected.json");
+    println!("{size}: findings match expected.json ({} rules)", expected.len());
+}
+
+/// Placements that share the one account with an earlier placement of
+/// another unit, in file order.
+fn one_account_shares(data_plane: &Path) -> u64 {
+    let text = std::fs::read_to_string(data_plane).unwrap();
+    let unit = |line: &str| {
+        let field = |name: &str| {
+            line.split(&format!("{name}: "))
+                .nth(1)
+                .map(|rest| rest.split([',', '}']).next().unwrap_or("").trim().to_string())
+        };
+        (field("domain"), field("project"))
+    };
+    let mut first = None;
+    let mut other_seen = false;
+    let mut shares = 0;
+    for line in text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- {") && l.contains("account: "))
+    {
+        let this = unit(line);
+        match &first {
+            None => first = Some(this),
+            Some(first) if *first == this && !other_seen => {}
+            Some(first) => {
+                other_seen |= *first != this;
+                shares += 1;
+            }
+        }
+    }
+    shares
 }
 
 /// Peak resident memory of one run, from GNU time when it is installed.
