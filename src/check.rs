@@ -400,7 +400,15 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
         });
         let dir = root.root.dir.clone();
         run.roots.push(root);
-        check_root(&mut run, files, &dir, &policy_dirs, &root_options, cwd, &plan, &pool)?;
+        let job = RootJob {
+            root: &dir,
+            policy_dirs: &policy_dirs,
+            options: &root_options,
+            cwd,
+            plan: &plan,
+            pool: &pool,
+        };
+        check_root(&mut run, files, job)?;
     }
     for unreadable in unreadable.iter().filter(|u| plan.shows(&u.found.path)) {
         let file = SourceFile::new(
@@ -465,26 +473,28 @@ fn canonical_dirs(dirs: &[PathBuf], cwd: &Path) -> Vec<PathBuf> {
     canonical
 }
 
+/// What one root's part of a run needs besides its files.
+#[derive(Clone, Copy)]
+struct RootJob<'a> {
+    root: &'a Path,
+    /// Canonical, each once.
+    policy_dirs: &'a [PathBuf],
+    options: &'a Options,
+    cwd: &'a Path,
+    plan: &'a Plan,
+    pool: &'a parallel::Pool,
+}
+
 /// Runs one root: its policies, its files, its models; appends what it
 /// found to `run`. Findings are kept for the files `plan` shows.
-#[allow(clippy::too_many_arguments)]
-fn check_root(
-    run: &mut Run,
-    files: Vec<Found>,
-    root: &Path,
-    policy_dirs: &[PathBuf],
-    options: &Options,
-    cwd: &Path,
-    plan: &Plan,
-    pool: &parallel::Pool,
-) -> Result<(), CheckError> {
+fn check_root(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result<(), CheckError> {
     // The root's findings are adopted (rules, suppressions) on their own;
     // the sources are shared, so that ids stay valid across roots.
     let mut part = Run {
         sources: std::mem::take(&mut run.sources),
         ..Run::default()
     };
-    let result = check_root_into(&mut part, files, root, policy_dirs, options, cwd, plan, pool);
+    let result = check_root_into(&mut part, files, job);
     run.sources = std::mem::take(&mut part.sources);
     result?;
     run.diagnostics.append(&mut part.diagnostics);
@@ -509,17 +519,15 @@ fn check_root(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn check_root_into(
-    run: &mut Run,
-    files: Vec<Found>,
-    root: &Path,
-    policy_dirs: &[PathBuf],
-    options: &Options,
-    cwd: &Path,
-    plan: &Plan,
-    pool: &parallel::Pool,
-) -> Result<(), CheckError> {
+fn check_root_into(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result<(), CheckError> {
+    let RootJob {
+        root,
+        policy_dirs,
+        options,
+        cwd,
+        plan,
+        pool,
+    } = job;
     let first_policy_source = run.sources.len();
     let mut policy_sources = Vec::new();
     if !options.no_builtin {
