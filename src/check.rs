@@ -352,11 +352,6 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     };
     run.timings.discover = discover_time;
     run.sources.set_root(run.root.clone());
-    if let Some(progress) = &options.progress {
-        progress
-            .total
-            .store(roots.iter().map(|(_, files)| files.len()).sum(), Ordering::Relaxed);
-    }
     // A root none of whose files is shown has nothing to report (its models
     // are its own); unless no root has, one runs to load the policies.
     let shown = |files: &[Found]| files.iter().any(|f| plan.shows(&f.path));
@@ -365,7 +360,13 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     } else {
         roots.truncate(1);
     }
-    let several = roots.len() > 1;
+    if let Some(progress) = &options.progress {
+        progress
+            .total
+            .store(roots.iter().map(|(_, files)| files.len()).sum(), Ordering::Relaxed);
+    }
+    // The sources each root read its policies from.
+    let mut policy_sources: Vec<std::ops::Range<usize>> = Vec::new();
     for (root, mut files) in roots {
         let root_options = match &root.settings {
             Some(settings) => options.clone().with_settings(settings, cwd),
@@ -408,7 +409,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
             plan: &plan,
             pool: &pool,
         };
-        check_root(&mut run, files, job)?;
+        policy_sources.push(check_root(&mut run, files, job)?);
     }
     for unreadable in unreadable.iter().filter(|u| plan.shows(&u.found.path)) {
         let file = SourceFile::new(
@@ -432,13 +433,19 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     skipped.sort_by(|a, b| (&a.found.name, &a.found.path).cmp(&(&b.found.name, &b.found.path)));
     run.skipped_files += skipped.len();
     run.skipped = skipped;
-    if several {
+    if policy_sources.len() > 1 {
         // Roots that share a policy directory report its problems once.
         let mut seen = BTreeSet::new();
         let sources = &run.sources;
         run.diagnostics.retain(|d| {
+            if !policy_sources
+                .iter()
+                .any(|range| range.contains(&(d.location.source.0 as usize)))
+            {
+                return true;
+            }
             let path = sources.get(d.location.source).map(|f| f.path.clone());
-            seen.insert((path, d.location.span.start, d.location.span.end, d.message.clone()))
+            seen.insert((path, d.location.span, d.rule.clone(), d.message.clone()))
         });
     }
     if let Some(baseline) = &options.baseline {
@@ -486,17 +493,19 @@ struct RootJob<'a> {
 }
 
 /// Runs one root: its policies, its files, its models; appends what it
-/// found to `run`. Findings are kept for the files `plan` shows.
-fn check_root(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result<(), CheckError> {
+/// found to `run`. Findings are kept for the files `plan` shows. Returns the
+/// ids of the sources its policies were read from.
+fn check_root(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result<std::ops::Range<usize>, CheckError> {
     // The root's findings are adopted (rules, suppressions) on their own;
     // the sources are shared, so that ids stay valid across roots.
     let mut part = Run {
         sources: std::mem::take(&mut run.sources),
         ..Run::default()
     };
+    let first_policy_source = part.sources.len();
     let result = check_root_into(&mut part, files, job);
     run.sources = std::mem::take(&mut part.sources);
-    result?;
+    let first_config_source = result?;
     run.diagnostics.append(&mut part.diagnostics);
     run.suppressed.append(&mut part.suppressed);
     // A rule is one policy or several (one per collection) of one root; the
@@ -516,10 +525,12 @@ fn check_root(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result<(), 
     total.compile += more.compile;
     total.evaluate += more.evaluate;
     total.evaluations += more.evaluations;
-    Ok(())
+    Ok(first_policy_source..first_config_source)
 }
 
-fn check_root_into(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result<(), CheckError> {
+/// [`check_root`] on a run of its own; returns the id of the first config
+/// source (those before it, from where the run started, are policies).
+fn check_root_into(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result<usize, CheckError> {
     let RootJob {
         root,
         policy_dirs,
@@ -648,7 +659,7 @@ fn check_root_into(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result
                     || d.related.iter().any(|r| reported.contains(&r.location.source))))
     });
     adopt(run, options, first_config_source);
-    Ok(())
+    Ok(first_config_source)
 }
 
 /// The policies of `policy_sources`, and the problems of reading them: a

@@ -451,3 +451,21 @@ fn report_and_graph_exit_2_when_a_policy_does_not_load() {
         );
     }
 }
+
+#[test]
+fn a_policy_directory_shared_by_several_roots_reports_its_problems_once() {
+    let broken = POLICY.replace("size(object.name) <= 8", "size(object.name <= 8");
+    let dir = repo(&[
+        ("policies/p.yaml", &broken),
+        ("a/.planelint.yaml", ""),
+        ("a/pools.yaml", &pool("prod", "a-meta")),
+        ("b/.planelint.yaml", ""),
+        ("b/pools.yaml", &pool("prod", "b-meta")),
+    ]);
+    let out = planelint_in(
+        dir.path(),
+        &["check", "a", "b", "--policy", "policies", "--format", "json"],
+    );
+    assert_eq!(out.code, 2);
+    assert_eq!(findings(&out), ["policies/p.yaml:10:40 policy-error"]);
+}
