@@ -429,6 +429,7 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
             },
         ));
     }
+    skipped.append(&mut run.skipped);
     skipped.retain(|s| plan.shows(&s.found.path));
     skipped.sort_by(|a, b| (&a.found.name, &a.found.path).cmp(&(&b.found.name, &b.found.path)));
     run.skipped_files += skipped.len();
@@ -516,6 +517,7 @@ fn check_root(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result<std:
     run.files_scanned += part.files_scanned;
     run.scanned.append(&mut part.scanned);
     run.skipped_files += part.skipped_files;
+    run.skipped.append(&mut part.skipped);
     run.policy_load_failed |= part.policy_load_failed;
     run.models.append(&mut part.models);
     run.views.append(&mut part.views);
@@ -837,6 +839,12 @@ fn load_all(found: &[Found], root: &Path, options: &Options, pool: &parallel::Po
             (Ok(_), None) => Loaded::empty(file),
         };
         run.skipped_files += usize::from(loaded.skipped);
+        if loaded.extracted.policies_not_loaded > 0 {
+            run.skipped.push(Skipped {
+                found: file.clone(),
+                reason: SkipReason::PolicyNotLoaded,
+            });
+        }
         let source = run.sources.add(loaded.source);
         run.diagnostics.extend(loaded.diagnostics);
         files.push(LoadedFile {

@@ -57,6 +57,9 @@ pub enum SkipReason {
     HelmTemplate,
     /// `include`/`exclude` of the config file shown left it out.
     Excluded(String),
+    /// It holds a `kind: Policy` document outside the policy directories:
+    /// the rest of the file is linted, the policy is not loaded.
+    PolicyNotLoaded,
 }
 
 impl std::fmt::Display for SkipReason {
@@ -67,6 +70,9 @@ impl std::fmt::Display for SkipReason {
             SkipReason::LinkOutOfRoot => f.write_str("a symbolic link out of the scanned root, never followed"),
             SkipReason::HelmTemplate => f.write_str("a Helm chart template, not YAML until rendered"),
             SkipReason::Excluded(by) => write!(f, "left out by include/exclude of {by}"),
+            SkipReason::PolicyNotLoaded => f.write_str(
+                "its Policy is outside the policy directories and was not loaded (add its directory to `policies:`)",
+            ),
         }
     }
 }

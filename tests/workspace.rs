@@ -323,14 +323,23 @@ fn policy_files_in_the_tree_are_read_as_policies_only() {
             &POLICY.replace("pool-name-short", "stray"),
         ),
     ]);
-    let out = planelint_in(dir.path(), &["check"]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, "no findings in 2 files\n"));
+    // The stray policy is not an unknown kind; it is not loaded, and said so.
+    let out = planelint_in(dir.path(), &["check", "--show-skipped"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "no findings in 2 files (1 skipped)\n")
+    );
+    assert_eq!(
+        out.stderr,
+        "planelint: skipped elsewhere/stray-policy.yaml: its Policy is outside the policy directories and was not loaded (add its directory to `policies:`)\n"
+    );
     // The same directory named again, with a trailing slash, is loaded once.
+    std::fs::remove_file(dir.path().join("elsewhere/stray-policy.yaml")).unwrap();
     let out = planelint_in(
         dir.path(),
         &["check", "--policy", "policies/local/", "--policy", "./policies/local"],
     );
-    assert_eq!((out.code, out.stdout.as_str()), (0, "no findings in 2 files\n"));
+    assert_eq!((out.code, out.stdout.as_str()), (0, "no findings in 1 file\n"));
     let out = planelint_in(dir.path(), &["rules"]);
     assert_eq!(
         out.stdout.lines().filter(|l| l.starts_with("pool-name-short ")).count(),

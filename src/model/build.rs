@@ -35,6 +35,9 @@ pub struct Extracted {
     pub manifests: Vec<Prepared>,
     /// The entities adapters read from its other documents.
     pub entities: Vec<Proto>,
+    /// Its `kind: Policy` documents: outside the policy directories, they
+    /// are not loaded, and the run says so.
+    pub policies_not_loaded: usize,
 }
 
 /// A manifest turned into the entities it makes, on the loading threads:
@@ -70,7 +73,11 @@ pub fn extract(
             .get("apiVersion")
             .and_then(|v| v.as_str())
             .is_some_and(|v| v.starts_with("planelint/"));
-        if planelint {
+        let policy = root.get("kind").and_then(|k| k.as_str()) == Some("Policy");
+        if planelint && policy {
+            // Read by the policy loader from the policy directories only.
+            extracted.policies_not_loaded += 1;
+        } else if planelint {
             extracted
                 .manifests
                 .extend(manifest::read(root, source, diagnostics).map(|m| prepare(m, max_units, &mut next_order)));

@@ -217,9 +217,6 @@ pub fn read(root: &Node, source: SourceId, diagnostics: &mut Vec<Diagnostic>) ->
         Some((_, Some("DataPlane"))) => Kind::DataPlane,
         Some((_, Some("ClusterPool"))) => Kind::ClusterPool,
         Some((_, Some("Cluster"))) => Kind::Cluster,
-        // A policy is read by the policy loader, from the policy
-        // directories; anywhere else it is not config.
-        Some((_, Some("Policy"))) => return None,
         Some((node, _)) => {
             reader.push(
                 node.span,
