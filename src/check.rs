@@ -240,7 +240,7 @@ pub enum CheckError {
     PolicyDir { path: PathBuf, reason: String },
     #[error("the policy engine failed: {0}")]
     Engine(String),
-    #[error("the config file {}: {error}", path.display())]
+    #[error("cannot read the config file {}: {error}", path.display())]
     ConfigUnreadable { path: PathBuf, error: std::io::Error },
     /// A config file has problems, as diagnostics on `source` of `sources`.
     #[error("the config file has problems")]
