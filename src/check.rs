@@ -820,7 +820,9 @@ fn load_all(found: &[Found], root: &Path, options: &Options, pool: &parallel::Po
             let parsed = match (found.get(index), text) {
                 (Some(file), Ok(text)) => {
                     let layer = layer_of.get(index).copied().flatten().is_some();
-                    Some(parse_file(file, text.clone(), options, id(index), layer))
+                    // Boxed: a slot per file is a pointer, and each result
+                    // is freed as soon as it joins the source map.
+                    Some(Box::new(parse_file(file, text.clone(), options, id(index), layer)))
                 }
                 _ => None,
             };
@@ -835,7 +837,7 @@ fn load_all(found: &[Found], root: &Path, options: &Options, pool: &parallel::Po
     for ((file, text), parsed) in found.iter().zip(texts).zip(loaded) {
         let loaded = match (text, parsed.flatten()) {
             (Err(unread), _) => *unread,
-            (Ok(_), Some(parsed)) => parsed,
+            (Ok(_), Some(parsed)) => *parsed,
             (Ok(_), None) => Loaded::empty(file),
         };
         run.skipped_files += usize::from(loaded.skipped);
@@ -970,21 +972,10 @@ fn parse_file(found: &Found, text: Arc<str>, options: &Options, id: SourceId, la
         panic!("a panic injected by a test");
     }
     let mut loaded = yaml::load(&text, id, options.yaml_limits);
-    // Manifests are read here, on the loading threads; the YAML tree is
-    // dropped here too, and only the manifests go on (a layered values file
-    // keeps its first document for its group).
-    let extracted = model::extract(
-        id,
-        &loaded.documents,
-        !layer,
-        options.max_units,
-        &mut loaded.diagnostics,
-    );
-    let layer_root = if layer {
-        loaded.documents.into_iter().find_map(|d| d.root)
-    } else {
-        None
-    };
+    // Manifests are read here, on the loading threads, and the YAML tree is
+    // dropped here too: only the entities go on.
+    let (extracted, layer_root) =
+        model::extract(id, loaded.documents, layer, options.max_units, &mut loaded.diagnostics);
     Loaded {
         source: SourceFile::new(found.name.clone(), found.path.clone(), text),
         extracted,

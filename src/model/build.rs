@@ -55,40 +55,54 @@ pub struct Prepared {
 }
 
 /// Reads one file's documents: planelint manifests strictly, the rest
-/// through the adapters (Helm values only when `values` is set: a layered
-/// values file is read with its group). Runs per file, in parallel.
+/// through the adapters (Helm values only when `layer` is not set: a layered
+/// values file is read with its group, and keeps its first document for
+/// that). Runs per file, in parallel. A manifest's YAML tree is dropped as
+/// soon as the manifest is read, before its entities are made: a large
+/// DataPlane's tree and its entities never live together.
 pub fn extract(
     source: SourceId,
-    documents: &[Document],
-    values: bool,
+    documents: Vec<Document>,
+    layer: bool,
     max_units: usize,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Extracted {
+) -> (Extracted, Option<crate::yaml::Node>) {
     let mut extracted = Extracted::default();
+    let mut layer_root = None;
     // Files are ordered by their ids (the loader gives them in path order),
     // then entities by their position in the file.
     let mut next_order = u64::from(source.0) << 32;
-    for root in documents.iter().filter_map(|d| d.root.as_ref()) {
+    for root in documents.into_iter().filter_map(|d| d.root) {
         let planelint = root
             .get("apiVersion")
             .and_then(|v| v.as_str())
             .is_some_and(|v| v.starts_with("planelint/"));
         let policy = root.get("kind").and_then(|k| k.as_str()) == Some("Policy");
-        if planelint && policy {
+        let manifest = if planelint && policy {
             // Read by the policy loader from the policy directories only.
             extracted.policies_not_loaded += 1;
+            None
         } else if planelint {
-            extracted
-                .manifests
-                .extend(manifest::read(root, source, diagnostics).map(|m| prepare(m, max_units, &mut next_order)));
+            manifest::read(&root, source, diagnostics)
         } else {
-            if values {
-                values::extract(&[(root, source)], &mut extracted.entities);
+            if !layer {
+                values::extract(&[(&root, source)], &mut extracted.entities);
             }
-            flyte::extract(root, source, &mut extracted.entities);
+            flyte::extract(&root, source, &mut extracted.entities);
+            None
+        };
+        if layer && layer_root.is_none() {
+            layer_root = Some(root);
+        } else {
+            drop(root);
+        }
+        if let Some(manifest) = manifest {
+            extracted.manifests.push(prepare(manifest, max_units, &mut next_order));
         }
     }
-    extracted
+    extracted.manifests.shrink_to_fit();
+    extracted.entities.shrink_to_fit();
+    (extracted, layer_root)
 }
 
 /// The cluster that several Helm values files describe together, in
@@ -262,6 +276,8 @@ fn entity(
 ) -> Arc<Entity> {
     fields.sort_by(|a, b| a.0.cmp(b.0));
     fields.dedup_by(|a, b| a.0 == b.0);
+    // Hundreds of thousands of entities live until the end of the run.
+    fields.shrink_to_fit();
     Arc::new(Entity {
         collection,
         key,
@@ -346,6 +362,12 @@ fn placed(made: Vec<Arc<Entity>>, next_order: &mut u64) -> Vec<(&'static str, Ve
             Some((_, list)) => list.push(entity),
             None => by_collection.push((entity.collection, vec![entity])),
         }
+    }
+    // Kept until the model is built, one set per manifest: most files make
+    // one entity, and a vector's first growth has room for four.
+    by_collection.shrink_to_fit();
+    for (_, list) in &mut by_collection {
+        list.shrink_to_fit();
     }
     by_collection
 }
@@ -701,7 +723,7 @@ mod tests {
                     LoadedFile {
                         source,
                         root_relative: path.strip_prefix(&repo).expect("below").to_string_lossy().into_owned(),
-                        extracted: extract(source, &loaded.documents, true, MAX_UNITS, &mut diagnostics),
+                        extracted: extract(source, loaded.documents, false, MAX_UNITS, &mut diagnostics).0,
                     }
                 })
                 .collect();
