@@ -18,6 +18,7 @@ pub mod discover;
 pub mod engine;
 pub mod expect;
 pub mod init;
+pub mod load;
 pub mod model;
 pub mod parallel;
 pub mod policy;

@@ -761,7 +761,7 @@ fn a_panic_is_exit_3_and_names_the_file_being_processed() {
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
-        stderr.starts_with("planelint: internal error (a bug) while processing b.yaml: panicked at src/check.rs:"),
+        stderr.starts_with("planelint: internal error (a bug) while processing b.yaml: panicked at src/load.rs:"),
         "{stderr}"
     );
     assert!(
