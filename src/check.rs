@@ -16,8 +16,8 @@ use crate::workspace::{self, Plan, Root, RootRule};
 use crate::yaml;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
@@ -133,8 +133,7 @@ pub struct Timings {
     pub load: Duration,
     /// Building the model.
     pub model: Duration,
-    /// Compiling the policies, on its own thread alongside the stages
-    /// before evaluation (waits for the collections made excluded).
+    /// Compiling the policies, once the models are built.
     pub compile: Duration,
     pub evaluate: Duration,
     /// What evaluating took: policies on entities, and how many of those
@@ -184,8 +183,6 @@ pub struct Run {
     pub timings: Timings,
     /// The models the policies ran on, for the audit report.
     pub models: Vec<model::Model>,
-    /// The views of the models that evaluating them made.
-    pub views: Vec<engine::Views>,
 }
 
 impl Run {
@@ -518,7 +515,6 @@ fn check_root(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result<std:
     run.skipped.append(&mut part.skipped);
     run.policy_load_failed |= part.policy_load_failed;
     run.models.append(&mut part.models);
-    run.views.append(&mut part.views);
     let (total, more) = (&mut run.timings, part.timings);
     total.load += more.load;
     total.model += more.model;
@@ -566,57 +562,25 @@ fn check_root_into(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result
 
     // Every source from here on is a scanned config file.
     let first_config_source = run.sources.len();
-    // The policies are read and compiled on their own thread while the
-    // files are read and parsed, and the models built. A built-in policy over a
-    // collection no model will have cannot fire and is not compiled; a
-    // user's policy always is, so that its errors show. Which collections the
-    // models have is known once the files are parsed: the policies over what
-    // manifests make are compiled before (nearly every repo has them), the
-    // others after. Compiling and evaluating recurse over CEL ASTs: they run
-    // on threads whose stack the engine's limits are sized for.
-    let policy_texts = run.sources.clone();
-    let made: OnceLock<BTreeSet<&'static str>> = OnceLock::new();
+    let (models, made) = load_and_build(&files, root, options, pool, run);
+    // A built-in policy over a collection no model can have cannot fire and
+    // is not compiled; a user's policy always is, so that its errors show.
+    // Compiling and evaluating recurse over CEL ASTs: they run on threads
+    // whose stack the engine's limits are sized for.
+    let policy_texts = &run.sources;
     let limits = options.engine_limits;
-    let (models, compiled) = std::thread::scope(|scope| {
-        let compiling = std::thread::Builder::new()
-            .name("planelint-compile".into())
-            .stack_size(engine::ENGINE_STACK_BYTES)
-            .spawn_scoped(scope, || {
-                parallel::working_on("reading the policies");
-                let (mut policies, load_diagnostics) = read_policies(&policy_texts, policy_sources);
-                policies.sort_by_key(|policy| (!compiled_before_loading(policy), policy.id.clone()));
-                parallel::working_on("compiling the policies");
-                let waited = std::cell::Cell::new(Duration::ZERO);
-                let used = |policy: &Policy| {
-                    let made = match made.get() {
-                        Some(made) => made,
-                        None if compiled_before_loading(policy) => return true,
-                        None => {
-                            let started = Instant::now();
-                            let made = made.wait();
-                            waited.set(waited.get() + started.elapsed());
-                            made
-                        }
-                    };
-                    policy.origin != Origin::BuiltIn || policy.for_each.as_deref().is_none_or(|c| made.contains(c))
-                };
-                let started = Instant::now();
-                let (engine, errors) = Engine::compile(policies, &policy_texts, limits, used);
-                let compile_time = started.elapsed().saturating_sub(waited.get());
-                (engine, errors, compile_time, load_diagnostics)
-            })
-            .map_err(|e| CheckError::Engine(e.to_string()));
-        // Whatever happens here, the compiler must not wait forever.
-        let _unblock = Unblock(&made);
-        let models = load_and_build(&files, root, options, pool, run, &made);
-        let compiled = compiling.and_then(|thread| {
-            thread
-                .join()
-                .map_err(|_| CheckError::Engine("the policy compiler panicked".into()))
-        });
-        (models, compiled)
+    let compiled = pool.install(|| {
+        parallel::working_on("reading the policies");
+        let (policies, load_diagnostics) = read_policies(policy_texts, policy_sources);
+        parallel::working_on("compiling the policies");
+        let started = Instant::now();
+        let used = |policy: &Policy| {
+            policy.origin != Origin::BuiltIn || policy.for_each.as_deref().is_none_or(|c| made.contains(c))
+        };
+        let (engine, errors) = Engine::compile(policies, policy_texts, limits, used);
+        (engine, errors, started.elapsed(), load_diagnostics)
     });
-    let (engine, compile_errors, compile_time, load_diagnostics) = compiled?;
+    let (engine, compile_errors, compile_time, load_diagnostics) = compiled;
 
     let started = Instant::now();
     let mut findings = Vec::new();
@@ -625,7 +589,6 @@ fn check_root_into(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result
         let mut evaluation = engine.evaluate(model, pool, options.evaluator);
         findings.append(&mut evaluation.diagnostics);
         counts += evaluation.counts;
-        run.views.push(evaluation.views);
     }
     let evaluated = started.elapsed();
     let loaded_policies: Vec<Policy> = engine.policies().into_iter().cloned().collect();
@@ -693,33 +656,15 @@ fn read_policies(sources: &SourceMap, policy_sources: Vec<(SourceId, Origin)>) -
     (policies, load_diagnostics)
 }
 
-/// Whether a policy is compiled without waiting for the collections the
-/// models will have: a user's policy, a policy over the model, or a built-in
-/// policy over what manifests make.
-fn compiled_before_loading(policy: &Policy) -> bool {
-    policy.origin != Origin::BuiltIn || policy.for_each.as_deref().is_none_or(model::made_by_manifests)
-}
-
-/// Sets the collections made to none, if they are not set yet, when a run
-/// stops early: the compiler thread may be waiting for them.
-struct Unblock<'m>(&'m OnceLock<BTreeSet<&'static str>>);
-
-impl Drop for Unblock<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.set(BTreeSet::new());
-    }
-}
-
-/// Reads and parses the files, sets the collections their models will have
-/// in `made` (for the policy compiler), and builds the models.
+/// Reads and parses the files, and builds the models; with them, the
+/// collections that their manifests and adapters make.
 fn load_and_build(
     files: &[Found],
     root: &Path,
     options: &Options,
     pool: &parallel::Pool,
     run: &mut Run,
-    made: &OnceLock<BTreeSet<&'static str>>,
-) -> Vec<model::Model> {
+) -> (Vec<model::Model>, BTreeSet<&'static str>) {
     let started = Instant::now();
     let load_options = load::LoadOptions {
         max_file_bytes: options.max_file_bytes,
@@ -737,12 +682,12 @@ fn load_and_build(
             found,
             reason: SkipReason::PolicyNotLoaded,
         }));
-    let _ = made.set(model::collections_made(&loaded.files));
+    let made = model::collections_made(&loaded.files);
     parallel::working_on("building the model");
     let started = Instant::now();
     let models = model::build(loaded.files, &mut run.diagnostics);
     run.timings.model = started.elapsed();
-    models
+    (models, made)
 }
 
 /// Applies the adoption settings to the findings: rules turned off or

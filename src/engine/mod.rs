@@ -96,17 +96,6 @@ pub struct Evaluation {
     /// Findings and policy errors, in no set order.
     pub diagnostics: Vec<Diagnostic>,
     pub counts: Counts,
-    pub views: Views,
-}
-
-/// The views of a model that evaluating it made: its collections as CEL
-/// lists, with their groupings and key indexes, tens of thousands of small
-/// allocations on a large repo. Freeing them is left to whoever holds them
-/// (a run keeps them; the command-line tool exits without freeing it):
-/// freed at the end of the evaluation, they took 1 ms of a 5,200-file run.
-#[derive(Debug)]
-pub struct Views {
-    _model: ModelVal,
 }
 
 /// The compiled policies of a run.
@@ -243,11 +232,7 @@ impl Engine {
             diagnostics.append(&mut out);
             counts += task_counts;
         }
-        Evaluation {
-            diagnostics,
-            counts,
-            views: Views { _model: model_val },
-        }
+        Evaluation { diagnostics, counts }
     }
 
     /// A root context for one thread: the model, and our functions.

@@ -118,17 +118,9 @@ const DATA_PLANE_MAKES: &[&str] = &["dataPlanes", "domains", "projects", "units"
 const CLUSTER_POOL_MAKES: &[&str] = &["pools"];
 const CLUSTER_MAKES: &[&str] = &["clusters"];
 
-/// Whether a manifest makes `collection`: a repo of manifests most likely
-/// has it, so its policies are worth compiling before the files are read.
-pub fn made_by_manifests(collection: &str) -> bool {
-    [DATA_PLANE_MAKES, CLUSTER_POOL_MAKES, CLUSTER_MAKES]
-        .iter()
-        .any(|made| made.contains(&collection))
-}
-
 /// The collections the models built from `files` can have: those their
-/// manifests and adapters make. Known before the models are built, so that
-/// the policies that can use them compile meanwhile.
+/// manifests and adapters make, even empty. A built-in policy over another
+/// collection cannot fire, and is not compiled.
 pub fn collections_made(files: &[LoadedFile]) -> BTreeSet<&'static str> {
     let mut made = BTreeSet::new();
     for file in files {

@@ -8,9 +8,7 @@ mod flyte;
 mod manifest;
 mod values;
 
-pub use build::{
-    Extracted, LoadedFile, MAX_UNITS, Prepared, build, collections_made, extract, extract_layered, made_by_manifests,
-};
+pub use build::{Extracted, LoadedFile, MAX_UNITS, Prepared, build, collections_made, extract, extract_layered};
 pub use manifest::json_schema as manifest_schema;
 
 use crate::diagnostic::Location;
