@@ -1,5 +1,5 @@
-//! The benchmark harness: `cargo bench`. Generates repos with
-//! `../shared/bench/gen_dataplane.py` at three sizes (and two variants of the
+//! The benchmark harness: `cargo bench`. Generates repos with the project's
+//! generator (`tests/common/generator.rs`) at three sizes (and two variants of the
 //! middle one: every placement on one account, and a tiny repo for start-up),
 //! then reports, measured in the same run on the same files: the median wall
 //! time of `planelint check --format json`, its peak memory, the parse floor
@@ -11,6 +11,9 @@
 //! Options (after `cargo bench --bench pipeline --`): `--runs N` (default 5),
 //! `--sizes small,medium,large,one-account,tiny`, `--no-pyyaml`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+#[path = "../tests/common/generator.rs"]
+mod generator;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -36,7 +39,15 @@ const SIZES: &[Size] = &[
     },
     Size {
         name: "one-account",
-        args: &["--projects", "3000", "--clusters", "5000", "--pools", "200"],
+        args: &[
+            "--projects",
+            "3000",
+            "--clusters",
+            "5000",
+            "--pools",
+            "200",
+            "--one-account",
+        ],
     },
     Size {
         name: "large",
@@ -61,7 +72,6 @@ fn main() {
     );
     let pyyaml = !args.iter().any(|a| a == "--no-pyyaml");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let generator = root.join("../shared/bench/gen_dataplane.py");
     let work = root.join("target/bench-repos");
     let planelint = PathBuf::from(env!("CARGO_BIN_EXE_planelint"));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -86,33 +96,8 @@ fn main() {
     for size in SIZES.iter().filter(|s| wanted.iter().any(|w| w == s.name)) {
         let dir = work.join(size.name);
         if !dir.join("expected.json").is_file() {
-            let status = Command::new("python3")
-                .arg(&generator)
-                .arg(&dir)
-                .args(size.args)
-                .status()
-                .unwrap();
-            assert!(status.success(), "generating {} failed", size.name);
-            if size.name == "one-account" {
-                let path = dir.join("dataplane.yaml");
-                let text = std::fs::read_to_string(&path).unwrap();
-                let shared: String = text
-                    .lines()
-                    .map(|line| match line.find("account: ") {
-                        Some(at) if line.trim_start().starts_with("- {") => {
-                            format!("{}account: shared-account}}\n", &line[..at])
-                        }
-                        _ => format!("{line}\n"),
-                    })
-                    .collect();
-                std::fs::write(&path, shared).unwrap();
-            }
-        }
-        // Each repo is a config root of its own: the planelint checkout it is
-        // generated in is not part of its model.
-        let marker = dir.join(".planelint.yaml");
-        if !marker.is_file() {
-            std::fs::write(&marker, "# A generated config repo: a root of its own.\n").unwrap();
+            let spec = generator::Spec::from_args(size.args).expect("the sizes' knobs");
+            generator::generate(&dir, &spec).expect("generating a repo");
         }
         // A fast run that skipped work is not a result: the findings must be
         // exactly those the generator planted before anything is timed.
@@ -220,9 +205,9 @@ fn time_command(planelint: &Path, dir: &Path) -> Duration {
 
 /// Checks planelint's findings on `dir`, per rule, against the generator's
 /// `expected.json` (every other rule: none), and panics when they differ.
-/// The one-account variant rewrote every account: there, every placement
-/// after the first of its account's first unit shares it, and nothing may
-/// have gone unchecked.
+/// The one-account variant puts every placement on one account: there, only
+/// `placement-account-shared` is compared (other rules fire on purpose), and
+/// nothing may have gone unchecked.
 fn verify_counts(planelint: &Path, dir: &Path, size: &str) {
     let output = Command::new(planelint)
         .args(["check", "--format", "json"])
@@ -244,50 +229,17 @@ fn verify_counts(planelint: &Path, dir: &Path, size: &str) {
         unchecked.is_empty(),
         "{size}: planelint did not check everything: {got:?}"
     );
-    if size == "one-account" {
-        let shared = got.get("placement-account-shared").copied().unwrap_or(0);
-        let expected = one_account_shares(&dir.join("dataplane.yaml"));
-        assert_eq!(shared, expected, "{size}: placement-account-shared");
-        return;
-    }
     let text = std::fs::read_to_string(dir.join("expected.json")).unwrap();
     let expected: std::collections::BTreeMap<String, u64> = serde_json::from_str(&text).unwrap();
+    if size == "one-account" {
+        let rule = "placement-account-shared";
+        assert_eq!(got.get(rule), expected.get(rule), "{size}: {rule}");
+        return;
+    }
     let mut wanted = expected.clone();
     wanted.retain(|_, count| *count > 0);
     assert_eq!(got, wanted, "{size}: findings per rule differ from expected.json");
     println!("{size}: findings match expected.json ({} rules)", expected.len());
-}
-
-/// Placements that share the one account with an earlier placement of
-/// another unit, in file order.
-fn one_account_shares(data_plane: &Path) -> u64 {
-    let text = std::fs::read_to_string(data_plane).unwrap();
-    let unit = |line: &str| {
-        let field = |name: &str| {
-            line.split(&format!("{name}: "))
-                .nth(1)
-                .map(|rest| rest.split([',', '}']).next().unwrap_or("").trim().to_string())
-        };
-        (field("domain"), field("project"))
-    };
-    let mut first = None;
-    let mut other_seen = false;
-    let mut shares = 0;
-    for line in text
-        .lines()
-        .filter(|l| l.trim_start().starts_with("- {") && l.contains("account: "))
-    {
-        let this = unit(line);
-        match &first {
-            None => first = Some(this),
-            Some(first) if *first == this && !other_seen => {}
-            Some(first) => {
-                other_seen |= *first != this;
-                shares += 1;
-            }
-        }
-    }
-    shares
 }
 
 /// Peak resident memory of one run, from GNU time when it is installed.

@@ -174,7 +174,7 @@ fn job(plane: &str) -> (tempfile::TempDir, Job) {
 #[test]
 fn the_action_annotates_summarizes_writes_sarif_and_counts_findings() {
     if Command::new("cargo").arg("--version").output().is_err() {
-        println!("SKIPPED: cargo not found");
+        common::skip_without("cargo", "the action test", "install Rust");
         return;
     }
     let (_dir, failing) = job(&shared_account("acct-1"));

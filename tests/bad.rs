@@ -717,7 +717,7 @@ fn the_human_summary_counts_what_was_skipped_or_cut_short() {
 fn unreadable_files_and_directories_are_findings() {
     let dir = tempfile::tempdir().unwrap();
     if !permissions_bind(dir.path()) {
-        println!("skipped: permissions do not bind this user (root)");
+        eprintln!("SKIPPED: permissions do not bind this user (root)");
         return;
     }
     write(dir.path(), "a-file.yaml", "a: 1\n");

@@ -34,7 +34,7 @@ fn fixtures() -> Vec<PathBuf> {
 fn sarif_of_every_fixture_validates_against_the_official_schema() {
     let schema = Path::new(MANIFEST_DIR).join("../shared/schemas/sarif-schema-2.1.0.json");
     if !schema.is_file() {
-        println!("SKIPPED: {} not found", schema.display());
+        common::skip_absent(&schema, "SARIF schema validation");
         return;
     }
     if !python_has("jsonschema", "sarif schema validation") {

@@ -107,7 +107,11 @@ fn pool(name: &str, bucket: &str) -> String {
 #[test]
 fn the_pre_commit_hook_blocks_a_shared_account_and_lets_a_clean_commit_through() {
     let Some(pre_commit) = pre_commit() else {
-        println!("SKIPPED: pre-commit not found (pip install pre-commit; .ci/run installs it)");
+        common::skip_without(
+            "pre-commit",
+            "the pre-commit test",
+            "pip install pre-commit; .ci/run installs it",
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -82,18 +82,10 @@ fn html_is_one_self_contained_page() {
 #[test]
 fn a_large_repo_is_summarized() {
     let dir = tempfile::tempdir().unwrap();
-    let script = root().join("../shared/bench/gen_dataplane.py");
-    if !script.is_file() {
-        println!("SKIPPED: {} is not there", script.display());
-        return;
-    }
-    let status = Command::new("python3")
-        .arg(&script)
-        .arg(dir.path())
-        .args(["--projects", "3000", "--clusters", "5000", "--pools", "200"])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    common::generate(
+        dir.path(),
+        &["--projects", "3000", "--clusters", "5000", "--pools", "200"],
+    );
     let output = dir.path().join("report.html");
     let (code, _) = planelint(&[
         "report",
@@ -117,7 +109,11 @@ fn the_html_report_renders_in_headless_chromium() {
             .output()
             .is_ok_and(|o| o.status.success())
     }) else {
-        println!("SKIPPED: chromium is not installed (.ci/run installs Debian's chromium when it can)");
+        common::skip_without(
+            "chromium",
+            "the report screenshot test",
+            ".ci/run installs Debian's chromium when it can",
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -2,6 +2,8 @@
 //! throwaway repos, and finding the real clients the tests drive.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod generator;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -108,9 +110,29 @@ pub fn python_has(module: &str, test: &str) -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !found {
-        println!("SKIPPED {test}: python3 with `{module}` not found (pip install {module}; .ci/run installs it)");
+        skip_without(module, test, &format!("pip install {module}; .ci/run installs it"));
     }
     found
+}
+
+/// Says on standard error that `test` is skipped because `tool` is missing.
+/// Under CI (`CI` set) a missing tool fails the test instead, unless
+/// `.ci/run` said it could not install it (`PLANELINT_CI_MISSING`).
+pub fn skip_without(tool: &str, test: &str, hint: &str) {
+    if std::env::var_os("CI").is_some() {
+        let missing = std::env::var("PLANELINT_CI_MISSING").unwrap_or_default();
+        assert!(
+            missing.split_whitespace().any(|t| t == tool),
+            "{test}: {tool} is missing under CI, and .ci/run did not say it could not install it"
+        );
+    }
+    eprintln!("SKIPPED {test}: {tool} not found ({hint})");
+}
+
+/// Says on standard error that `test` is skipped because a third-party file
+/// it needs is not beside the checkout (a clone without `../shared`).
+pub fn skip_absent(path: &Path, test: &str) {
+    eprintln!("SKIPPED {test}: {} is not there", path.display());
 }
 
 /// A project-isolation data plane whose units staging/p1 and staging/p2 use
@@ -186,20 +208,9 @@ pub fn planelint_within(cwd: &Path, args: &[&str], limit: std::time::Duration) -
     }
 }
 
-/// Runs `../shared/bench/gen_dataplane.py DIR ARGS`; `false` (and a line
-/// saying why) when the script or python3 is not there.
-pub fn generate(dir: &Path, args: &[&str]) -> bool {
-    let script = root().join("../shared/bench/gen_dataplane.py");
-    if !script.is_file() {
-        println!("skipped: {} is not there", script.display());
-        return false;
-    }
-    let status = Command::new("python3").arg(&script).arg(dir).args(args).status();
-    match status {
-        Ok(status) => status.success(),
-        Err(error) => {
-            println!("skipped: cannot run python3: {error}");
-            false
-        }
-    }
+/// Generates a repo into `dir` with the project's generator; `args` are
+/// its command-line knobs (`--projects 30 --seed 7`).
+pub fn generate(dir: &Path, args: &[&str]) {
+    let spec = generator::Spec::from_args(args).unwrap();
+    generator::generate(dir, &spec).unwrap();
 }
