@@ -85,7 +85,7 @@ pub struct GraphArgs {
 }
 
 /// The limits that bound a run against hostile or runaway input; each
-/// default is in the README.
+/// default is in docs/usage.md.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct LimitArgs {
     /// Skip (with an `input-limit` finding) files larger than this.

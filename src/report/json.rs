@@ -1,5 +1,5 @@
 //! The JSON format: one object per run. The shape is stable (documented in
-//! the README): keys may be added, never renamed; a rename bumps `version`.
+//! docs/outputs.md): keys may be added, never renamed; a rename bumps `version`.
 
 use super::{Counts, Report, all_findings, position};
 use crate::diagnostic::Suppression;
