@@ -3,6 +3,7 @@
 
 use crate::baseline::Baseline;
 use crate::config::{self, FileFilter, Flags, Rules, Settings};
+use crate::date::Date;
 use crate::diagnostic::{self, Diagnostic, FILE_UNREADABLE, Location, POLICY_ERROR, Severity, Suppressed};
 use crate::discover::{self, DiscoverError, Found, SkipReason, Skipped};
 use crate::engine::{self, Engine};
@@ -11,7 +12,7 @@ use crate::model::{self, COLLECTIONS};
 use crate::parallel;
 use crate::policy::{self, Origin, Policy};
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
-use crate::suppress::{self, Date};
+use crate::suppress;
 use crate::workspace::{self, Plan, Root, RootRule};
 use crate::yaml;
 use std::collections::BTreeSet;

@@ -2,8 +2,8 @@
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
+use planelint::date::Date;
 use planelint::report::Format;
-use planelint::suppress::Date;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]

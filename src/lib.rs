@@ -13,6 +13,7 @@ pub mod audit;
 pub mod baseline;
 pub mod check;
 pub mod config;
+pub mod date;
 pub mod diagnostic;
 pub mod discover;
 pub mod engine;

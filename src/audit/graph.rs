@@ -3,6 +3,7 @@
 //! Edges of entities with findings are marked as violating.
 
 use super::{Audit, Status};
+use crate::report::xml::escape;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -158,23 +159,6 @@ pub fn render_mermaid(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()> 
     Ok(())
 }
 
-/// XML text: `&`, `<`, `>` and quotes escaped; control characters dropped.
-pub fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The diagram as inline SVG: five columns of boxes, curved edges, violating
 /// ones in red, and a legend.
 pub fn svg(audit: &Audit<'_>) -> String {
@@ -198,7 +182,7 @@ pub fn svg(audit: &Audit<'_>) -> String {
             s,
             r##"<text x="{}" y="30" font-weight="bold">{}</text>"##,
             x(column),
-            xml(title)
+            escape(title, false)
         );
     }
     for (column, from, to, violating) in &g.edges {
@@ -227,8 +211,8 @@ pub fn svg(audit: &Audit<'_>) -> String {
                 WIDTH - 10,
                 x(column) + 5,
                 y(i) + 14,
-                xml(label),
-                xml(&shown)
+                escape(label, false),
+                escape(&shown, false)
             );
         }
     }

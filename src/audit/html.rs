@@ -1,9 +1,10 @@
 //! The report as one self-contained HTML page: inline CSS and an inline SVG
 //! diagram; no script, no font, nothing fetched from the network.
 
-use super::graph::{svg, xml};
+use super::graph::svg;
 use super::{Audit, Cell, Table};
 use crate::diagnostic::Severity;
+use crate::report::xml::escape;
 use std::io::{self, Write};
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}\
@@ -21,15 +22,19 @@ fn links(numbers: &[usize]) -> String {
 }
 
 fn table(out: &mut dyn Write, table: &Table) -> io::Result<()> {
-    let header: Vec<String> = table.header.iter().map(|h| format!("<th>{}</th>", xml(h))).collect();
+    let header: Vec<String> = table
+        .header
+        .iter()
+        .map(|h| format!("<th>{}</th>", escape(h, false)))
+        .collect();
     writeln!(out, "<table><tr>{}</tr>", header.concat())?;
     for (cells, bad) in &table.rows {
         let class = if *bad { " class=\"bad\"" } else { "" };
         let shown: Vec<String> = cells
             .iter()
             .map(|c| match c {
-                Cell::Text(text) => format!("<td>{}</td>", xml(text)),
-                Cell::Code(text, note) => format!("<td><code>{}</code>{note}</td>", xml(text)),
+                Cell::Text(text) => format!("<td>{}</td>", escape(text, false)),
+                Cell::Code(text, note) => format!("<td><code>{}</code>{note}</td>", escape(text, false)),
                 Cell::Missing => "<td>—</td>".to_string(),
                 Cell::Status(status) => format!("<td>{}</td>", status.label()),
                 Cell::Findings(numbers) => format!("<td>{}</td>", links(numbers)),
@@ -46,8 +51,12 @@ pub fn render_html(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()> {
         _ => "planelint audit".to_string(),
     };
     writeln!(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")?;
-    writeln!(out, "<title>{}</title><style>{STYLE}</style></head><body>", xml(&title))?;
-    writeln!(out, "<h1>{}</h1>", xml(&title))?;
+    writeln!(
+        out,
+        "<title>{}</title><style>{STYLE}</style></head><body>",
+        escape(&title, false)
+    )?;
+    writeln!(out, "<h1>{}</h1>", escape(&title, false))?;
     writeln!(
         out,
         "<p class=\"counts\"><span class=\"error\">{} errors</span><span class=\"warning\">{} warnings</span><span class=\"note\">{} notes</span></p>",
@@ -60,13 +69,13 @@ pub fn render_html(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()> {
         "<p>Scanned {} file(s) with {} policies (planelint {}), {}.</p>",
         audit.files_scanned,
         audit.policies,
-        xml(audit.version),
-        xml(&audit.generated_at)
+        escape(audit.version, false),
+        escape(&audit.generated_at, false)
     )?;
     for org in &audit.organizations {
-        writeln!(out, "<h2>Organization <code>{}</code></h2>", xml(&org.name))?;
+        writeln!(out, "<h2>Organization <code>{}</code></h2>", escape(&org.name, false))?;
         if !org.rows.is_empty() {
-            writeln!(out, "<h3>Isolation ({} isolation)</h3>", xml(&org.isolation))?;
+            writeln!(out, "<h3>Isolation ({} isolation)</h3>", escape(&org.isolation, false))?;
             if let Some(domains) = org.domain_table() {
                 table(out, &domains)?;
                 writeln!(out, "<p>{} units; the rows with findings:</p>", org.rows.len())?;
@@ -88,7 +97,12 @@ pub fn render_html(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()> {
         writeln!(out, "<p>No findings.</p>")?;
     }
     for (rule, findings) in audit.by_rule() {
-        writeln!(out, "<h3><code>{}</code> ({})</h3><ul>", xml(rule), findings.len())?;
+        writeln!(
+            out,
+            "<h3><code>{}</code> ({})</h3><ul>",
+            escape(rule, false),
+            findings.len()
+        )?;
         for f in findings {
             let severity = f.diagnostic.severity.as_str();
             writeln!(
@@ -96,9 +110,9 @@ pub fn render_html(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()> {
                 "<li id=\"finding-{}\">#{} <span class=\"{severity}\">{severity}</span> <code>{}:{}</code>: {}</li>",
                 f.number,
                 f.number,
-                xml(f.file),
+                escape(f.file, false),
                 f.line,
-                xml(&f.diagnostic.message)
+                escape(&f.diagnostic.message, false)
             )?;
         }
         writeln!(out, "</ul>")?;

@@ -459,7 +459,7 @@ impl<'a> Audit<'a> {
 pub fn rfc3339(seconds: u64) -> String {
     let days = i64::try_from(seconds / 86_400).unwrap_or(0);
     let rest = seconds % 86_400;
-    let date = crate::suppress::Date::from_days_since_epoch(days);
+    let date = crate::date::Date::from_days_since_epoch(days);
     format!("{date}T{:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
 }
 

@@ -14,10 +14,10 @@ pub use test::run_test;
 
 use planelint::check::{CheckError, ConfigSource, Options};
 use planelint::config::{self, Flags, Settings};
+use planelint::date::Date;
 use planelint::diagnostic::Severity;
 use planelint::report::{self as reports, Format, Report, Style};
 use planelint::source::SourceMap;
-use planelint::suppress::Date;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

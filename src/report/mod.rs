@@ -8,11 +8,11 @@ mod json;
 mod junit;
 mod rules;
 mod sarif;
+pub mod xml;
 
 pub use github::{render_github, render_github_summary};
 pub use human::{Style, render_human};
 pub use json::render_json;
-pub(crate) use junit::escape as escape_xml;
 pub use junit::render_junit;
 pub use rules::{RuleDoc, render_explain, render_rule_table, rule_docs};
 pub use sarif::render_sarif;
