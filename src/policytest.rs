@@ -55,6 +55,28 @@ pub fn fixture_repos(dirs: &[PathBuf], cwd: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(repos)
 }
 
+/// The rule a fixture repo tests alone: `<rule>` of `rules/<rule>/fires`
+/// or `rules/<rule>/quiet`, when `<rule>` is one of `policies` (the ids of
+/// the run's policies). Only that rule's findings and expectations, and
+/// those of the engine's own rules (which no policy makes), are compared
+/// there: adding a rule never changes another rule's fixtures.
+pub fn rule_alone<'p>(repo: &Path, policies: &BTreeSet<&'p str>) -> Option<&'p str> {
+    let kind = repo.file_name()?.to_str()?;
+    let rule_dir = repo.parent()?;
+    let rules = rule_dir.parent()?.file_name()?.to_str()?;
+    let rule = rule_dir.file_name()?.to_str()?;
+    if !matches!(kind, "fires" | "quiet") || rules != "rules" {
+        return None;
+    }
+    policies.get(rule).copied()
+}
+
+/// Whether a mark of `rule` counts in a repo that tests `alone` (none:
+/// every mark counts).
+pub fn counts_alone(rule: &str, alone: Option<&str>, policies: &BTreeSet<&str>) -> bool {
+    alone.is_none_or(|alone| rule == alone || !policies.contains(rule))
+}
+
 /// The `# expect:` markers of `files`.
 pub fn expectations(sources: &SourceMap, files: &[SourceId]) -> BTreeSet<Mark> {
     files

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use planelint::check::{Options, check};
-use planelint::expect;
+use planelint::{expect, policytest};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -12,27 +12,70 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// (file, line, rule) of every finding in a fixture repo.
-fn findings(dir: &Path) -> BTreeSet<(String, usize, String)> {
+type Mark = (String, usize, String);
+
+/// A fixture repo's findings, as (file, line, rule), and as text that pins
+/// their wording. A `rules/<id>/{fires,quiet}` repo counts only the
+/// findings of its rule and of the engine's own rules (`kept`).
+struct Linted {
+    marks: BTreeSet<Mark>,
+    text: String,
+    alone: Option<String>,
+    policies: BTreeSet<String>,
+}
+
+impl Linted {
+    fn kept(&self, rule: &str) -> bool {
+        let policies: BTreeSet<&str> = self.policies.iter().map(String::as_str).collect();
+        policytest::counts_alone(rule, self.alone.as_deref(), &policies)
+    }
+}
+
+fn lint(dir: &Path) -> Linted {
     let options = Options {
         paths: vec![dir.to_path_buf()],
         ..Options::default()
     };
     let run = check(&options, &root()).unwrap();
-    run.diagnostics
+    let policies: BTreeSet<&str> = run.policies.iter().map(|p| p.id.as_str()).collect();
+    let alone = policytest::rule_alone(dir, &policies).map(str::to_string);
+    let mut diagnostics: Vec<_> = run
+        .diagnostics
         .iter()
-        .map(|d| {
-            let file = run.sources.get(d.location.source).unwrap();
-            (
-                file.name.clone(),
-                file.line_col(d.location.span.start).line,
-                d.rule.to_string(),
-            )
-        })
-        .collect()
+        .filter(|d| policytest::counts_alone(d.rule.as_str(), alone.as_deref(), &policies))
+        .collect();
+    let at = |location: &planelint::diagnostic::Location| {
+        let file = run.sources.get(location.source).unwrap();
+        let position = file.line_col(location.span.start);
+        (file.name.clone(), position.line, position.column)
+    };
+    diagnostics.sort_by_key(|d| (at(&d.location), d.rule.to_string(), d.message.clone()));
+    let mut text = String::new();
+    let mut marks = BTreeSet::new();
+    for d in diagnostics {
+        let (file, line, column) = at(&d.location);
+        text.push_str(&format!(
+            "{file}:{line}:{column}: {}[{}]: {}\n",
+            d.severity, d.rule, d.message
+        ));
+        for related in &d.related {
+            let (file, line, column) = at(&related.location);
+            text.push_str(&format!("  related {file}:{line}:{column}: {}\n", related.message));
+        }
+        if let Some(help) = &d.help {
+            text.push_str(&format!("  help: {help}\n"));
+        }
+        marks.insert((file, line, d.rule.to_string()));
+    }
+    Linted {
+        marks,
+        text,
+        alone,
+        policies: policies.into_iter().map(str::to_string).collect(),
+    }
 }
 
-fn expectations(dir: &Path) -> BTreeSet<(String, usize, String)> {
+fn expectations(dir: &Path) -> BTreeSet<Mark> {
     let mut out = BTreeSet::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.unwrap();
@@ -71,17 +114,23 @@ fn fixture_dirs() -> Vec<PathBuf> {
     dirs
 }
 
+/// Whether snapshots are rewritten rather than compared: `PLANELINT_BLESS=1`.
+fn blessing() -> bool {
+    std::env::var_os("PLANELINT_BLESS").is_some_and(|v| v == "1")
+}
+
 #[test]
 fn findings_land_exactly_on_expect_markers() {
     let mut failures = Vec::new();
     for dir in fixture_dirs() {
         let relative = dir.strip_prefix(root()).unwrap().to_path_buf();
-        let got = findings(&relative);
-        let want = expectations(&dir);
-        for missing in want.difference(&got) {
+        let linted = lint(&relative);
+        let mut want = expectations(&dir);
+        want.retain(|(_, _, rule)| linted.kept(rule));
+        for missing in want.difference(&linted.marks) {
             failures.push(format!("missing: {}:{} {}", missing.0, missing.1, missing.2));
         }
-        for unexpected in got.difference(&want) {
+        for unexpected in linted.marks.difference(&want) {
             failures.push(format!(
                 "unexpected: {}:{} {}",
                 unexpected.0, unexpected.1, unexpected.2
@@ -89,6 +138,34 @@ fn findings_land_exactly_on_expect_markers() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Every rule's wording is pinned: the findings on its `fires/` fixture are
+/// `fixtures/rules/<id>/fires.expected`, rewritten by `PLANELINT_BLESS=1`.
+#[test]
+fn each_rule_says_exactly_its_pinned_words_on_its_fires_fixture() {
+    let mut stale = Vec::new();
+    for (name, _) in planelint::policy::BUILTIN {
+        let rule = name.trim_end_matches(".yaml");
+        let relative = Path::new("fixtures/rules").join(rule).join("fires");
+        let linted = lint(&relative);
+        assert_eq!(linted.alone.as_deref(), Some(rule), "{rule}: not run alone");
+        let pinned = root().join("fixtures/rules").join(rule).join("fires.expected");
+        if blessing() {
+            std::fs::write(&pinned, &linted.text).unwrap();
+            continue;
+        }
+        match std::fs::read_to_string(&pinned) {
+            Ok(text) if text == linted.text => {}
+            Ok(text) => stale.push(format!("{rule}: expected\n{text}got\n{}", linted.text)),
+            Err(_) => stale.push(format!("{rule}: {} is missing", pinned.display())),
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "{}\n(PLANELINT_BLESS=1 cargo test rewrites the pinned findings)",
+        stale.join("\n")
+    );
 }
 
 #[test]
@@ -106,23 +183,6 @@ fn every_rule_has_a_firing_and_a_quiet_fixture() {
         assert!(
             expectations(&quiet).is_empty(),
             "{rule}: its quiet/ fixture expects findings"
-        );
-    }
-}
-
-#[test]
-fn builtin_list_matches_the_policies_directory() {
-    let mut on_disk: Vec<String> = std::fs::read_dir(root().join("policies"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    on_disk.sort();
-    let embedded: Vec<String> = planelint::policy::BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
-    assert_eq!(embedded, on_disk);
-    for (name, text) in planelint::policy::BUILTIN {
-        assert_eq!(
-            *text,
-            std::fs::read_to_string(root().join("policies").join(name)).unwrap()
         );
     }
 }

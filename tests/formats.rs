@@ -95,44 +95,20 @@ fn sarif_for_the_seed_table_has_rules_regions_and_repo_relative_uris() {
     assert_eq!(driver["semanticVersion"], env!("CARGO_PKG_VERSION"));
     let rules = driver["rules"].as_array().unwrap();
     let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    assert_eq!(
-        ids,
-        [
-            "cluster-account-mismatch",
-            "cluster-endpoint-duplicate",
-            "cluster-field-conflict",
-            "cluster-name-duplicate",
-            "cluster-pool-unknown",
-            "file-unreadable",
-            "identity-account-mismatch",
-            "input-limit",
-            "manifest-schema",
-            "on-demand-default-account",
-            "org-name-mismatch",
-            "placement-account-shared",
-            "placement-duplicate",
-            "placement-missing",
-            "placement-shape",
-            "placement-unknown-unit",
-            "policy-error",
-            "pool-fastreg-bucket-shared",
-            "pool-metadata-bucket-mismatch",
-            "pool-metadata-bucket-shared",
-            "production-shares-with-nonproduction",
-            "provider-mix",
-            "routing-cluster-disabled",
-            "routing-cluster-unknown",
-            "routing-label-unknown",
-            "routing-unit-unknown",
-            "routing-weights",
-            "storage-provider-mismatch",
-            "suppression-expired",
-            "suppression-invalid",
-            "suppression-unused",
-            "yaml-syntax",
-        ]
+    // Every rule, sorted: the engine's own and one per built-in policy file.
+    let mut every: Vec<String> = planelint::diagnostic::ENGINE_RULES
+        .iter()
+        .map(|r| r.id.to_string())
+        .collect();
+    every.extend(
+        planelint::policy::BUILTIN
+            .iter()
+            .map(|(name, _)| name.trim_end_matches(".yaml").to_string()),
     );
-    let rule = &rules[11];
+    every.sort();
+    assert_eq!(ids, every);
+    assert!(ids.contains(&"placement-account-shared") && ids.contains(&"yaml-syntax"));
+    let rule = &rules[ids.iter().position(|id| *id == "placement-account-shared").unwrap()];
     assert_eq!(rule["name"], "PlacementAccountShared");
     assert_eq!(
         rule["shortDescription"]["text"],
@@ -397,7 +373,11 @@ fn junit_has_a_testcase_per_rule_and_file_and_escapes_scanned_text() {
     let output = planelint_env(dir.path(), &["check", "--format", "junit", "."], &[]);
     assert_eq!(output.status.code(), Some(1));
     let xml = stdout(&output);
-    assert!(xml.contains(r#"<testsuites name="planelint" tests="64" failures="1" errors="0">"#));
+    // A testcase per rule and file: two files.
+    let tests = 2 * (planelint::diagnostic::ENGINE_RULES.len() + common::builtin_rule_count());
+    assert!(xml.contains(&format!(
+        r#"<testsuites name="planelint" tests="{tests}" failures="1" errors="0">"#
+    )));
     assert!(xml.contains(
         r#"  <testsuite name="placement-account-shared" tests="2" failures="1" errors="0">
     <testcase name="a&lt;&amp;&gt;.yaml" classname="planelint.placement-account-shared">
@@ -422,7 +402,7 @@ fn junit_has_a_testcase_per_rule_and_file_and_escapes_scanned_text() {
             .unwrap();
         assert_eq!(
             String::from_utf8(parsed.stdout).unwrap(),
-            "testsuites 64 'account a,1:%\\r\\n::err'\n"
+            format!("testsuites {tests} 'account a,1:%\\r\\n::err'\n")
         );
     }
 }

@@ -22,8 +22,15 @@ fn planelint(args: &[&str]) -> (i32, String) {
     )
 }
 
-fn snapshot(name: &str) -> String {
-    std::fs::read_to_string(root().join("tests/snapshots").join(name)).unwrap()
+/// Compares `got` with the snapshot `name`; `PLANELINT_BLESS=1` rewrites it.
+fn assert_snapshot(name: &str, got: &str) {
+    let path = root().join("tests/snapshots").join(name);
+    if std::env::var_os("PLANELINT_BLESS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, got).unwrap();
+        return;
+    }
+    let pinned = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(got, pinned, "{name} (PLANELINT_BLESS=1 cargo test rewrites it)");
 }
 
 #[test]
@@ -37,11 +44,7 @@ fn markdown_dot_and_mermaid_match_their_snapshots() {
         ] {
             let (code, out) = planelint(&args);
             assert_eq!(code, 0);
-            assert_eq!(
-                out,
-                snapshot(&format!("{fixture}.{extension}")),
-                "{fixture}.{extension}"
-            );
+            assert_snapshot(&format!("{fixture}.{extension}"), &out);
         }
     }
 }

@@ -7,6 +7,7 @@ use planelint::check::{self, Options};
 use planelint::config::Flags;
 use planelint::report::Format;
 use planelint::{discover, policytest};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 /// Runs every fixture repo under the given directories and compares its
@@ -40,11 +41,20 @@ pub fn run_test(args: TestArgs, cwd: &Path) -> u8 {
                 return 2;
             }
         };
-        let expected = policytest::expectations(&run.sources, &run.scanned);
+        let policies: BTreeSet<&str> = run.policies.iter().map(|p| p.id.as_str()).collect();
+        let alone = policytest::rule_alone(&repo, &policies);
+        let mut expected = policytest::expectations(&run.sources, &run.scanned);
+        expected.retain(|(_, _, rule)| policytest::counts_alone(rule, alone, &policies));
+        let findings: Vec<_> = run
+            .diagnostics
+            .iter()
+            .filter(|d| policytest::counts_alone(d.rule.as_str(), alone, &policies))
+            .cloned()
+            .collect();
         results.push(policytest::compare(
             discover::display_name(&repo, cwd),
             expected,
-            &run.diagnostics,
+            &findings,
             &run.sources,
         ));
     }

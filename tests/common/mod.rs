@@ -214,3 +214,18 @@ pub fn generate(dir: &Path, args: &[&str]) {
     let spec = generator::Spec::from_args(args).unwrap();
     generator::generate(dir, &spec).unwrap();
 }
+
+/// How many rules the built-in pack has: one per file of `policies/`.
+pub fn builtin_rule_count() -> usize {
+    std::fs::read_dir(root().join("policies")).unwrap().count()
+}
+
+/// How many policies the built-in pack holds: its `kind: Policy` documents
+/// (a rule's file may hold more than one).
+pub fn builtin_policy_count() -> usize {
+    std::fs::read_dir(root().join("policies"))
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .map(|text| text.lines().filter(|line| *line == "kind: Policy").count())
+        .sum()
+}
