@@ -1,14 +1,20 @@
-//! JSON Schemas (draft 2020-12) of the files planelint reads, for editors'
+//! JSON Schemas (draft-07, which the YAML language server of VS Code
+//! validates fully) of the files planelint reads, for editors'
 //! YAML language servers: manifests (built from the reader's own key
 //! tables), policy files and `.planelint.yaml`. Imports `model`.
 
 use serde_json::{Value, json};
 
-const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
+/// The draft every schema declares.
+const DRAFT: &str = "http://json-schema.org/draft-07/schema#";
 const SEVERITIES: [&str; 3] = ["error", "warning", "note"];
 
 pub fn manifest() -> Value {
-    crate::model::manifest_schema()
+    let mut schema = crate::model::manifest_schema();
+    if let Some(object) = schema.as_object_mut() {
+        object.insert("$schema".into(), Value::from(DRAFT));
+    }
+    schema
 }
 
 /// A policy file, as `policy::read` accepts it.

@@ -119,7 +119,7 @@ impl Kind {
     }
 }
 
-/// The JSON Schema (draft 2020-12) of a manifest, built from the same key
+/// The JSON Schema of a manifest (`schema` declares its draft), built from the same key
 /// tables the reader checks against, so the two cannot drift apart.
 pub fn json_schema() -> serde_json::Value {
     use serde_json::json;
@@ -138,7 +138,6 @@ pub fn json_schema() -> serde_json::Value {
         })
         .collect();
     json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://github.com/planelint/planelint/schemas/manifest.json",
         "title": "planelint manifest",
         "description": "A planelint/v1 DataPlane, ClusterPool or Cluster manifest.",
