@@ -149,3 +149,22 @@ fn the_html_report_renders_in_headless_chromium() {
     // and a diagram.
     assert!(image.len() > 30_000, "{} bytes", image.len());
 }
+
+#[test]
+fn counts_of_one_are_singular() {
+    let dir = common::repo(&[("plane.yaml", &common::shared_account("acct-1"))]);
+    let (code, out) = planelint(&["report", dir.path().to_str().unwrap(), "--format", "markdown"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("**1 error, 0 warnings, 0 notes** in 1 file, "), "{out}");
+    let html = dir.path().join("report.html");
+    let (code, _) = planelint(&[
+        "report",
+        dir.path().to_str().unwrap(),
+        "--output",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let html = std::fs::read_to_string(html).unwrap();
+    assert!(html.contains(r#"<span class="error">1 error</span>"#));
+    assert!(html.contains("<p>Scanned 1 file with "));
+}

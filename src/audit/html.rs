@@ -4,6 +4,7 @@
 use super::graph::svg;
 use super::{Audit, Cell, Table};
 use crate::diagnostic::Severity;
+use crate::report::counted;
 use crate::report::xml::escape;
 use std::io::{self, Write};
 
@@ -59,16 +60,16 @@ pub fn render_html(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()> {
     writeln!(out, "<h1>{}</h1>", escape(&title, false))?;
     writeln!(
         out,
-        "<p class=\"counts\"><span class=\"error\">{} errors</span><span class=\"warning\">{} warnings</span><span class=\"note\">{} notes</span></p>",
-        audit.count(Severity::Error),
-        audit.count(Severity::Warning),
-        audit.count(Severity::Note)
+        "<p class=\"counts\"><span class=\"error\">{}</span><span class=\"warning\">{}</span><span class=\"note\">{}</span></p>",
+        counted(audit.count(Severity::Error), "error", "errors"),
+        counted(audit.count(Severity::Warning), "warning", "warnings"),
+        counted(audit.count(Severity::Note), "note", "notes")
     )?;
     writeln!(
         out,
-        "<p>Scanned {} file(s) with {} policies (planelint {}), {}.</p>",
-        audit.files_scanned,
-        audit.policies,
+        "<p>Scanned {} with {} (planelint {}), {}.</p>",
+        counted(audit.files_scanned, "file", "files"),
+        counted(audit.policies, "policy", "policies"),
         escape(audit.version, false),
         escape(&audit.generated_at, false)
     )?;

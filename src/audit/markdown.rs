@@ -3,6 +3,7 @@
 
 use super::{Audit, Cell, Status, Table};
 use crate::diagnostic::Severity;
+use crate::report::counted;
 use std::io::{self, Write};
 
 /// A table cell: pipes and line breaks would break the table.
@@ -41,12 +42,12 @@ pub fn render_markdown(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()>
     writeln!(out, "# planelint audit\n")?;
     writeln!(
         out,
-        "**{} errors, {} warnings, {} notes** in {} file(s), {} policies (planelint {}), {}.\n",
-        audit.count(Severity::Error),
-        audit.count(Severity::Warning),
-        audit.count(Severity::Note),
-        audit.files_scanned,
-        audit.policies,
+        "**{}, {}, {}** in {}, {} (planelint {}), {}.\n",
+        counted(audit.count(Severity::Error), "error", "errors"),
+        counted(audit.count(Severity::Warning), "warning", "warnings"),
+        counted(audit.count(Severity::Note), "note", "notes"),
+        counted(audit.files_scanned, "file", "files"),
+        counted(audit.policies, "policy", "policies"),
         audit.version,
         audit.generated_at
     )?;

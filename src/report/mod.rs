@@ -276,6 +276,11 @@ fn plural(n: usize, word: &str) -> String {
     if n == 1 { word.to_string() } else { format!("{word}s") }
 }
 
+/// `n` and the noun that goes with it: `1 error`, `4 errors`, `1 policy`.
+pub fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Scanned text echoed to a terminal must not carry control characters
 /// (escape sequences, a carriage return that overwrites the line) nor
 /// bidirectional overrides (which reorder what the reader sees): each
