@@ -570,7 +570,7 @@ fn check_root_into(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result
     // whose stack the engine's limits are sized for.
     let policy_texts = &run.sources;
     let limits = options.engine_limits;
-    let compiled = pool.install(|| {
+    let (engine, compile_errors, compile_time, load_diagnostics) = pool.install(|| {
         parallel::working_on("reading the policies");
         let (policies, load_diagnostics) = read_policies(policy_texts, policy_sources);
         parallel::working_on("compiling the policies");
@@ -581,7 +581,6 @@ fn check_root_into(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result
         let (engine, errors) = Engine::compile(policies, policy_texts, limits, used);
         (engine, errors, started.elapsed(), load_diagnostics)
     });
-    let (engine, compile_errors, compile_time, load_diagnostics) = compiled;
 
     let started = Instant::now();
     let mut findings = Vec::new();

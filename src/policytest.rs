@@ -2,10 +2,11 @@
 //! `# expect: rule-id` markers. Each expectation is met (a finding of that
 //! rule on that line), missed, or contradicted by an unexpected finding.
 //! Finds the fixture repos, compares and renders; `main.rs` runs the checks.
-//! Imports `source`, `diagnostic`, `expect`, `discover` and `report`.
+//! Imports `source`, `diagnostic`, `expect`, `discover`, `policy` and `report`.
 
 use crate::diagnostic::Diagnostic;
 use crate::expect;
+use crate::policy::Policy;
 use crate::report::xml::escape as escape_xml;
 use crate::source::{SourceId, SourceMap};
 use std::collections::BTreeSet;
@@ -55,26 +56,40 @@ pub fn fixture_repos(dirs: &[PathBuf], cwd: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(repos)
 }
 
-/// The rule a fixture repo tests alone: `<rule>` of `rules/<rule>/fires`
-/// or `rules/<rule>/quiet`, when `<rule>` is one of `policies` (the ids of
-/// the run's policies). Only that rule's findings and expectations, and
-/// those of the engine's own rules (which no policy makes), are compared
-/// there: adding a rule never changes another rule's fixtures.
-pub fn rule_alone<'p>(repo: &Path, policies: &BTreeSet<&'p str>) -> Option<&'p str> {
-    let kind = repo.file_name()?.to_str()?;
-    let rule_dir = repo.parent()?;
-    let rules = rule_dir.parent()?.file_name()?.to_str()?;
-    let rule = rule_dir.file_name()?.to_str()?;
-    if !matches!(kind, "fires" | "quiet") || rules != "rules" {
-        return None;
-    }
-    policies.get(rule).copied()
+/// Which rules a fixture repo's comparison counts. A repo
+/// `rules/<rule>/fires` or `rules/<rule>/quiet`, where `<rule>` is one of
+/// the run's policies, tests that rule alone: only its findings and
+/// expectations count there, with those of the engine's own rules (which no
+/// policy makes), so that adding a rule never changes another rule's
+/// fixtures. Any other repo counts every rule.
+pub struct Scope {
+    alone: Option<String>,
+    policies: BTreeSet<String>,
 }
 
-/// Whether a mark of `rule` counts in a repo that tests `alone` (none:
-/// every mark counts).
-pub fn counts_alone(rule: &str, alone: Option<&str>, policies: &BTreeSet<&str>) -> bool {
-    alone.is_none_or(|alone| rule == alone || !policies.contains(rule))
+impl Scope {
+    pub fn of(repo: &Path, policies: &[Policy]) -> Scope {
+        let policies: BTreeSet<String> = policies.iter().map(|p| p.id.to_string()).collect();
+        let alone = (|| {
+            let kind = repo.file_name()?.to_str()?;
+            let rule_dir = repo.parent()?;
+            let rules = rule_dir.parent()?.file_name()?.to_str()?;
+            let rule = rule_dir.file_name()?.to_str()?;
+            (matches!(kind, "fires" | "quiet") && rules == "rules" && policies.contains(rule)).then(|| rule.to_string())
+        })();
+        Scope { alone, policies }
+    }
+
+    /// The rule the repo tests alone, if it does.
+    pub fn alone(&self) -> Option<&str> {
+        self.alone.as_deref()
+    }
+
+    pub fn counts(&self, rule: &str) -> bool {
+        self.alone
+            .as_deref()
+            .is_none_or(|alone| rule == alone || !self.policies.contains(rule))
+    }
 }
 
 /// The `# expect:` markers of `files`.

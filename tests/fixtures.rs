@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use planelint::check::{Options, check};
-use planelint::{expect, policytest};
+use planelint::expect;
+use planelint::policytest::Scope;
+use planelint::report::{Format, Report, Style, render};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -14,21 +16,12 @@ fn root() -> PathBuf {
 
 type Mark = (String, usize, String);
 
-/// A fixture repo's findings, as (file, line, rule), and as text that pins
-/// their wording. A `rules/<id>/{fires,quiet}` repo counts only the
-/// findings of its rule and of the engine's own rules (`kept`).
+/// A fixture repo's findings as (file, line, rule), with the human output
+/// that pins their wording, both of the rules the repo's [`Scope`] counts.
 struct Linted {
     marks: BTreeSet<Mark>,
-    text: String,
-    alone: Option<String>,
-    policies: BTreeSet<String>,
-}
-
-impl Linted {
-    fn kept(&self, rule: &str) -> bool {
-        let policies: BTreeSet<&str> = self.policies.iter().map(String::as_str).collect();
-        policytest::counts_alone(rule, self.alone.as_deref(), &policies)
-    }
+    output: String,
+    scope: Scope,
 }
 
 fn lint(dir: &Path) -> Linted {
@@ -37,41 +30,44 @@ fn lint(dir: &Path) -> Linted {
         ..Options::default()
     };
     let run = check(&options, &root()).unwrap();
-    let policies: BTreeSet<&str> = run.policies.iter().map(|p| p.id.as_str()).collect();
-    let alone = policytest::rule_alone(dir, &policies).map(str::to_string);
-    let mut diagnostics: Vec<_> = run
+    let scope = Scope::of(dir, &run.policies);
+    let diagnostics: Vec<_> = run
         .diagnostics
         .iter()
-        .filter(|d| policytest::counts_alone(d.rule.as_str(), alone.as_deref(), &policies))
+        .filter(|d| scope.counts(d.rule.as_str()))
+        .cloned()
         .collect();
-    let at = |location: &planelint::diagnostic::Location| {
-        let file = run.sources.get(location.source).unwrap();
-        let position = file.line_col(location.span.start);
-        (file.name.clone(), position.line, position.column)
+    let marks = diagnostics
+        .iter()
+        .map(|d| {
+            let file = run.sources.get(d.location.source).unwrap();
+            (
+                file.name.clone(),
+                file.line_col(d.location.span.start).line,
+                d.rule.to_string(),
+            )
+        })
+        .collect();
+    let report = Report {
+        diagnostics: &diagnostics,
+        suppressed: &run.suppressed,
+        sources: &run.sources,
+        policies: &run.policies,
+        scanned: &run.scanned,
+        files_scanned: run.files_scanned,
+        skipped_files: run.skipped_files,
+        skipped: &run.skipped,
+        execution_successful: !run.policy_load_failed,
+        root: &run.root,
+        workspace: None,
+        fail_level: run.fail_level(),
     };
-    diagnostics.sort_by_key(|d| (at(&d.location), d.rule.to_string(), d.message.clone()));
-    let mut text = String::new();
-    let mut marks = BTreeSet::new();
-    for d in diagnostics {
-        let (file, line, column) = at(&d.location);
-        text.push_str(&format!(
-            "{file}:{line}:{column}: {}[{}]: {}\n",
-            d.severity, d.rule, d.message
-        ));
-        for related in &d.related {
-            let (file, line, column) = at(&related.location);
-            text.push_str(&format!("  related {file}:{line}:{column}: {}\n", related.message));
-        }
-        if let Some(help) = &d.help {
-            text.push_str(&format!("  help: {help}\n"));
-        }
-        marks.insert((file, line, d.rule.to_string()));
-    }
+    let mut output = Vec::new();
+    render(&mut output, Format::Human, &report, Style::Plain).unwrap();
     Linted {
         marks,
-        text,
-        alone,
-        policies: policies.into_iter().map(str::to_string).collect(),
+        output: String::from_utf8(output).unwrap(),
+        scope,
     }
 }
 
@@ -126,7 +122,7 @@ fn findings_land_exactly_on_expect_markers() {
         let relative = dir.strip_prefix(root()).unwrap().to_path_buf();
         let linted = lint(&relative);
         let mut want = expectations(&dir);
-        want.retain(|(_, _, rule)| linted.kept(rule));
+        want.retain(|(_, _, rule)| linted.scope.counts(rule));
         for missing in want.difference(&linted.marks) {
             failures.push(format!("missing: {}:{} {}", missing.0, missing.1, missing.2));
         }
@@ -140,8 +136,9 @@ fn findings_land_exactly_on_expect_markers() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Every rule's wording is pinned: the findings on its `fires/` fixture are
-/// `fixtures/rules/<id>/fires.expected`, rewritten by `PLANELINT_BLESS=1`.
+/// Every rule's wording is pinned: planelint's human output on its `fires/`
+/// fixture is `fixtures/rules/<id>/fires.expected`, rewritten by
+/// `PLANELINT_BLESS=1`.
 #[test]
 fn each_rule_says_exactly_its_pinned_words_on_its_fires_fixture() {
     let mut stale = Vec::new();
@@ -149,15 +146,15 @@ fn each_rule_says_exactly_its_pinned_words_on_its_fires_fixture() {
         let rule = name.trim_end_matches(".yaml");
         let relative = Path::new("fixtures/rules").join(rule).join("fires");
         let linted = lint(&relative);
-        assert_eq!(linted.alone.as_deref(), Some(rule), "{rule}: not run alone");
+        assert_eq!(linted.scope.alone(), Some(rule), "{rule}: not run alone");
         let pinned = root().join("fixtures/rules").join(rule).join("fires.expected");
         if blessing() {
-            std::fs::write(&pinned, &linted.text).unwrap();
+            std::fs::write(&pinned, &linted.output).unwrap();
             continue;
         }
         match std::fs::read_to_string(&pinned) {
-            Ok(text) if text == linted.text => {}
-            Ok(text) => stale.push(format!("{rule}: expected\n{text}got\n{}", linted.text)),
+            Ok(text) if text == linted.output => {}
+            Ok(text) => stale.push(format!("{rule}: expected\n{text}got\n{}", linted.output)),
             Err(_) => stale.push(format!("{rule}: {} is missing", pinned.display())),
         }
     }

@@ -7,7 +7,6 @@ use planelint::check::{self, Options};
 use planelint::config::Flags;
 use planelint::report::Format;
 use planelint::{discover, policytest};
-use std::collections::BTreeSet;
 use std::path::Path;
 
 /// Runs every fixture repo under the given directories and compares its
@@ -41,14 +40,13 @@ pub fn run_test(args: TestArgs, cwd: &Path) -> u8 {
                 return 2;
             }
         };
-        let policies: BTreeSet<&str> = run.policies.iter().map(|p| p.id.as_str()).collect();
-        let alone = policytest::rule_alone(&repo, &policies);
+        let scope = policytest::Scope::of(&repo, &run.policies);
         let mut expected = policytest::expectations(&run.sources, &run.scanned);
-        expected.retain(|(_, _, rule)| policytest::counts_alone(rule, alone, &policies));
+        expected.retain(|(_, _, rule)| scope.counts(rule));
         let findings: Vec<_> = run
             .diagnostics
             .iter()
-            .filter(|d| policytest::counts_alone(d.rule.as_str(), alone, &policies))
+            .filter(|d| scope.counts(d.rule.as_str()))
             .cloned()
             .collect();
         results.push(policytest::compare(
