@@ -4,11 +4,12 @@
 use crate::baseline::Baseline;
 use crate::config::{self, FileFilter, Flags, Rules, Settings};
 use crate::date::Date;
-use crate::diagnostic::{self, Diagnostic, FILE_UNREADABLE, Location, POLICY_ERROR, Severity, Suppressed};
+use crate::diagnostic::{self, Diagnostic, FILE_UNREADABLE, Location, Severity, Suppressed};
 use crate::discover::{self, DiscoverError, Found, SkipReason, Skipped};
 use crate::engine::{self, Engine};
+use crate::exit::Exit;
 use crate::load;
-use crate::model::{self, COLLECTIONS};
+use crate::model;
 use crate::parallel;
 use crate::policy::{self, Origin, Policy};
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
@@ -187,19 +188,20 @@ pub struct Run {
 }
 
 impl Run {
-    /// 2 when a policy failed to load, 1 when a finding is at or above the
-    /// fail level of its root, else 0.
-    pub fn exit_code(&self) -> u8 {
+    /// [`Exit::Usage`] when a policy failed to load, [`Exit::Findings`] when
+    /// a finding is at or above the fail level of its root, else
+    /// [`Exit::Clean`].
+    pub fn exit_code(&self) -> Exit {
         if self.policy_load_failed {
-            2
+            Exit::Usage
         } else if self
             .diagnostics
             .iter()
             .any(|d| d.severity >= self.fail_level_of(d.location.source))
         {
-            1
+            Exit::Findings
         } else {
-            0
+            Exit::Clean
         }
     }
 
@@ -232,8 +234,8 @@ impl Run {
 pub enum CheckError {
     #[error(transparent)]
     Discover(#[from] DiscoverError),
-    #[error("policy directory {path}: {reason}")]
-    PolicyDir { path: PathBuf, reason: String },
+    #[error(transparent)]
+    PolicyDir(#[from] policy::SetError),
     #[error("the policy engine failed: {0}")]
     Engine(String),
     #[error("cannot read the config file {}: {error}", path.display())]
@@ -537,29 +539,16 @@ fn check_root_into(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result
         pool,
     } = job;
     let first_policy_source = run.sources.len();
-    let mut policy_sources = Vec::new();
-    if !options.no_builtin {
-        for (name, text) in policy::BUILTIN {
-            let file = SourceFile::new(format!("<builtin>/{name}"), PathBuf::from(name), Arc::from(*text));
-            policy_sources.push((run.sources.add(file), Origin::BuiltIn));
-        }
-    }
-    for dir in policy_dirs {
-        for path in policy_files(dir, cwd)? {
-            let name = discover::display_name(&path, cwd);
-            let policy_dir_error = |reason: String| CheckError::PolicyDir {
-                path: PathBuf::from(&name),
-                reason,
-            };
-            let bytes = std::fs::File::open(&path)
-                .and_then(|file| load::read_bounded(file, options.max_file_bytes))
-                .map_err(|e| policy_dir_error(e.to_string()))?
-                .map_err(|size| policy_dir_error(format!("the file is {size} bytes, over the limit")))?;
-            let text = String::from_utf8(bytes).map_err(|_| policy_dir_error("not valid UTF-8".into()))?;
-            let file = SourceFile::new(name, path, Arc::from(text));
-            policy_sources.push((run.sources.add(file), Origin::File));
-        }
-    }
+    let set_options = policy::SetOptions {
+        builtin: !options.no_builtin,
+        dirs: policy_dirs,
+        cwd,
+        max_file_bytes: options.max_file_bytes,
+    };
+    let policy::Set {
+        policies,
+        diagnostics: load_diagnostics,
+    } = policy::load_set(&mut run.sources, &set_options)?;
 
     // Every source from here on is a scanned config file.
     let first_config_source = run.sources.len();
@@ -570,16 +559,14 @@ fn check_root_into(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result
     // whose stack the engine's limits are sized for.
     let policy_texts = &run.sources;
     let limits = options.engine_limits;
-    let (engine, compile_errors, compile_time, load_diagnostics) = pool.install(|| {
-        parallel::working_on("reading the policies");
-        let (policies, load_diagnostics) = read_policies(policy_texts, policy_sources);
+    let (engine, compile_errors, compile_time) = pool.install(|| {
         parallel::working_on("compiling the policies");
         let started = Instant::now();
         let used = |policy: &Policy| {
             policy.origin != Origin::BuiltIn || policy.for_each.as_deref().is_none_or(|c| made.contains(c))
         };
         let (engine, errors) = Engine::compile(policies, policy_texts, limits, used);
-        (engine, errors, started.elapsed(), load_diagnostics)
+        (engine, errors, started.elapsed())
     });
 
     let started = Instant::now();
@@ -623,37 +610,6 @@ fn check_root_into(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result
     });
     adopt(run, options, first_config_source);
     Ok(first_config_source)
-}
-
-/// The policies of `policy_sources`, and the problems of reading them: a
-/// policy that does not read, or a second policy of one id in another file.
-fn read_policies(sources: &SourceMap, policy_sources: Vec<(SourceId, Origin)>) -> (Vec<Policy>, Vec<Diagnostic>) {
-    let mut policies: Vec<Policy> = Vec::new();
-    let mut load_diagnostics = Vec::new();
-    for (source, origin) in policy_sources {
-        let (read, mut problems) = policy::read(sources, source, origin, COLLECTIONS);
-        load_diagnostics.append(&mut problems);
-        for policy in read {
-            // A rule may be written as several policies in one file (one per
-            // collection); the same id in another file is a clash.
-            if let Some(first) = policies
-                .iter()
-                .find(|p| p.id == policy.id && p.location.source != policy.location.source)
-            {
-                load_diagnostics.push(
-                    Diagnostic::error(
-                        POLICY_ERROR,
-                        format!("a second policy named `{}`", policy.id),
-                        policy.location,
-                    )
-                    .with_related(first.location, "first defined here"),
-                );
-            } else {
-                policies.push(policy);
-            }
-        }
-    }
-    (policies, load_diagnostics)
 }
 
 /// Reads and parses the files, and builds the models; with them, the
@@ -709,23 +665,6 @@ fn adopt(run: &mut Run, options: &Options, first_config_source: usize) {
     options.rules.apply(&mut problems);
     run.diagnostics.append(&mut problems);
     run.suppressed = suppressed;
-}
-
-/// The policy files in `dir`, with absolute paths: a fingerprint names a
-/// policy file by its path below the run's root, whatever the working
-/// directory.
-fn policy_files(dir: &Path, cwd: &Path) -> Result<Vec<PathBuf>, CheckError> {
-    let entries = std::fs::read_dir(cwd.join(dir)).map_err(|e| CheckError::PolicyDir {
-        path: dir.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && discover::is_yaml(p))
-        .collect();
-    files.sort();
-    Ok(files)
 }
 
 /// The threads to use: `0` means one per core.

@@ -22,7 +22,7 @@ pub enum Command {
     /// Lint config repos: every isolation and metadata-sharing violation, at its exact line and column.
     Check(Box<CheckArgs>),
     /// List every rule: id, severity, origin and summary.
-    Rules(PolicyArgs),
+    Rules(RulesArgs),
     /// Describe a rule: what it reports, why, and how to fix it.
     Explain(ExplainArgs),
     /// Run policy tests: fixture repos whose lines carry `# expect: rule-id` markers.
@@ -186,6 +186,22 @@ pub struct CheckArgs {
 pub enum EvaluatorArg {
     Native,
     Cel,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Output format: a table, JSON (for scripts), or a Markdown table linking each built-in rule's page.
+    #[arg(long, value_enum, default_value_t = RulesFormat::Human)]
+    pub format: RulesFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Human,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, clap::Args)]

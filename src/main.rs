@@ -1,6 +1,6 @@
 //! The `planelint` binary: parses arguments, runs the library, prints, and
-//! maps the outcome to an exit code (0 clean, 1 findings, 2 usage or policy
-//! load error, 3 internal error).
+//! maps the outcome to an exit code ([`Exit`]: 0 clean, 1 findings, 2 usage
+//! or policy load error, 3 internal error).
 
 mod cli;
 mod commands;
@@ -16,7 +16,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, SchemaKind};
-use commands::{print_text, run_check, run_report, run_rules, run_test};
+use commands::{Rules, print_text, run_check, run_report, run_rules, run_test};
+use planelint::exit::Exit;
 use planelint::report::{self, Format};
 use planelint::schema;
 use std::process::ExitCode;
@@ -27,7 +28,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
-            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+            return ExitCode::from(if error.use_stderr() { Exit::Usage } else { Exit::Clean });
         }
     };
     // A panic is a bug: report it as an internal error (exit 3), not a crash,
@@ -48,33 +49,33 @@ fn main() -> ExitCode {
     }));
     match std::panic::catch_unwind(|| run(cli)) {
         Ok(code) => ExitCode::from(code),
-        Err(_) => ExitCode::from(3),
+        Err(_) => ExitCode::from(Exit::Internal),
     }
 }
 
-fn run(cli: Cli) -> u8 {
+fn run(cli: Cli) -> Exit {
     let cwd = match std::env::current_dir() {
         Ok(cwd) => cwd,
         Err(error) => {
             eprintln!("planelint: cannot read the working directory: {error}");
-            return 3;
+            return Exit::Internal;
         }
     };
     match cli.command {
         Command::Check(args) => run_check(*args, &cwd),
-        Command::Rules(args) => run_rules(&args, None, &cwd),
-        Command::Explain(args) => run_rules(&args.policy, Some(&args.rule), &cwd),
+        Command::Rules(args) => run_rules(&args.policy, Rules::List(args.format), &cwd),
+        Command::Explain(args) => run_rules(&args.policy, Rules::Explain(&args.rule), &cwd),
         Command::Test(args) => run_test(args, &cwd),
         Command::Init(args) => match planelint::init::init(&args.dir) {
             Ok(written) => {
                 for path in written {
                     println!("wrote {}", path.display());
                 }
-                0
+                Exit::Clean
             }
             Err(error) => {
                 eprintln!("planelint: {error}");
-                2
+                Exit::Usage
             }
         },
         Command::Schema(args) => {
@@ -114,7 +115,7 @@ fn run(cli: Cli) -> u8 {
                 Ok(()) => print_text(&String::from_utf8_lossy(&out)),
                 Err(error) => {
                     eprintln!("planelint: cannot render the man page: {error}");
-                    3
+                    Exit::Internal
                 }
             }
         }

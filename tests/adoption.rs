@@ -90,6 +90,49 @@ fn a_user_policy_is_known_to_rules_explain_check_and_test() {
 }
 
 #[test]
+fn rules_lists_every_rule_as_json_and_as_markdown() {
+    let dir = user_repo();
+    let out = planelint_in(dir.path(), &["rules", "--format", "json"]);
+    assert_eq!(out.code, 0);
+    let rules: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let rules = rules.as_array().unwrap();
+    assert_eq!(
+        rules.len(),
+        planelint::diagnostic::ENGINE_RULES.len() + common::builtin_rule_count() + 1
+    );
+    let user = rules.iter().find(|rule| rule["id"] == "pool-name-short").unwrap();
+    assert_eq!(
+        *user,
+        serde_json::json!({
+            "id": "pool-name-short",
+            "severity": "warning",
+            "level": "warning",
+            "kind": "policy",
+            "origin": "rules/pool-name-short.yaml",
+            "summary": "Pool names are at most 8 characters.",
+            "description": "Short pool names fit in bucket names.",
+            "fix": "rename the pool."
+        })
+    );
+    let engine = rules.iter().find(|rule| rule["id"] == "yaml-syntax").unwrap();
+    assert_eq!(
+        (engine["kind"].as_str(), engine["origin"].as_str()),
+        (Some("engine"), Some("built-in"))
+    );
+
+    let out = planelint_in(dir.path(), &["rules", "--format", "markdown"]);
+    assert_eq!(out.code, 0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[..2], ["| rule | severity | what it reports |", "|---|---|---|"]);
+    assert!(lines.contains(&"| `pool-name-short` | warning | Pool names are at most 8 characters. |"));
+    assert!(lines.contains(&concat!(
+        "| [`provider-mix`](",
+        env!("CARGO_PKG_REPOSITORY"),
+        "/blob/main/docs/rules/provider-mix.md) | error | A single-provider DataPlane places every unit on one provider. |"
+    )));
+}
+
+#[test]
 fn a_policy_test_mismatch_is_listed_and_exits_1() {
     let dir = user_repo();
     let fixture = dir.path().join("fixtures/pool-name-short/fires/pools.yaml");

@@ -393,7 +393,7 @@ fn a_runaway_evaluation_is_stopped_by_its_budget() {
         ..Options::default()
     };
     let run = check(&options, dir.path()).unwrap();
-    assert_eq!(run.exit_code(), 1);
+    assert_eq!(run.exit_code(), planelint::exit::Exit::Findings);
     let messages: Vec<&str> = run.diagnostics.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(messages.len(), 300);
     assert_eq!(

@@ -7,7 +7,9 @@ use crate::cli::{CheckArgs, EvaluatorArg, Level};
 use planelint::baseline::{self, Baseline};
 use planelint::check::{self, Options, Planned};
 use planelint::config::{self, Flags};
-use planelint::diagnostic::{self, Severity};
+use planelint::diagnostic::Severity;
+use planelint::exit::Exit;
+use planelint::registry::Registry;
 use planelint::report::{self, Format, Report, Style};
 use planelint::workspace::RootRule;
 use std::fs::{File, OpenOptions};
@@ -16,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-pub fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
+pub fn run_check(args: CheckArgs, cwd: &Path) -> Exit {
     let flags = Flags {
         policies: args.policy.policy_dirs.clone(),
         select: args.select.clone(),
@@ -51,7 +53,7 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
             Ok(baseline) => Some(baseline),
             Err(error) => {
                 eprintln!("planelint: cannot read the baseline {}: {error}", path.display());
-                return 2;
+                return Exit::Usage;
             }
         },
         None => None,
@@ -94,12 +96,7 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
             describe_paths(&options.paths)
         );
     }
-    let known: Vec<&str> = run
-        .policies
-        .iter()
-        .map(|p| p.id.as_str())
-        .chain(diagnostic::ENGINE_RULES.iter().map(|r| r.id))
-        .collect();
+    let known: Vec<&str> = Registry::new(&run.policies, &run.sources).ids().collect();
     let mut warned = std::collections::BTreeSet::new();
     for settings in run.roots.iter().filter_map(|root| root.settings.as_ref()) {
         for (rule, from) in settings.rules.unknown(&known) {
@@ -119,7 +116,7 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
         let file = File::create(path);
         if let Err(error) = write_to(file, |out| baseline::write(out, &run.diagnostics, &run.sources)) {
             eprintln!("planelint: cannot write {}: {error}", path.display());
-            return 2;
+            return Exit::Usage;
         }
         eprintln!(
             "planelint: recorded {} {} in {}",
@@ -131,7 +128,11 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
             },
             path.display()
         );
-        return if run.policy_load_failed { 2 } else { 0 };
+        return if run.policy_load_failed {
+            Exit::Usage
+        } else {
+            Exit::Clean
+        };
     }
     let workspace = env_path("GITHUB_WORKSPACE");
     let report = Report {
@@ -152,7 +153,7 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
         let file = File::create(&output.path);
         if let Err(error) = write_to(file, |out| report::render(out, output.format, &report, Style::Plain)) {
             eprintln!("planelint: cannot write {}: {error}", output.path.display());
-            return 2;
+            return Exit::Usage;
         }
     }
     let github = format == Format::Github || args.outputs.iter().any(|o| o.format == Format::Github);
@@ -164,7 +165,7 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
                 "planelint: cannot write the step summary {}: {error}",
                 summary.display()
             );
-            return 2;
+            return Exit::Usage;
         }
     }
 
@@ -185,7 +186,7 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> u8 {
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return run.exit_code(),
         Err(error) => {
             eprintln!("planelint: cannot write the report: {error}");
-            return 3;
+            return Exit::Internal;
         }
     }
     if args.show_skipped {

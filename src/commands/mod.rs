@@ -9,13 +9,14 @@ mod test;
 
 pub use check::run_check;
 pub use report::run_report;
-pub use rules::run_rules;
+pub use rules::{Rules, run_rules};
 pub use test::run_test;
 
 use planelint::check::{CheckError, ConfigSource, Options};
 use planelint::config::{self, Flags, Settings};
 use planelint::date::Date;
 use planelint::diagnostic::Severity;
+use planelint::exit::Exit;
 use planelint::report::{self as reports, Format, Report, Style};
 use planelint::source::SourceMap;
 use std::fs::File;
@@ -25,21 +26,21 @@ use std::path::{Path, PathBuf};
 use crate::cli::{LimitArgs, PolicyArgs};
 
 /// Prints `text` to standard output; a closed pipe is not an error.
-pub fn print_text(text: &str) -> u8 {
+pub fn print_text(text: &str) -> Exit {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => 0,
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Ok(()) => Exit::Clean,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Exit::Clean,
         Err(error) => {
             eprintln!("planelint: cannot write to standard output: {error}");
-            3
+            Exit::Internal
         }
     }
 }
 
 /// The effective settings ([`config::load`]) of a command that lints no
 /// paths. A broken config file is reported in `format` and gives `Err(2)`.
-pub fn settings(policy: &PolicyArgs, flags: Flags, format: Format, cwd: &Path) -> Result<(Settings, SourceMap), u8> {
+pub fn settings(policy: &PolicyArgs, flags: Flags, format: Format, cwd: &Path) -> Result<(Settings, SourceMap), Exit> {
     match config::load(policy.config.clone(), flags, &Format::ALL.map(Format::name), cwd) {
         Ok(loaded) => Ok(loaded),
         Err(error) => Err(config_error(error.into(), format, cwd)),
@@ -58,7 +59,7 @@ pub fn config_source(policy: &PolicyArgs, flags: Flags) -> ConfigSource {
 
 /// Reports an error that stopped a run before it started; the exit code. A
 /// broken config file is reported in `format`, with its problems.
-pub fn config_error(error: CheckError, format: Format, cwd: &Path) -> u8 {
+pub fn config_error(error: CheckError, format: Format, cwd: &Path) -> Exit {
     let (sources, source, problems) = match error {
         CheckError::ConfigInvalid {
             sources,
@@ -68,11 +69,11 @@ pub fn config_error(error: CheckError, format: Format, cwd: &Path) -> u8 {
         // The engine failing is a bug (its panic was reported already).
         CheckError::Engine(_) => {
             eprintln!("planelint: {error}");
-            return 3;
+            return Exit::Internal;
         }
         other => {
             eprintln!("planelint: {other}");
-            return 2;
+            return Exit::Usage;
         }
     };
     let report = Report {
@@ -93,7 +94,7 @@ pub fn config_error(error: CheckError, format: Format, cwd: &Path) -> u8 {
     if let Err(error) = reports::render(&mut out, format, &report, Style::Plain).and_then(|()| out.flush()) {
         eprintln!("planelint: cannot write the report: {error}");
     }
-    2
+    Exit::Usage
 }
 
 pub fn options(paths: Vec<PathBuf>, settings: &Settings, policy: &PolicyArgs, cwd: &Path) -> Options {

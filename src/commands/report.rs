@@ -6,6 +6,7 @@ use planelint::audit;
 use planelint::check::{self, Options};
 use planelint::config::Flags;
 use planelint::diagnostic::POLICY_ERROR;
+use planelint::exit::Exit;
 use planelint::report::Format;
 use planelint::workspace::RootRule;
 use std::fs::File;
@@ -22,7 +23,7 @@ pub fn run_report(
     output: Option<&Path>,
     graph: Option<GraphFormat>,
     cwd: &Path,
-) -> u8 {
+) -> Exit {
     let options = Options {
         paths: paths.to_vec(),
         roots: RootRule::Find,
@@ -89,16 +90,16 @@ pub fn run_report(
             });
             eprintln!("planelint: {place}policy-error: {}", error.message);
         }
-        2
+        Exit::Usage
     } else {
-        0
+        Exit::Clean
     };
     match written {
         Ok(()) => complete,
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => complete,
         Err(error) => {
             eprintln!("planelint: cannot write the report: {error}");
-            2
+            Exit::Usage
         }
     }
 }

@@ -1,15 +1,23 @@
-//! `rules` and `explain`: the loaded policies, listed or explained.
+//! `rules` and `explain`: the rule registry, listed or one rule explained.
 
 use super::{options, print_text, settings};
-use crate::cli::PolicyArgs;
+use crate::cli::{PolicyArgs, RulesFormat};
 use planelint::check;
 use planelint::config::Flags;
+use planelint::exit::Exit;
+use planelint::registry::{self, Registry};
 use planelint::report::{self, Format, Style};
 use std::path::Path;
 
-/// Loads the policies (no config repo is scanned) and lists them, or
-/// explains `rule`.
-pub fn run_rules(policy: &PolicyArgs, rule: Option<&str>, cwd: &Path) -> u8 {
+/// What `run_rules` prints.
+pub enum Rules<'a> {
+    List(RulesFormat),
+    Explain(&'a str),
+}
+
+/// Loads the policies (no config repo is scanned) and lists every rule, or
+/// explains one.
+pub fn run_rules(policy: &PolicyArgs, what: Rules<'_>, cwd: &Path) -> Exit {
     let flags = Flags {
         policies: policy.policy_dirs.clone(),
         ..Flags::default()
@@ -22,32 +30,29 @@ pub fn run_rules(policy: &PolicyArgs, rule: Option<&str>, cwd: &Path) -> u8 {
         Ok(run) => run,
         Err(error) => {
             eprintln!("planelint: {error}");
-            return 2;
+            return Exit::Usage;
         }
     };
     if run.policy_load_failed {
         print_load_errors(&run);
-        return 2;
+        return Exit::Usage;
     }
-    let docs = report::rule_docs(&run.policies, &run.sources, |id| settings.rules.enabled(id));
-    match rule {
-        None => {
-            let mut out = Vec::new();
-            let _ = report::render_rule_table(&mut out, &docs);
-            print_text(&String::from_utf8_lossy(&out))
-        }
-        Some(id) => match docs.iter().find(|d| d.id == id) {
-            Some(doc) => {
-                let mut out = Vec::new();
-                let _ = report::render_explain(&mut out, doc);
-                print_text(&String::from_utf8_lossy(&out))
-            }
+    let registry = Registry::new(&run.policies, &run.sources);
+    let enabled = |id: &str| settings.rules.enabled(id);
+    let mut out = Vec::new();
+    let _ = match what {
+        Rules::List(RulesFormat::Human) => report::render_rule_table(&mut out, &registry, &enabled),
+        Rules::List(RulesFormat::Json) => report::render_rules_json(&mut out, &registry, &enabled),
+        Rules::List(RulesFormat::Markdown) => report::render_rules_markdown(&mut out, &registry, registry::PAGES),
+        Rules::Explain(id) => match registry.get(id) {
+            Some(rule) => report::render_explain(&mut out, rule, &enabled),
             None => {
                 eprintln!("planelint: no rule `{id}`; `planelint rules` lists them");
-                2
+                return Exit::Usage;
             }
         },
-    }
+    };
+    print_text(&String::from_utf8_lossy(&out))
 }
 
 /// A policy that failed to load, in plain text on standard error.

@@ -5,13 +5,14 @@ use super::{options, print_text, settings, today};
 use crate::cli::{TestArgs, TestFormat};
 use planelint::check::{self, Options};
 use planelint::config::Flags;
+use planelint::exit::Exit;
 use planelint::report::Format;
 use planelint::{discover, policytest};
 use std::path::Path;
 
 /// Runs every fixture repo under the given directories and compares its
 /// findings with its `# expect:` markers.
-pub fn run_test(args: TestArgs, cwd: &Path) -> u8 {
+pub fn run_test(args: TestArgs, cwd: &Path) -> Exit {
     let flags = Flags {
         policies: args.policy.policy_dirs.clone(),
         ..Flags::default()
@@ -24,7 +25,7 @@ pub fn run_test(args: TestArgs, cwd: &Path) -> u8 {
         Ok(repos) => repos,
         Err(error) => {
             eprintln!("planelint: {error}");
-            return 2;
+            return Exit::Usage;
         }
     };
     let mut results = Vec::new();
@@ -37,7 +38,7 @@ pub fn run_test(args: TestArgs, cwd: &Path) -> u8 {
             Ok(run) => run,
             Err(error) => {
                 eprintln!("planelint: {error}");
-                return 2;
+                return Exit::Usage;
             }
         };
         let scope = policytest::Scope::of(&repo, &run.policies);
@@ -65,6 +66,6 @@ pub fn run_test(args: TestArgs, cwd: &Path) -> u8 {
     if results.iter().all(policytest::Outcome::passed) {
         code
     } else {
-        1
+        Exit::Findings
     }
 }

@@ -2,15 +2,21 @@
 //! [`Policy`] values; the built-in pack is embedded in the binary. CEL is not
 //! compiled here (that is the engine's job); expressions keep their location
 //! so the engine can point compile errors at the exact character.
-//! Imports `source`, `diagnostic` and `yaml`.
+//! [`load_set`] is the one way a run gets its policies. Imports `source`,
+//! `diagnostic`, `yaml`, `model` (its collection names), and `discover` and
+//! `load` to find and read files.
 
 mod builtin;
 
 pub use builtin::BUILTIN;
 
-use crate::diagnostic::{Diagnostic, Location, RuleId, Severity};
-use crate::source::{SourceId, SourceMap, Span};
+use crate::diagnostic::{Diagnostic, Location, POLICY_ERROR, RuleId, Severity};
+use crate::model::COLLECTIONS;
+use crate::source::{SourceFile, SourceId, SourceMap, Span};
 use crate::yaml::{self, Node};
+use crate::{discover, load};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Where a policy comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,6 +57,106 @@ pub struct Policy {
     pub origin: Origin,
     /// The policy's `metadata.name` value.
     pub location: Location,
+}
+
+/// Where a run's policies come from.
+#[derive(Clone, Copy, Debug)]
+pub struct SetOptions<'a> {
+    /// Whether the built-in pack is loaded (not with `--no-builtin`).
+    pub builtin: bool,
+    /// Directories of policy files, as given (relative to `cwd`).
+    pub dirs: &'a [PathBuf],
+    pub cwd: &'a Path,
+    /// A policy file larger than this is refused.
+    pub max_file_bytes: u64,
+}
+
+/// A policy directory, or a file in it, that cannot be read: the run
+/// cannot start (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("policy directory {}: {reason}", path.display())]
+pub struct SetError {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// A run's policies, and the problems of reading them.
+#[derive(Debug, Default)]
+pub struct Set {
+    pub policies: Vec<Policy>,
+    /// `manifest-schema` problems, and `policy-error` for a second policy
+    /// of one id in another file: a set with any did not load.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The built-in pack (unless turned off), then the YAML files of each
+/// directory in name order, added to `sources` and read. A rule may be
+/// written as several policies of one file (one per collection); the same id
+/// in another file is a clash.
+pub fn load_set(sources: &mut SourceMap, options: &SetOptions<'_>) -> Result<Set, SetError> {
+    let mut files = Vec::new();
+    if options.builtin {
+        for (name, text) in BUILTIN {
+            let file = SourceFile::new(format!("<builtin>/{name}"), PathBuf::from(name), Arc::from(*text));
+            files.push((sources.add(file), Origin::BuiltIn));
+        }
+    }
+    for dir in options.dirs {
+        for path in policy_files(dir, options.cwd)? {
+            let name = discover::display_name(&path, options.cwd);
+            let refused = |reason: String| SetError {
+                path: PathBuf::from(&name),
+                reason,
+            };
+            let bytes = std::fs::File::open(&path)
+                .and_then(|file| load::read_bounded(file, options.max_file_bytes))
+                .map_err(|e| refused(e.to_string()))?
+                .map_err(|size| refused(format!("the file is {size} bytes, over the limit")))?;
+            let text = String::from_utf8(bytes).map_err(|_| refused("not valid UTF-8".into()))?;
+            files.push((sources.add(SourceFile::new(name, path, Arc::from(text))), Origin::File));
+        }
+    }
+    let mut set = Set::default();
+    for (source, origin) in files {
+        let (read, mut problems) = read(sources, source, origin, COLLECTIONS);
+        set.diagnostics.append(&mut problems);
+        for policy in read {
+            if let Some(first) = set
+                .policies
+                .iter()
+                .find(|p| p.id == policy.id && p.location.source != policy.location.source)
+            {
+                set.diagnostics.push(
+                    Diagnostic::error(
+                        POLICY_ERROR,
+                        format!("a second policy named `{}`", policy.id),
+                        policy.location,
+                    )
+                    .with_related(first.location, "first defined here"),
+                );
+            } else {
+                set.policies.push(policy);
+            }
+        }
+    }
+    Ok(set)
+}
+
+/// The policy files in `dir`, with absolute paths: a fingerprint names a
+/// policy file by its path below the run's root, whatever the working
+/// directory.
+fn policy_files(dir: &Path, cwd: &Path) -> Result<Vec<PathBuf>, SetError> {
+    let entries = std::fs::read_dir(cwd.join(dir)).map_err(|e| SetError {
+        path: dir.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && discover::is_yaml(p))
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 /// Reads every `kind: Policy` document of a file. Problems are

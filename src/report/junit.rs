@@ -4,8 +4,9 @@
 //! go to `<system-out>`. Everything taken from scanned files is escaped.
 
 use super::xml::escape;
-use super::{Report, position, rules};
+use super::{Report, position};
 use crate::diagnostic::Diagnostic;
+use crate::registry::Registry;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -19,7 +20,10 @@ pub fn render_junit(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> 
         .filter_map(|id| report.sources.get(*id))
         .map(|file| file.name.as_str())
         .collect();
-    for rule in rules(report.policies, report.diagnostics) {
+    for rule in Registry::new(report.policies, report.sources)
+        .covering(report.diagnostics)
+        .rules()
+    {
         let cases = suites.entry(rule.id).or_default();
         for file in &scanned {
             cases.entry(file).or_default();

@@ -14,7 +14,7 @@ pub use github::{render_github, render_github_summary};
 pub use human::{Style, render_human};
 pub use json::render_json;
 pub use junit::render_junit;
-pub use rules::{RuleDoc, render_explain, render_rule_table, rule_docs};
+pub use rules::{render_explain, render_rule_table, render_rules_json, render_rules_markdown};
 pub use sarif::render_sarif;
 
 use crate::diagnostic::{Diagnostic, INPUT_LIMIT, POLICY_ERROR, Severity, Suppressed, Suppression};
@@ -120,53 +120,6 @@ pub(crate) fn all_findings<'a>(report: &Report<'a>) -> Vec<(&'a Diagnostic, Opti
         .collect();
     all.sort_by(|a, b| crate::diagnostic::compare(a.0, b.0, report.sources));
     all
-}
-
-/// A rule as the reports describe it.
-pub(crate) struct Rule<'a> {
-    pub id: &'a str,
-    pub severity: Severity,
-    pub summary: &'a str,
-    /// Markdown; the summary when a rule has no description.
-    pub description: &'a str,
-}
-
-/// The rules a run can report, sorted by id: every loaded policy, the
-/// engine's own rules, and any other rule a diagnostic names,
-/// so every finding has its rule.
-pub(crate) fn rules<'a>(
-    policies: &'a [Policy],
-    diagnostics: impl IntoIterator<Item = &'a Diagnostic>,
-) -> Vec<Rule<'a>> {
-    let mut rules: Vec<Rule<'_>> = policies
-        .iter()
-        .map(|p| Rule {
-            id: p.id.as_str(),
-            severity: p.severity,
-            summary: &p.summary,
-            description: if p.description.trim().is_empty() {
-                &p.summary
-            } else {
-                &p.description
-            },
-        })
-        .chain(crate::diagnostic::ENGINE_RULES.iter().map(|rule| Rule {
-            id: rule.id,
-            severity: rule.severity,
-            summary: rule.summary,
-            description: rule.description,
-        }))
-        .chain(diagnostics.into_iter().map(|d| Rule {
-            id: d.rule.as_str(),
-            severity: d.severity,
-            summary: d.rule.as_str(),
-            description: d.rule.as_str(),
-        }))
-        .collect();
-    // Stable: the first of each id (a policy or engine rule) is kept.
-    rules.sort_by(|a, b| a.id.cmp(b.id));
-    rules.dedup_by(|a, b| a.id == b.id);
-    rules
 }
 
 /// A span as 1-based lines and columns (end exclusive), in a named file.

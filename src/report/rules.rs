@@ -1,86 +1,125 @@
-//! `planelint rules` and `planelint explain`: the rule list as a table, and
-//! one rule's documentation.
+//! `planelint rules` and `planelint explain`: the registry as a table, as
+//! JSON or as Markdown, and one rule's documentation.
 
-use crate::diagnostic::ENGINE_RULES;
-use crate::policy::{Origin, Policy};
-use crate::source::SourceMap;
+use crate::registry::{Origin, Registry, Rule};
+use serde::Serialize;
 use std::io::{self, Write};
 
-/// One rule as `rules` and `explain` show it.
-#[derive(Debug)]
-pub struct RuleDoc<'a> {
-    pub id: &'a str,
-    /// The effective severity, or `off`.
-    pub level: &'static str,
-    /// `built-in`, or the policy file's path.
-    pub origin: String,
-    pub summary: &'a str,
-    /// Markdown.
-    pub description: &'a str,
+/// The rule's severity, or `off` when the config turns it off.
+fn level(rule: &Rule<'_>, enabled: &dyn Fn(&str) -> bool) -> &'static str {
+    if enabled(rule.id) {
+        rule.severity.as_str()
+    } else {
+        "off"
+    }
 }
 
-/// Every loaded policy and every engine rule, sorted by id. `enabled` tells
-/// whether a rule is turned on (else its level is `off`).
-pub fn rule_docs<'a>(policies: &'a [Policy], sources: &SourceMap, enabled: impl Fn(&str) -> bool) -> Vec<RuleDoc<'a>> {
-    let level = |id: &str, severity: crate::diagnostic::Severity| if enabled(id) { severity.as_str() } else { "off" };
-    let mut docs: Vec<RuleDoc<'a>> = policies
+/// A table with one row per rule: id, level, origin, summary.
+pub fn render_rule_table(
+    out: &mut dyn Write,
+    registry: &Registry<'_>,
+    enabled: &dyn Fn(&str) -> bool,
+) -> io::Result<()> {
+    let rules = registry.rules();
+    let id_width = rules.iter().map(|r| r.id.len()).chain([4]).max().unwrap_or(4);
+    let origin_width = rules
         .iter()
-        .map(|p| RuleDoc {
-            id: p.id.as_str(),
-            level: level(p.id.as_str(), p.severity),
-            origin: match p.origin {
-                Origin::BuiltIn => "built-in".to_string(),
-                Origin::File => sources
-                    .get(p.location.source)
-                    .map_or_else(|| "file".to_string(), |f| f.name.clone()),
-            },
-            summary: &p.summary,
-            description: &p.description,
-        })
-        .chain(ENGINE_RULES.iter().map(|r| RuleDoc {
-            id: r.id,
-            level: level(r.id, r.severity),
-            origin: "built-in".to_string(),
-            summary: r.summary,
-            description: r.description,
-        }))
-        .collect();
-    // A policy that reuses an engine rule's id comes first and is kept.
-    docs.sort_by(|a, b| a.id.cmp(b.id));
-    docs.dedup_by(|a, b| a.id == b.id);
-    docs
-}
-
-/// A table with one row per rule: id, severity, origin, summary.
-pub fn render_rule_table(out: &mut dyn Write, docs: &[RuleDoc<'_>]) -> io::Result<()> {
-    let id_width = docs.iter().map(|d| d.id.len()).chain([4]).max().unwrap_or(4);
-    let origin_width = docs.iter().map(|d| d.origin.len()).chain([6]).max().unwrap_or(6);
+        .map(|r| r.origin.name().len())
+        .chain([6])
+        .max()
+        .unwrap_or(6);
     writeln!(
         out,
         "{:id_width$}  {:8}  {:origin_width$}  SUMMARY",
         "RULE", "SEVERITY", "ORIGIN"
     )?;
-    for doc in docs {
+    for rule in rules {
         writeln!(
             out,
             "{:id_width$}  {:8}  {:origin_width$}  {}",
-            doc.id,
-            doc.level,
-            doc.origin,
-            super::strip_controls(doc.summary)
+            rule.id,
+            level(rule, enabled),
+            rule.origin.name(),
+            super::strip_controls(rule.summary)
         )?;
     }
     Ok(())
 }
 
-/// The rule's summary, severity, origin and description (with its fix).
-pub fn render_explain(out: &mut dyn Write, doc: &RuleDoc<'_>) -> io::Result<()> {
-    writeln!(out, "{}: {}", doc.id, super::strip_controls(doc.summary))?;
+#[derive(Serialize)]
+struct RuleJson<'a> {
+    id: &'a str,
+    /// The severity its findings have.
+    severity: &'a str,
+    /// `severity`, or `off` when the config turns it off.
+    level: &'a str,
+    /// `engine` (no policy) or `policy`.
+    kind: &'a str,
+    /// `built-in`, or the policy file.
+    origin: &'a str,
+    summary: &'a str,
+    description: &'a str,
+    fix: Option<&'a str>,
+}
+
+/// Every rule as a JSON array, for scripts: `planelint rules --format json`.
+pub fn render_rules_json(
+    out: &mut dyn Write,
+    registry: &Registry<'_>,
+    enabled: &dyn Fn(&str) -> bool,
+) -> io::Result<()> {
+    let rules: Vec<RuleJson<'_>> = registry
+        .rules()
+        .iter()
+        .map(|rule| RuleJson {
+            id: rule.id,
+            severity: rule.severity.as_str(),
+            level: level(rule, enabled),
+            kind: match rule.origin {
+                Origin::Engine => "engine",
+                Origin::BuiltIn | Origin::File(_) => "policy",
+            },
+            origin: rule.origin.name(),
+            summary: rule.summary,
+            description: rule.why(),
+            fix: rule.fix(),
+        })
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &rules).map_err(io::Error::from)?;
+    writeln!(out)
+}
+
+/// Every rule as a Markdown table linking each to its page in `pages`
+/// (`rules/` gives `rules/<id>.md`): the index of the rule reference.
+pub fn render_rules_markdown(out: &mut dyn Write, registry: &Registry<'_>, pages: &str) -> io::Result<()> {
+    writeln!(out, "| rule | severity | what it reports |")?;
+    writeln!(out, "|---|---|---|")?;
+    for rule in registry.rules() {
+        let summary = super::strip_controls(rule.summary).replace('|', "\\|");
+        match rule.origin {
+            Origin::BuiltIn => writeln!(
+                out,
+                "| [`{0}`]({pages}{0}.md) | {1} | {summary} |",
+                rule.id,
+                rule.severity.as_str()
+            )?,
+            Origin::Engine | Origin::File(_) => {
+                writeln!(out, "| `{}` | {} | {summary} |", rule.id, rule.severity.as_str())?
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The rule's summary, level, origin and description (with its fix).
+pub fn render_explain(out: &mut dyn Write, rule: &Rule<'_>, enabled: &dyn Fn(&str) -> bool) -> io::Result<()> {
+    writeln!(out, "{}: {}", rule.id, super::strip_controls(rule.summary))?;
     writeln!(out)?;
-    writeln!(out, "severity: {}", doc.level)?;
-    writeln!(out, "origin: {}", doc.origin)?;
-    let description = doc.description.trim();
-    if !description.is_empty() {
+    writeln!(out, "severity: {}", level(rule, enabled))?;
+    writeln!(out, "origin: {}", rule.origin.name())?;
+    let description = rule.description.trim();
+    // A rule without a description has its summary as one: said once.
+    if !description.is_empty() && description != rule.summary.trim() {
         writeln!(out)?;
         for line in description.lines() {
             writeln!(out, "{}", super::strip_controls(line))?;

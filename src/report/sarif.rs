@@ -4,8 +4,9 @@
 //! (`Report::root`); `partialFingerprints` carry the diagnostic's fingerprint,
 //! which ignores line numbers.
 
-use super::{Report, Rule, all_findings, position, rules};
+use super::{Report, all_findings, position};
 use crate::diagnostic::{Diagnostic, Location, Severity, Suppression};
+use crate::registry::{Registry, Rule};
 use crate::source::{SourceMap, path_below};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -142,7 +143,8 @@ struct Region {
 
 pub fn render_sarif(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
     let findings = all_findings(report);
-    let rules = rules(report.policies, findings.iter().map(|(d, _)| *d));
+    let registry = Registry::new(report.policies, report.sources).covering(findings.iter().map(|(d, _)| *d));
+    let rules = registry.rules();
     let uris: Vec<String> = report
         .sources
         .iter()
