@@ -68,8 +68,6 @@ pub struct ConfigSource {
     /// `--config`: this file applies to every root.
     pub explicit: Option<PathBuf>,
     pub flags: Flags,
-    /// The names `format:` accepts.
-    pub formats: Vec<&'static str>,
 }
 
 impl Options {
@@ -291,7 +289,7 @@ pub fn plan(options: &Options, cwd: &Path) -> Result<Planned, CheckError> {
                     Some(explicit) => Some(cwd.join(explicit)),
                     None => root.config.clone(),
                 };
-                Some(config::load_file(file, source.flags.clone(), &source.formats, cwd)?)
+                Some(config::load_file(file, source.flags.clone(), cwd)?)
             }
             None => None,
         };

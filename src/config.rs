@@ -1,27 +1,44 @@
 //! Config: `.planelint.yaml` read into a validated [`Config`] (every problem
 //! a `manifest-schema` diagnostic on the offending key or value), then merged
 //! with the command-line flags into [`Settings`]: flags win. Imports
-//! `source`, `diagnostic`, `yaml` and `discover`.
+//! `source`, `diagnostic`, `yaml`, `schema`, `field`, `discover` and
+//! `report` (the names of its formats).
 
-use crate::diagnostic::{Diagnostic, Location, RuleId, Severity};
+use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::discover;
-use crate::source::{SourceFile, SourceId, SourceMap, Span};
-use crate::yaml::{self, Node};
+use crate::field::{Field, Value};
+use crate::report::Format;
+use crate::schema::{self, Key, Reader, Shape, key};
+use crate::source::{SourceFile, SourceId, SourceMap};
+use crate::yaml;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The keys of `.planelint.yaml`. A new key is one entry here and one arm in
-/// [`read`].
-const KEYS: &[&str] = &[
-    "policies",
-    "rules",
-    "include",
-    "exclude",
-    "failLevel",
-    "format",
-    "layers",
+const LEVELS: Shape = Shape::OneOf(&["off", "error", "warning", "note"]);
+
+/// `.planelint.yaml`: a new key is one entry here and one arm in [`read`].
+const CONFIG: &[Key] = &[
+    key("policies", Shape::List(&Shape::String)).doc("Extra policy directories, relative to this file."),
+    key("rules", Shape::MapOf(&Shape::RuleId, &LEVELS)),
+    key("include", Shape::List(&Shape::String)),
+    key("exclude", Shape::List(&Shape::String)),
+    key("failLevel", Shape::OneOf(&["error", "warning", "note"])),
+    key("format", Shape::OneOf(&Format::NAMES)),
+    key("layers", Shape::List(&Shape::NonEmptyList(&Shape::String))).doc(
+        "Helm values files that together describe one cluster, each list in layering order (later wins), relative to this file.",
+    ),
 ];
+
+/// The JSON Schema of `.planelint.yaml`, from the table [`read`] checks against.
+pub fn json_schema() -> serde_json::Value {
+    schema::document(
+        "config.json",
+        "planelint config (.planelint.yaml)",
+        "How planelint lints this repo.",
+        CONFIG,
+    )
+}
 
 /// What `include` means when the file does not set it.
 pub const DEFAULT_INCLUDE: &[&str] = &["**/*.yaml", "**/*.yml"];
@@ -252,25 +269,14 @@ pub enum LoadError {
 
 /// The effective settings: the config file (`explicit`, else the nearest
 /// `.planelint.yaml` at or above `cwd`) merged with the flags, and the source
-/// map holding the file (for `--show-config`). `formats` are the names
-/// `format:` accepts.
-pub fn load(
-    explicit: Option<PathBuf>,
-    flags: Flags,
-    formats: &[&str],
-    cwd: &Path,
-) -> Result<(Settings, SourceMap), LoadError> {
-    load_file(explicit.or_else(|| find(cwd)), flags, formats, cwd)
+/// map holding the file (for `--show-config`).
+pub fn load(explicit: Option<PathBuf>, flags: Flags, cwd: &Path) -> Result<(Settings, SourceMap), LoadError> {
+    load_file(explicit.or_else(|| find(cwd)), flags, cwd)
 }
 
 /// The settings of the config file `file` (none: the defaults) merged with
 /// the flags, and the source map holding the file.
-pub fn load_file(
-    file: Option<PathBuf>,
-    flags: Flags,
-    formats: &[&str],
-    cwd: &Path,
-) -> Result<(Settings, SourceMap), LoadError> {
+pub fn load_file(file: Option<PathBuf>, flags: Flags, cwd: &Path) -> Result<(Settings, SourceMap), LoadError> {
     let mut sources = SourceMap::default();
     let Some(path) = file else {
         return Ok((settings(None, Config::default(), flags), sources));
@@ -279,7 +285,7 @@ pub fn load_file(
     let text = std::fs::read_to_string(&absolute).map_err(|error| LoadError::Unreadable { path, error })?;
     let name = discover::display_name(&absolute, cwd);
     let source = sources.add(SourceFile::new(name, absolute.clone(), std::sync::Arc::from(text)));
-    let (config, mut problems) = read(&sources, source, formats);
+    let (config, mut problems) = read(&sources, source);
     if problems.is_empty() {
         return Ok((settings(Some(absolute), config, flags), sources));
     }
@@ -335,204 +341,128 @@ pub fn settings(file: Option<PathBuf>, config: Config, flags: Flags) -> Settings
     }
 }
 
-/// Reads the config file `source` (whose path is `path`). `formats` are the
-/// names `format:` accepts. Problems are `manifest-schema` diagnostics; the
-/// config is only usable when there are none.
-pub fn read(sources: &SourceMap, source: SourceId, formats: &[&str]) -> (Config, Vec<Diagnostic>) {
-    let mut reader = Reader::new(source);
+/// Reads the config file `source`. Problems are `manifest-schema`
+/// diagnostics; the config is only usable when there are none.
+pub fn read(sources: &SourceMap, source: SourceId) -> (Config, Vec<Diagnostic>) {
     let mut config = Config::default();
     let Some(file) = sources.get(source) else {
         return (config, Vec::new());
     };
     let dir = file.path.parent().map(Path::to_path_buf).unwrap_or_default();
     let loaded = yaml::load(&file.text, source, yaml::Limits::default());
-    reader.diagnostics = loaded.diagnostics;
+    let mut diagnostics = loaded.diagnostics;
+    let mut reader = Reader::new(source, &mut diagnostics);
     let mut roots = loaded.documents.iter().filter_map(|d| d.root.as_ref());
     let Some(root) = roots.next() else {
-        return (config, reader.diagnostics);
+        return (config, diagnostics);
     };
     if let Some(second) = roots.next() {
-        reader.error(second.span, "the config file holds more than one YAML document".into());
+        reader.push(
+            second.span,
+            "the config file holds more than one YAML document".into(),
+            None,
+        );
     }
     if matches!(root.scalar(), Some(yaml::Scalar::Null)) {
-        return (config, reader.diagnostics);
+        return (config, diagnostics);
     }
-    let Some(entries) = root.as_mapping() else {
-        reader.error(
-            root.span,
-            format!("the config file must be a mapping, found {}", root.type_name()),
-        );
-        return (config, reader.diagnostics);
+    let fields = reader
+        .document(root, CONFIG, root.span, "the config file")
+        .unwrap_or_default();
+    let from = |field: &Field| Provenance::File(field.location);
+    let items = |field: &Field| match &field.value {
+        Value::List(items) => items.clone(),
+        _ => Vec::new(),
     };
-    for entry in entries {
-        let (key, value) = (&entry.key, &entry.value);
-        match key.as_str().unwrap_or_default() {
+    for (name, field) in fields {
+        match name {
             "policies" => {
-                for (path, span) in reader.strings(value, "policies") {
-                    config.policies.push(Setting {
-                        value: dir.join(path),
-                        from: Provenance::File(reader.at(span)),
-                    });
-                }
-            }
-            "rules" => reader.rules(value, &mut config.rules),
-            "include" => config.include = reader.globs(value, "include"),
-            "exclude" => config.exclude = reader.globs(value, "exclude"),
-            "failLevel" => {
-                config.fail_level = reader
-                    .one_of(value, "failLevel", &["error", "warning", "note"])
-                    .and_then(|(text, from)| Severity::parse(&text).map(|value| Setting { value, from }));
-            }
-            "layers" => {
-                let Some(groups) = value.as_sequence() else {
-                    reader.error(
-                        value.span,
-                        format!("`layers` must be a list of lists of files, found {}", value.type_name()),
-                    );
-                    continue;
-                };
-                for group in groups {
-                    let files: Vec<PathBuf> = reader
-                        .strings(group, "layers")
-                        .into_iter()
-                        .map(|(f, _)| dir.join(f))
-                        .collect();
-                    if !files.is_empty() {
-                        config.layers.push(Setting {
-                            value: files,
-                            from: Provenance::File(reader.at(group.span)),
+                for item in items(&field) {
+                    if let Some(path) = item.as_str() {
+                        config.policies.push(Setting {
+                            value: dir.join(path),
+                            from: from(&item),
                         });
                     }
                 }
             }
-            "format" => {
-                config.format = reader
-                    .one_of(value, "format", formats)
-                    .map(|(value, from)| Setting { value, from });
+            "rules" => {
+                if let Value::Map(rules) = &field.value {
+                    for (id, level) in rules {
+                        let value = match level.as_str() {
+                            Some("off") => Some(RuleLevel::Off),
+                            text => text.and_then(Severity::parse).map(RuleLevel::On),
+                        };
+                        if let Some(value) = value {
+                            config.rules.insert(
+                                id.to_string(),
+                                Setting {
+                                    value,
+                                    from: from(level),
+                                },
+                            );
+                        }
+                    }
+                }
             }
-            name => reader.error(
-                key.span,
-                format!(
-                    "unknown key `{name}` in the config file; expected one of: {}",
-                    KEYS.join(", ")
-                ),
-            ),
+            "include" => config.include = globs(&mut reader, &field),
+            "exclude" => config.exclude = globs(&mut reader, &field),
+            "failLevel" => {
+                config.fail_level = field.as_str().and_then(Severity::parse).map(|value| Setting {
+                    value,
+                    from: from(&field),
+                });
+            }
+            "format" => {
+                config.format = field.as_str().map(|value| Setting {
+                    value: value.to_string(),
+                    from: from(&field),
+                });
+            }
+            "layers" => {
+                for group in items(&field) {
+                    let files: Vec<PathBuf> = items(&group)
+                        .iter()
+                        .filter_map(Field::as_str)
+                        .map(|f| dir.join(f))
+                        .collect();
+                    config.layers.push(Setting {
+                        value: files,
+                        from: from(&group),
+                    });
+                }
+            }
+            _ => {}
         }
     }
-    (config, reader.diagnostics)
+    (config, diagnostics)
 }
 
-/// Schema problems, with this module's checks below.
-type Reader = yaml::SchemaProblems;
-
-impl Reader {
-    /// A list of strings; a wrong item is reported and skipped.
-    fn strings(&mut self, node: &Node, key: &str) -> Vec<(String, Span)> {
-        let Some(items) = node.as_sequence() else {
-            self.error(
-                node.span,
-                format!("`{key}` must be a list of strings, found {}", node.type_name()),
-            );
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for item in items {
-            match item.as_str() {
-                Some(text) => out.push((text.to_string(), item.span)),
-                None => self.error(
-                    item.span,
-                    format!("items of `{key}` must be strings, found {}", item.type_name()),
-                ),
-            }
-        }
-        out
-    }
-
-    fn globs(&mut self, node: &Node, key: &str) -> Option<Setting<Vec<String>>> {
-        let before = self.diagnostics.len();
-        let mut patterns = Vec::new();
-        for (pattern, span) in self.strings(node, key) {
-            match glob(&pattern) {
-                Ok(_) => patterns.push(pattern),
-                Err(error) => self.error(span, format!("`{pattern}` is not a valid glob: {}", error.kind())),
-            }
-        }
-        (self.diagnostics.len() == before).then(|| Setting {
-            value: patterns,
-            from: Provenance::File(self.at(node.span)),
-        })
-    }
-
-    fn one_of(&mut self, node: &Node, key: &str, choices: &[&str]) -> Option<(String, Provenance)> {
-        let listed = || choices.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
-        match node.as_str() {
-            Some(text) if choices.contains(&text) => Some((text.to_string(), Provenance::File(self.at(node.span)))),
-            Some(text) => {
-                self.error(
-                    node.span,
-                    format!("`{key}` must be one of {}, found `{text}`", listed()),
+/// A list of glob patterns; one that does not compile is reported.
+fn globs(reader: &mut Reader<'_>, field: &Field) -> Option<Setting<Vec<String>>> {
+    let Value::List(items) = &field.value else {
+        return None;
+    };
+    let mut valid = true;
+    let mut patterns = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(pattern) = item.as_str() else { continue };
+        match glob(pattern) {
+            Ok(_) => patterns.push(pattern.to_string()),
+            Err(error) => {
+                reader.push(
+                    item.location.span,
+                    format!("`{pattern}` is not a valid glob: {}", error.kind()),
+                    None,
                 );
-                None
-            }
-            None => {
-                self.error(
-                    node.span,
-                    format!("`{key}` must be one of {}, found {}", listed(), node.type_name()),
-                );
-                None
+                valid = false;
             }
         }
     }
-
-    fn rules(&mut self, node: &Node, rules: &mut BTreeMap<String, Setting<RuleLevel>>) {
-        let Some(entries) = node.as_mapping() else {
-            self.error(
-                node.span,
-                format!(
-                    "`rules` must be a mapping of rule ids to off, error, warning or note, found {}",
-                    node.type_name()
-                ),
-            );
-            return;
-        };
-        for entry in entries {
-            let Some(id) = entry.key.as_str().filter(|id| RuleId::is_kebab_case(id)) else {
-                self.error(
-                    entry.key.span,
-                    "keys of `rules` must be rule ids (kebab-case)".to_string(),
-                );
-                continue;
-            };
-            // `off` is a boolean to YAML 1.1 readers; take the text as written.
-            let text = match &entry.value.kind {
-                yaml::NodeKind::Scalar { value, .. } => Some(value.as_ref()),
-                _ => None,
-            };
-            let level = match text {
-                Some("off") => Some(RuleLevel::Off),
-                Some(text) => Severity::parse(text).map(RuleLevel::On),
-                None => None,
-            };
-            match level {
-                Some(value) => {
-                    rules.insert(
-                        id.to_string(),
-                        Setting {
-                            value,
-                            from: Provenance::File(self.at(entry.value.span)),
-                        },
-                    );
-                }
-                None => self.error(
-                    entry.value.span,
-                    format!(
-                        "`rules.{id}` must be one of `off`, `error`, `warning`, `note`, found {}",
-                        text.map_or_else(|| entry.value.type_name().to_string(), |t| format!("`{t}`"))
-                    ),
-                ),
-            }
-        }
-    }
+    valid.then_some(Setting {
+        value: patterns,
+        from: Provenance::File(field.location),
+    })
 }
 
 /// `--show-config`: the effective configuration as YAML, each value with a
@@ -625,13 +555,19 @@ mod tests {
             PathBuf::from("/repo/.planelint.yaml"),
             Arc::from(text),
         ));
-        let (config, diagnostics) = read(&sources, id, &["human", "json"]);
+        let (config, mut diagnostics) = read(&sources, id);
+        diagnostics.sort_by_key(|d| d.location.span.start);
         let file = sources.get(id).unwrap();
         let messages = diagnostics
             .iter()
             .map(|d| {
                 let at = file.line_col(d.location.span.start);
-                format!("{}:{} {}: {}", at.line, at.column, d.rule, d.message)
+                let help = d
+                    .help
+                    .as_ref()
+                    .map(|help| format!(" (help: {help})"))
+                    .unwrap_or_default();
+                format!("{}:{} {}: {}{help}", at.line, at.column, d.rule, d.message)
             })
             .collect();
         (config, messages)
@@ -653,15 +589,17 @@ mod tests {
 
     #[test]
     fn unknown_key_and_bad_values_point_at_them() {
-        let (_, problems) = read_text("polices: []\nrules: {Bad: off, x-y: loud}\nformat: xml\nexclude: ['a[']\n");
+        let (_, problems) =
+            read_text("polices: []\nrules: {Bad: off, x-y: loud}\nformat: xml\nexclude: ['a[']\nfailLevel: warn\n");
         assert_eq!(
             problems,
             vec![
-                "1:1 manifest-schema: unknown key `polices` in the config file; expected one of: policies, rules, include, exclude, failLevel, format, layers",
-                "2:9 manifest-schema: keys of `rules` must be rule ids (kebab-case)",
+                "1:1 manifest-schema: unknown key `polices` in the config file (help: did you mean `policies`?)",
+                "2:9 manifest-schema: rule id `Bad` must be kebab-case (lower-case words joined by `-`)",
                 "2:24 manifest-schema: `rules.x-y` must be one of `off`, `error`, `warning`, `note`, found `loud`",
-                "3:9 manifest-schema: `format` must be one of `human`, `json`, found `xml`",
+                "3:9 manifest-schema: `format` must be one of `human`, `json`, `sarif`, `github`, `junit`, found `xml`",
                 "4:11 manifest-schema: `a[` is not a valid glob: unclosed character class; missing ']'",
+                "5:12 manifest-schema: `failLevel` must be one of `error`, `warning`, `note`, found `warn` (help: did you mean `warning`?)",
             ]
         );
     }

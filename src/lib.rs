@@ -19,6 +19,7 @@ pub mod discover;
 pub mod engine;
 pub mod exit;
 pub mod expect;
+pub mod field;
 pub mod init;
 pub mod load;
 pub mod model;

@@ -18,8 +18,7 @@ use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, SchemaKind};
 use commands::{Rules, print_text, run_check, run_report, run_rules, run_test};
 use planelint::exit::Exit;
-use planelint::report::{self, Format};
-use planelint::schema;
+use planelint::report;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 
@@ -80,9 +79,9 @@ fn run(cli: Cli) -> Exit {
         },
         Command::Schema(args) => {
             let schema = match args.kind {
-                SchemaKind::Manifest => schema::manifest(),
-                SchemaKind::Policy => schema::policy(),
-                SchemaKind::Config => schema::config(&Format::ALL.map(Format::name)),
+                SchemaKind::Manifest => planelint::model::manifest_schema(),
+                SchemaKind::Policy => planelint::policy::json_schema(),
+                SchemaKind::Config => planelint::config::json_schema(),
             };
             print_text(&format!("{schema:#}\n"))
         }

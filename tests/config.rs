@@ -114,11 +114,12 @@ fn a_bad_config_file_is_a_diagnostic_with_a_span_and_exit_2() {
     assert_eq!(
         out.stdout,
         "\
-.planelint.yaml:1:1: error[manifest-schema]: unknown key `polices` in the config file; expected one of: policies, rules, include, exclude, failLevel, format, layers
+.planelint.yaml:1:1: error[manifest-schema]: unknown key `polices` in the config file
 1 | polices: [x]
   | ^^^^^^^
+  = help: did you mean `policies`?
 
-.planelint.yaml:2:12: error[manifest-schema]: `failLevel` must be one of `error`, `warning`, `note`, found an integer
+.planelint.yaml:2:12: error[manifest-schema]: `failLevel` must be one of `error`, `warning`, `note`, found `3`
 2 | failLevel: 3
   |            ^
 

@@ -41,7 +41,7 @@ pub fn print_text(text: &str) -> Exit {
 /// The effective settings ([`config::load`]) of a command that lints no
 /// paths. A broken config file is reported in `format` and gives `Err(2)`.
 pub fn settings(policy: &PolicyArgs, flags: Flags, format: Format, cwd: &Path) -> Result<(Settings, SourceMap), Exit> {
-    match config::load(policy.config.clone(), flags, &Format::ALL.map(Format::name), cwd) {
+    match config::load(policy.config.clone(), flags, cwd) {
         Ok(loaded) => Ok(loaded),
         Err(error) => Err(config_error(error.into(), format, cwd)),
     }
@@ -53,7 +53,6 @@ pub fn config_source(policy: &PolicyArgs, flags: Flags) -> ConfigSource {
     ConfigSource {
         explicit: policy.config.clone(),
         flags,
-        formats: Format::ALL.map(Format::name).to_vec(),
     }
 }
 

@@ -774,7 +774,7 @@ mod tests {
         for (name, text) in policy::BUILTIN {
             let file = SourceFile::new(name.to_string(), PathBuf::from(name), Arc::from(*text));
             let source = sources.add(file);
-            let (policies, problems) = policy::read(&sources, source, policy::Origin::BuiltIn, COLLECTIONS);
+            let (policies, problems) = policy::read(&sources, source, policy::Origin::BuiltIn);
             assert!(problems.is_empty(), "{name}: {problems:?}");
             // Every file of the pack holds a policy: none was left out.
             assert!(!policies.is_empty(), "{name}: no policy read");

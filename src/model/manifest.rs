@@ -1,53 +1,22 @@
-//! The native manifests (`apiVersion: planelint/v1`), read strictly against a
-//! small declarative schema: unknown keys, wrong types and missing required
-//! keys become `manifest-schema` diagnostics on the offending key or value.
+//! The native manifests (`apiVersion: planelint/v1`), read strictly by the
+//! schema reader against the key tables below: unknown keys, wrong types and
+//! missing required keys become `manifest-schema` diagnostics on the
+//! offending key or value.
 
 use super::{Field, Value};
 use crate::diagnostic::{Diagnostic, Location, MANIFEST_SCHEMA};
+use crate::schema::{self, Key, Reader, STRING_MAP, Shape, key, required};
 use crate::source::{SourceId, Span};
-use crate::yaml::{Node, NodeKind, Scalar};
-use std::sync::Arc;
+use crate::yaml::{Node, NodeKind};
 
 pub const API_VERSION: &str = "planelint/v1";
 
 const PROVIDERS: &[&str] = &["aws", "azure", "gcp"];
 
-/// The expected shape of a value.
-enum Shape {
-    String,
-    Bool,
-    OneOf(&'static [&'static str]),
-    List(&'static Shape),
-    StringMap,
-    Map(&'static [Key]),
-}
-
-struct Key {
-    name: &'static str,
-    shape: Shape,
-    required: bool,
-}
-
-const fn key(name: &'static str, shape: Shape) -> Key {
-    Key {
-        name,
-        shape,
-        required: false,
-    }
-}
-
-const fn required(name: &'static str, shape: Shape) -> Key {
-    Key {
-        name,
-        shape,
-        required: true,
-    }
-}
-
 const METADATA: &[Key] = &[
     required("name", Shape::String),
-    key("labels", Shape::StringMap),
-    key("annotations", Shape::StringMap),
+    key("labels", STRING_MAP),
+    key("annotations", STRING_MAP),
 ];
 
 const DOMAIN: &[Key] = &[required("name", Shape::String), key("production", Shape::Bool)];
@@ -119,7 +88,7 @@ impl Kind {
     }
 }
 
-/// The JSON Schema of a manifest (`schema` declares its draft), built from the same key
+/// The JSON Schema of a manifest, built from the same key
 /// tables the reader checks against, so the two cannot drift apart.
 pub fn json_schema() -> serde_json::Value {
     use serde_json::json;
@@ -133,11 +102,12 @@ pub fn json_schema() -> serde_json::Value {
         .map(|(name, kind)| {
             json!({
                 "if": {"properties": {"kind": {"const": name}}, "required": ["kind"]},
-                "then": {"properties": {"spec": keys_schema(kind.spec())}}
+                "then": {"properties": {"spec": schema::keys_schema(kind.spec())}}
             })
         })
         .collect();
     json!({
+        "$schema": schema::DRAFT,
         "$id": "https://github.com/planelint/planelint/schemas/manifest.json",
         "title": "planelint manifest",
         "description": "A planelint/v1 DataPlane, ClusterPool or Cluster manifest.",
@@ -146,38 +116,12 @@ pub fn json_schema() -> serde_json::Value {
         "properties": {
             "apiVersion": {"const": API_VERSION},
             "kind": {"enum": kinds.map(|(name, _)| name)},
-            "metadata": keys_schema(METADATA),
+            "metadata": schema::keys_schema(METADATA),
             "spec": {"type": "object"}
         },
         "additionalProperties": false,
         "allOf": by_kind
     })
-}
-
-fn keys_schema(keys: &[Key]) -> serde_json::Value {
-    let properties: serde_json::Map<String, serde_json::Value> = keys
-        .iter()
-        .map(|k| (k.name.to_string(), shape_schema(&k.shape)))
-        .collect();
-    let required: Vec<&str> = keys.iter().filter(|k| k.required).map(|k| k.name).collect();
-    serde_json::json!({
-        "type": "object",
-        "properties": properties,
-        "required": required,
-        "additionalProperties": false
-    })
-}
-
-fn shape_schema(shape: &Shape) -> serde_json::Value {
-    use serde_json::json;
-    match shape {
-        Shape::String => json!({"type": "string"}),
-        Shape::Bool => json!({"type": "boolean"}),
-        Shape::OneOf(choices) => json!({"enum": choices}),
-        Shape::List(item) => json!({"type": "array", "items": shape_schema(item)}),
-        Shape::StringMap => json!({"type": "object", "additionalProperties": {"type": "string"}}),
-        Shape::Map(keys) => keys_schema(keys),
-    }
 }
 
 /// A manifest that passed the schema (possibly with some fields dropped).
@@ -209,7 +153,7 @@ pub fn read(root: &Node, source: SourceId, diagnostics: &mut Vec<Diagnostic>) ->
         }
         return None;
     }
-    let mut reader = Reader { source, diagnostics };
+    let mut reader = Reader::new(source, diagnostics);
     let document = root.as_mapping()?;
     let kind_node = root.get("kind");
     let kind = match kind_node.map(|k| (k, k.as_str())) {
@@ -255,232 +199,9 @@ pub fn read(root: &Node, source: SourceId, diagnostics: &mut Vec<Diagnostic>) ->
     Some(Manifest { kind, name, spec })
 }
 
-struct Reader<'d> {
-    source: SourceId,
-    diagnostics: &'d mut Vec<Diagnostic>,
-}
-
-/// A scalar's text, shared with the YAML tree rather than copied.
-fn scalar_text(node: &Node) -> Arc<str> {
-    match &node.kind {
-        NodeKind::Scalar { value, .. } => value.clone(),
-        _ => Arc::from(""),
-    }
-}
-
-impl Reader<'_> {
-    fn push(&mut self, span: Span, message: String, help: Option<String>) {
-        let mut diagnostic = Diagnostic::error(
-            MANIFEST_SCHEMA,
-            message,
-            Location {
-                source: self.source,
-                span,
-            },
-        );
-        diagnostic.help = help;
-        self.diagnostics.push(diagnostic);
-    }
-
-    /// Reads a mapping's keys against `keys`; `owner` is where a missing
-    /// required key is reported. `None` when a required key is missing or wrong.
-    fn mapping(
-        &mut self,
-        entries: &[crate::yaml::Entry],
-        keys: &[Key],
-        owner: Span,
-        // Only named when there is a problem to report.
-        what: &dyn Fn() -> String,
-    ) -> Option<Vec<(&'static str, Field)>> {
-        let mut fields: Vec<(&'static str, Field)> = Vec::with_capacity(entries.len());
-        let mut complete = true;
-        for entry in entries {
-            let Some(name) = entry.key.as_str() else {
-                self.push(
-                    entry.key.span,
-                    format!("keys in {} must be strings, found {}", what(), entry.key.type_name()),
-                    None,
-                );
-                continue;
-            };
-            let Some(key) = keys.iter().find(|k| k.name == name) else {
-                let expected: Vec<&str> = keys.iter().map(|k| k.name).collect();
-                let help = match closest(name, &expected) {
-                    Some(close) => format!("did you mean `{close}`?"),
-                    None => format!("expected one of: {}", expected.join(", ")),
-                };
-                self.push(
-                    entry.key.span,
-                    format!("unknown key `{name}` in {}", what()),
-                    Some(help),
-                );
-                continue;
-            };
-            if matches!(entry.value.scalar(), Some(Scalar::Null)) && !key.required {
-                continue;
-            }
-            match self.value(&entry.value, &key.shape, name, entry.key.span) {
-                Some(field) => fields.push((key.name, field)),
-                None => complete &= !key.required,
-            }
-        }
-        for key in keys.iter().filter(|k| k.required) {
-            if !fields.iter().any(|(name, _)| *name == key.name)
-                && !entries.iter().any(|e| e.key.as_str() == Some(key.name))
-            {
-                self.push(
-                    owner,
-                    format!("missing required key `{}` in {}", key.name, what()),
-                    None,
-                );
-                complete = false;
-            }
-        }
-        complete.then_some(fields)
-    }
-
-    /// Reads a value; `key_span` is where a missing required key below it is reported.
-    fn value(&mut self, node: &Node, shape: &Shape, name: &str, key_span: Span) -> Option<Field> {
-        let location = Location {
-            source: self.source,
-            span: node.span,
-        };
-        let value = match shape {
-            Shape::String => match node.scalar() {
-                Some(Scalar::String(_)) => Value::String(scalar_text(node)),
-                Some(Scalar::Int(_) | Scalar::Float(_) | Scalar::Bool(_)) => {
-                    let text = match &node.kind {
-                        NodeKind::Scalar { value, .. } => value.to_string(),
-                        _ => String::new(),
-                    };
-                    self.push(
-                        node.span,
-                        format!("`{name}` must be a string, found {}", node.type_name()),
-                        Some(format!("quote the value: \"{text}\"")),
-                    );
-                    return None;
-                }
-                _ => return self.wrong_type(node, name, "a string"),
-            },
-            Shape::Bool => match node.scalar() {
-                Some(Scalar::Bool(b)) => Value::Bool(b),
-                _ => return self.wrong_type(node, name, "a boolean (true or false)"),
-            },
-            Shape::OneOf(choices) => match node.scalar() {
-                Some(Scalar::String(s)) if choices.contains(&s) => Value::String(scalar_text(node)),
-                Some(Scalar::String(s)) => {
-                    let listed: Vec<String> = choices.iter().map(|c| format!("`{c}`")).collect();
-                    self.push(
-                        node.span,
-                        format!("`{name}` must be one of {}, found `{s}`", listed.join(", ")),
-                        None,
-                    );
-                    return None;
-                }
-                _ => return self.wrong_type(node, name, "a string"),
-            },
-            Shape::List(item) => {
-                let Some(items) = node.as_sequence() else {
-                    return self.wrong_type(node, name, "a list");
-                };
-                Value::List(items.iter().filter_map(|i| self.value(i, item, name, i.span)).collect())
-            }
-            Shape::StringMap => {
-                let Some(entries) = node.as_mapping() else {
-                    return self.wrong_type(node, name, "a mapping of strings");
-                };
-                let mut fields = Vec::with_capacity(entries.len());
-                for entry in entries {
-                    let Some(key) = entry.key.as_str() else {
-                        self.push(
-                            entry.key.span,
-                            format!("keys in `{name}` must be strings, found {}", entry.key.type_name()),
-                            None,
-                        );
-                        continue;
-                    };
-                    if let Some(field) = self.value(&entry.value, &Shape::String, key, entry.key.span) {
-                        fields.push((Arc::from(key), field));
-                    }
-                }
-                Value::Map(fields)
-            }
-            Shape::Map(keys) => {
-                let Some(entries) = node.as_mapping() else {
-                    return self.wrong_type(node, name, "a mapping");
-                };
-                let fields = self.mapping(entries, keys, key_span, &|| format!("`{name}`"))?;
-                Value::Map(
-                    fields
-                        .into_iter()
-                        .map(|(name, field)| (Arc::from(name), field))
-                        .collect(),
-                )
-            }
-        };
-        Some(Field { value, location })
-    }
-
-    fn wrong_type(&mut self, node: &Node, name: &str, expected: &str) -> Option<Field> {
-        self.push(
-            node.span,
-            format!("`{name}` must be {expected}, found {}", node.type_name()),
-            None,
-        );
-        None
-    }
-}
-
 fn quote(node: &Node) -> String {
     match &node.kind {
         NodeKind::Scalar { value, .. } => format!("`{value}`"),
         _ => node.type_name().to_string(),
-    }
-}
-
-/// The expected key closest to a misspelt one, if it is close enough.
-fn closest<'a>(name: &str, expected: &[&'a str]) -> Option<&'a str> {
-    expected
-        .iter()
-        .map(|e| (edit_distance(&name.to_ascii_lowercase(), &e.to_ascii_lowercase()), *e))
-        .filter(|(d, e)| *d <= 2.max(e.len() / 4))
-        .min()
-        .map(|(_, e)| e)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row.first().copied().unwrap_or(0);
-        if let Some(first) = row.first_mut() {
-            *first = i + 1;
-        }
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row.get(j + 1).copied().unwrap_or(0);
-            let best = substitution.min(previous + 1).min(row.get(j).copied().unwrap_or(0) + 1);
-            if let Some(cell) = row.get_mut(j + 1) {
-                *cell = best;
-            }
-        }
-    }
-    row.last().copied().unwrap_or(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn edit_distance_counts_edits() {
-        assert_eq!(edit_distance("metadataBuckt", "metadataBucket"), 1);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("pool", "pool"), 0);
-        assert_eq!(
-            closest("metdataBucket", &["metadataBucket", "pool"]),
-            Some("metadataBucket")
-        );
-        assert_eq!(closest("zzz", &["metadataBucket", "pool"]), None);
     }
 }

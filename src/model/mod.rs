@@ -1,13 +1,14 @@
 //! Model: the manifests of a repo folded into one normalized model per
 //! organization. Every entity and field remembers the file and span it came
 //! from, so policies never deal with positions. Imports `source`,
-//! `diagnostic` and `yaml`.
+//! `diagnostic`, `yaml`, `field` and `schema` (the manifests' reader).
 
 mod build;
 mod flyte;
 mod manifest;
 mod values;
 
+pub use crate::field::{Field, Value};
 pub use build::{Extracted, LoadedFile, MAX_UNITS, Prepared, build, collections_made, extract, extract_layered};
 pub use manifest::json_schema as manifest_schema;
 
@@ -29,54 +30,6 @@ pub const COLLECTIONS: &[&str] = &[
     "unitRefs",
     "units",
 ];
-
-/// A field's value: what CEL sees.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Value {
-    String(Arc<str>),
-    Bool(bool),
-    Number(f64),
-    List(Vec<Field>),
-    Map(Vec<(Arc<str>, Field)>),
-}
-
-/// A value and where it was written.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Field {
-    pub value: Value,
-    pub location: Location,
-}
-
-impl Field {
-    pub fn string(text: &str, location: Location) -> Field {
-        Field {
-            value: Value::String(Arc::from(text)),
-            location,
-        }
-    }
-
-    pub fn as_str(&self) -> Option<&str> {
-        match &self.value {
-            Value::String(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// The field at a dotted path below this one (`defaultAccount.id`).
-    pub fn at_path(&self, path: &str) -> Option<&Field> {
-        let mut field = self;
-        for segment in path.split('.') {
-            let Value::Map(entries) = &field.value else {
-                return None;
-            };
-            field = entries
-                .iter()
-                .find(|(name, _)| name.as_ref() == segment)
-                .map(|(_, f)| f)?;
-        }
-        Some(field)
-    }
-}
 
 /// An entity as an adapter reads it from one file, before the model orders
 /// it and gives it its place in a collection.

@@ -11,8 +11,10 @@ mod builtin;
 pub use builtin::BUILTIN;
 
 use crate::diagnostic::{Diagnostic, Location, POLICY_ERROR, RuleId, Severity};
+use crate::field::{Field, Value};
 use crate::model::COLLECTIONS;
-use crate::source::{SourceFile, SourceId, SourceMap, Span};
+use crate::schema::{self, Key, Reader, STRING_MAP, Shape, key, required};
+use crate::source::{SourceFile, SourceId, SourceMap};
 use crate::yaml::{self, Node};
 use crate::{discover, load};
 use std::path::{Path, PathBuf};
@@ -118,7 +120,7 @@ pub fn load_set(sources: &mut SourceMap, options: &SetOptions<'_>) -> Result<Set
     }
     let mut set = Set::default();
     for (source, origin) in files {
-        let (read, mut problems) = read(sources, source, origin, COLLECTIONS);
+        let (read, mut problems) = read(sources, source, origin);
         set.diagnostics.append(&mut problems);
         for policy in read {
             if let Some(first) = set
@@ -159,14 +161,62 @@ fn policy_files(dir: &Path, cwd: &Path) -> Result<Vec<PathBuf>, SetError> {
     Ok(files)
 }
 
+const NAMED_EXPRESSION: &[Key] = &[key("name", Shape::String), required("expression", Shape::Expression)];
+
+const VARIABLE: &[Key] = &[
+    required("name", Shape::String),
+    required("expression", Shape::Expression),
+];
+
+const VALIDATION: &[Key] = &[
+    required("expression", Shape::Expression),
+    key("message", Shape::String),
+    key("messageExpression", Shape::Expression),
+    key("field", Shape::String).doc("A dotted field path of the entity: where the finding points."),
+    key("related", Shape::Expression).doc("The entities shown as related locations."),
+];
+
+const METADATA: &[Key] = &[
+    required("name", Shape::RuleId).doc("The rule id."),
+    key("labels", STRING_MAP),
+    key("annotations", STRING_MAP),
+];
+
+const SPEC: &[Key] = &[
+    key("severity", Shape::OneOf(SEVERITIES)),
+    required("summary", Shape::String),
+    key("description", Shape::String).doc("Markdown: why, and how to fix (a last paragraph starting `Fix:`)."),
+    key("forEach", Shape::OneOf(COLLECTIONS)),
+    key("matchConditions", Shape::List(&Shape::Map(NAMED_EXPRESSION))),
+    key("variables", Shape::List(&Shape::Map(VARIABLE))),
+    required("validations", Shape::NonEmptyList(&Shape::Map(VALIDATION))),
+];
+
+const API_VERSION: Shape = Shape::OneOf(&["planelint/v1"]);
+const KIND: Shape = Shape::OneOf(&["Policy"]);
+
+const POLICY: &[Key] = &[
+    required("apiVersion", API_VERSION),
+    required("kind", KIND),
+    required("metadata", Shape::Map(METADATA)),
+    required("spec", Shape::Map(SPEC)),
+];
+
+const SEVERITIES: &[&str] = &["error", "warning", "note"];
+
+/// The JSON Schema of a policy file, from the table [`read`] checks against.
+pub fn json_schema() -> serde_json::Value {
+    schema::document(
+        "policy.json",
+        "planelint policy",
+        "A planelint policy: CEL validations over the model of a data plane.",
+        POLICY,
+    )
+}
+
 /// Reads every `kind: Policy` document of a file. Problems are
 /// `manifest-schema` diagnostics; a policy with one is not returned.
-pub fn read(
-    sources: &SourceMap,
-    source: SourceId,
-    origin: Origin,
-    collections: &[&str],
-) -> (Vec<Policy>, Vec<Diagnostic>) {
+pub fn read(sources: &SourceMap, source: SourceId, origin: Origin) -> (Vec<Policy>, Vec<Diagnostic>) {
     let Some(file) = sources.get(source) else {
         return (Vec::new(), Vec::new());
     };
@@ -177,221 +227,76 @@ pub fn read(
         if matches!(root.scalar(), Some(yaml::Scalar::Null)) {
             continue;
         }
-        let mut reader = Reader::new(source);
-        let policy = reader.policy(root, origin.clone(), collections);
+        let mut problems = Vec::new();
+        let policy = read_policy(root, source, origin.clone(), &mut problems);
         match policy {
-            Some(policy) if reader.diagnostics.is_empty() => policies.push(policy),
-            _ => diagnostics.append(&mut reader.diagnostics),
+            Some(policy) if problems.is_empty() => policies.push(policy),
+            _ => diagnostics.append(&mut problems),
         }
     }
     (policies, diagnostics)
 }
 
-/// Schema problems, with this module's checks below.
-type Reader = yaml::SchemaProblems;
-
-impl Reader {
-    /// Checks that `node` is a mapping whose keys are all in `allowed`.
-    fn keys<'n>(&mut self, node: &'n Node, what: &str, allowed: &[&str]) -> Option<&'n [yaml::Entry]> {
-        let Some(entries) = node.as_mapping() else {
-            self.error(
-                node.span,
-                format!("{what} must be a mapping, found {}", node.type_name()),
-            );
-            return None;
-        };
-        for entry in entries {
-            let name = entry.key.as_str().unwrap_or_default();
-            if !allowed.contains(&name) {
-                self.error(
-                    entry.key.span,
-                    format!(
-                        "unknown key `{name}` in {what}; expected one of: {}",
-                        allowed.join(", ")
-                    ),
-                );
-            }
-        }
-        Some(entries)
-    }
-
-    fn string(&mut self, parent: &Node, key: &str, required: bool) -> Option<(String, Span)> {
-        match parent.get(key) {
-            Some(node) => match node.as_str() {
-                Some(s) => Some((s.to_string(), node.span)),
-                None => {
-                    self.error(
-                        node.span,
-                        format!("`{key}` must be a string, found {}", node.type_name()),
-                    );
-                    None
-                }
-            },
-            None => {
-                if required {
-                    self.error(parent.span, format!("missing required key `{key}`"));
-                }
-                None
-            }
+fn read_policy(root: &Node, source: SourceId, origin: Origin, diagnostics: &mut Vec<Diagnostic>) -> Option<Policy> {
+    let mut reader = Reader::new(source, diagnostics);
+    // Another kind of document is said once, not key by key.
+    for (name, shape) in [("apiVersion", &API_VERSION), ("kind", &KIND)] {
+        if let Some(node) = root.get(name) {
+            reader.value(node, shape, name, node.span)?;
         }
     }
-
-    fn expression(&mut self, parent: &Node, key: &str, required: bool) -> Option<Expression> {
-        let (text, span) = self.string(parent, key, required)?;
-        let text = text.trim_end().to_string();
-        if text.trim().is_empty() {
-            self.error(span, format!("`{key}` is an empty expression"));
-            return None;
-        }
-        Some(Expression {
-            text,
-            location: self.at(span),
+    let owner = root
+        .as_mapping()
+        .and_then(|entries| entries.first())
+        .map_or(root.span, |e| e.key.span);
+    let document = reader.document(root, POLICY, owner, "a policy")?;
+    let part = |name: &str| document.iter().find(|(key, _)| *key == name).map(|(_, field)| field);
+    let (metadata, spec) = (part("metadata")?, part("spec")?);
+    let name = metadata.at_path("name")?;
+    let text = |field: &Field, path: &str| field.at_path(path).and_then(Field::as_str).map(str::to_string);
+    let expression = |field: &Field, path: &str| {
+        field.at_path(path).and_then(|at| {
+            Some(Expression {
+                text: at.as_str()?.to_string(),
+                location: at.location,
+            })
         })
-    }
-
-    fn list<'n>(&mut self, parent: &'n Node, key: &str) -> &'n [Node] {
-        match parent.get(key) {
-            Some(node) => match node.as_sequence() {
-                Some(items) => items,
-                None => {
-                    self.error(node.span, format!("`{key}` must be a list, found {}", node.type_name()));
-                    &[]
-                }
-            },
-            None => &[],
-        }
-    }
-
-    fn policy(&mut self, root: &Node, origin: Origin, collections: &[&str]) -> Option<Policy> {
-        self.keys(root, "a policy", &["apiVersion", "kind", "metadata", "spec"])?;
-        let (api_version, api_span) = self.string(root, "apiVersion", true)?;
-        if api_version != "planelint/v1" {
-            self.error(
-                api_span,
-                format!("unsupported apiVersion `{api_version}` for a policy; expected `planelint/v1`"),
-            );
-        }
-        let (kind, kind_span) = self.string(root, "kind", true)?;
-        if kind != "Policy" {
-            self.error(kind_span, format!("expected `kind: Policy`, found `{kind}`"));
-        }
-        let Some(metadata) = root.get("metadata") else {
-            self.error(root.span, "missing required key `metadata`".into());
-            return None;
-        };
-        self.keys(metadata, "`metadata`", &["name", "labels", "annotations"])?;
-        let (name, name_span) = self.string(metadata, "name", true)?;
-        if !RuleId::is_kebab_case(&name) {
-            self.error(
-                name_span,
-                format!("rule id `{name}` must be kebab-case (lower-case words joined by `-`)"),
-            );
-        }
-        let Some(spec) = root.get("spec") else {
-            self.error(root.span, "missing required key `spec`".into());
-            return None;
-        };
-        self.keys(
-            spec,
-            "`spec`",
-            &[
-                "severity",
-                "summary",
-                "description",
-                "forEach",
-                "matchConditions",
-                "variables",
-                "validations",
-            ],
-        )?;
-        let severity = match self.string(spec, "severity", false) {
-            Some((text, span)) => Severity::parse(&text).or_else(|| {
-                self.error(
-                    span,
-                    format!("`severity` must be one of `error`, `warning`, `note`, found `{text}`"),
-                );
-                None
-            })?,
-            None => Severity::Error,
-        };
-        let summary = self.string(spec, "summary", true).map(|(s, _)| s).unwrap_or_default();
-        let description = self
-            .string(spec, "description", false)
-            .map(|(s, _)| s)
-            .unwrap_or_default();
-        let for_each = match self.string(spec, "forEach", false) {
-            Some((collection, span)) => {
-                if !collections.contains(&collection.as_str()) {
-                    self.error(
-                        span,
-                        format!(
-                            "unknown collection `{collection}`; expected one of: {}",
-                            collections.join(", ")
-                        ),
-                    );
-                }
-                Some(collection)
-            }
-            None => None,
-        };
-        let mut match_conditions = Vec::new();
-        for condition in self.list(spec, "matchConditions") {
-            if self
-                .keys(condition, "a match condition", &["name", "expression"])
-                .is_some()
-            {
-                match_conditions.extend(self.expression(condition, "expression", true));
-            }
-        }
-        let mut variables = Vec::new();
-        for variable in self.list(spec, "variables") {
-            if self.keys(variable, "a variable", &["name", "expression"]).is_some() {
-                let name = self.string(variable, "name", true);
-                let expression = self.expression(variable, "expression", true);
-                if let (Some((name, _)), Some(expression)) = (name, expression) {
-                    variables.push((name, expression));
-                }
-            }
-        }
-        let mut validations = Vec::new();
-        for validation in self.list(spec, "validations") {
-            if self
-                .keys(
-                    validation,
-                    "a validation",
-                    &["expression", "message", "messageExpression", "field", "related"],
-                )
-                .is_none()
-            {
-                continue;
-            }
-            let Some(expression) = self.expression(validation, "expression", true) else {
-                continue;
-            };
-            validations.push(Validation {
-                expression,
-                message: self.string(validation, "message", false).map(|(s, _)| s),
-                message_expression: self.expression(validation, "messageExpression", false),
-                field: self.string(validation, "field", false).map(|(s, _)| s),
-                related: self.expression(validation, "related", false),
-            });
-        }
-        if validations.is_empty() {
-            self.error(spec.span, "a policy needs at least one entry in `validations`".into());
-        }
-        Some(Policy {
-            id: RuleId::new(&name),
-            severity,
-            summary,
-            description,
-            for_each,
-            match_conditions,
-            variables,
-            validations,
-            origin,
-            location: self.at(name_span),
-        })
-    }
+    };
+    let items = |path: &str| match spec.at_path(path).map(|field| &field.value) {
+        Some(Value::List(items)) => items.as_slice(),
+        _ => &[],
+    };
+    Some(Policy {
+        id: RuleId::new(name.as_str()?),
+        severity: text(spec, "severity")
+            .and_then(|s| Severity::parse(&s))
+            .unwrap_or(Severity::Error),
+        summary: text(spec, "summary").unwrap_or_default(),
+        description: text(spec, "description").unwrap_or_default(),
+        for_each: text(spec, "forEach"),
+        match_conditions: items("matchConditions")
+            .iter()
+            .filter_map(|condition| expression(condition, "expression"))
+            .collect(),
+        variables: items("variables")
+            .iter()
+            .filter_map(|variable| Some((text(variable, "name")?, expression(variable, "expression")?)))
+            .collect(),
+        validations: items("validations")
+            .iter()
+            .filter_map(|validation| {
+                Some(Validation {
+                    expression: expression(validation, "expression")?,
+                    message: text(validation, "message"),
+                    message_expression: expression(validation, "messageExpression"),
+                    field: text(validation, "field"),
+                    related: expression(validation, "related"),
+                })
+            })
+            .collect(),
+        origin,
+        location: name.location,
+    })
 }
 
 /// Maps a position reported by the CEL parser (1-based line, 1-based column

@@ -43,7 +43,16 @@ impl Format {
         Format::Junit,
     ];
 
-    pub fn name(self) -> &'static str {
+    /// The names `--format` and `format:` accept.
+    pub const NAMES: [&'static str; 5] = [
+        Format::ALL[0].name(),
+        Format::ALL[1].name(),
+        Format::ALL[2].name(),
+        Format::ALL[3].name(),
+        Format::ALL[4].name(),
+    ];
+
+    pub const fn name(self) -> &'static str {
         match self {
             Format::Human => "human",
             Format::Json => "json",

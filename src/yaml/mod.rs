@@ -745,35 +745,5 @@ fn expand_handle(handle: &str) -> &str {
     if handle == "!!" { "tag:yaml.org,2002:" } else { handle }
 }
 
-/// The schema problems of one file of our own YAML formats (policies, the
-/// config file): `manifest-schema` diagnostics at the offending spans. Each
-/// reader adds its own checks in an `impl` of its module.
-pub struct SchemaProblems {
-    pub source: SourceId,
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-impl SchemaProblems {
-    pub fn new(source: SourceId) -> SchemaProblems {
-        SchemaProblems {
-            source,
-            diagnostics: Vec::new(),
-        }
-    }
-
-    pub fn at(&self, span: Span) -> Location {
-        Location {
-            source: self.source,
-            span,
-        }
-    }
-
-    pub fn error(&mut self, span: Span, message: String) {
-        let location = self.at(span);
-        self.diagnostics
-            .push(Diagnostic::error(crate::diagnostic::MANIFEST_SCHEMA, message, location));
-    }
-}
-
 #[cfg(test)]
 mod tests;
