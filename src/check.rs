@@ -560,9 +560,8 @@ fn check_root_into(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result
     let (engine, compile_errors, compile_time) = pool.install(|| {
         parallel::working_on("compiling the policies");
         let started = Instant::now();
-        let used = |policy: &Policy| {
-            policy.origin != Origin::BuiltIn || policy.for_each.as_deref().is_none_or(|c| made.contains(c))
-        };
+        let used =
+            |policy: &Policy| policy.origin != Origin::BuiltIn || policy.for_each.is_none_or(|c| made.contains(&c));
         let (engine, errors) = Engine::compile(policies, policy_texts, limits, used);
         (engine, errors, started.elapsed())
     });
@@ -618,7 +617,7 @@ fn load_and_build(
     options: &Options,
     pool: &parallel::Pool,
     run: &mut Run,
-) -> (Vec<model::Model>, BTreeSet<&'static str>) {
+) -> (Vec<model::Model>, BTreeSet<model::Collection>) {
     let started = Instant::now();
     let load_options = load::LoadOptions {
         max_file_bytes: options.max_file_bytes,

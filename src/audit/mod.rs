@@ -13,7 +13,7 @@ pub use html::render_html;
 pub use markdown::render_markdown;
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{Entity, Model, Value};
+use crate::model::{Collection, Entity, Model, Value};
 use crate::source::SourceMap;
 use std::collections::BTreeMap;
 
@@ -333,18 +333,18 @@ fn status_of(findings: &[Finding<'_>], numbers: &[usize]) -> Status {
 
 fn organization(model: &Model, findings: &[Finding<'_>]) -> Organization {
     let isolation = model
-        .collection("dataPlanes")
+        .collection(Collection::DataPlanes)
         .first()
         .and_then(|d| text(d, "isolation"))
         .unwrap_or_default();
     let index = by_entity(findings);
     // The first placement of each unit.
     let mut placements: BTreeMap<&str, &Entity> = BTreeMap::new();
-    for placement in model.collection("placements") {
+    for placement in model.collection(Collection::Placements) {
         placements.entry(placement.key.as_ref()).or_insert(placement);
     }
     let rows = model
-        .collection("units")
+        .collection(Collection::Units)
         .iter()
         .map(|unit| {
             let key = unit.key.to_string();
@@ -362,7 +362,7 @@ fn organization(model: &Model, findings: &[Finding<'_>]) -> Organization {
         })
         .collect();
     let mut pools: BTreeMap<String, PoolView> = BTreeMap::new();
-    for pool in model.collection("pools") {
+    for pool in model.collection(Collection::Pools) {
         let name = pool.key.to_string();
         let numbers = touching(&index, &[format!("pools[{name}]")]);
         pools.entry(name.clone()).or_insert(PoolView {
@@ -373,7 +373,7 @@ fn organization(model: &Model, findings: &[Finding<'_>]) -> Organization {
             name,
         });
     }
-    for cluster in model.collection("clusters") {
+    for cluster in model.collection(Collection::Clusters) {
         let pool = text(cluster, "pool").unwrap_or_else(|| "default".into());
         let view = pools.entry(pool.clone()).or_insert(PoolView {
             name: pool,
@@ -422,7 +422,7 @@ impl<'a> Audit<'a> {
             .collect();
         let organizations = models
             .iter()
-            .filter(|m| !m.collection("units").is_empty() || !m.collection("clusters").is_empty())
+            .filter(|m| !m.collection(Collection::Units).is_empty() || !m.collection(Collection::Clusters).is_empty())
             .map(|m| organization(m, &findings))
             .collect();
         Audit {

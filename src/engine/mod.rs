@@ -11,7 +11,7 @@ mod value;
 pub use guard::{ENGINE_STACK_BYTES, Limits};
 
 use crate::diagnostic::{Diagnostic, Location, POLICY_ERROR, Related};
-use crate::model::{COLLECTIONS, Entity, Model};
+use crate::model::{Collection, Entity, Model};
 use crate::parallel;
 use crate::policy::{self, Expression, Policy};
 use crate::source::{SourceMap, Span};
@@ -176,7 +176,7 @@ impl Engine {
         // The policies of a collection run one after the other on each of
         // its entities, while the entity is at hand (in cache), in engine
         // order; the policies over the model run once each.
-        let mut by_collection: Vec<(&str, Vec<Task>)> = Vec::new();
+        let mut by_collection: Vec<(Collection, Vec<Task>)> = Vec::new();
         let mut tasks: Vec<(Vec<Task>, Option<&[EntityVal]>)> = Vec::new();
         for (index, compiled) in self.policies.iter().enumerate() {
             let task = Task {
@@ -187,7 +187,7 @@ impl Engine {
             match &compiled.policy.for_each {
                 Some(collection) => match by_collection.iter_mut().find(|(c, _)| c == collection) {
                     Some((_, policies)) => policies.push(task),
-                    None => by_collection.push((collection, vec![task])),
+                    None => by_collection.push((*collection, vec![task])),
                 },
                 None => tasks.push((vec![task], None)),
             }
@@ -195,7 +195,7 @@ impl Engine {
         for (collection, policies) in &by_collection {
             tasks.extend(
                 model_val
-                    .collection(collection)
+                    .collection(*collection)
                     .chunks(CHUNK)
                     .map(|chunk| (policies.clone(), Some(chunk))),
             );
@@ -517,9 +517,9 @@ fn field_location(entity: &Entity, field: Option<&str>) -> (Location, String) {
 /// Where a policy without `forEach` reports: the model's DataPlane, else its
 /// earliest entity.
 fn first_entity(model: &Model) -> Option<&Arc<Entity>> {
-    model.collection("dataPlanes").first().or_else(|| {
-        COLLECTIONS
-            .iter()
+    model.collection(Collection::DataPlanes).first().or_else(|| {
+        Collection::ALL
+            .into_iter()
             .filter_map(|c| model.collection(c).first())
             .min_by_key(|e| e.order)
     })

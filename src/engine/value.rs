@@ -3,7 +3,7 @@
 //! elements out and cloning one is a reference-count increment, never a deep
 //! copy. Groupings are computed on first use and cached.
 
-use crate::model::{Entity, Field, Model, Value};
+use crate::model::{Collection, Entity, Field, Model, Value};
 use cel::ExecutionError;
 use cel::common::traits::{Container, Indexer, Iterable, Iterator as CelIterator, Sizer};
 use cel::common::types::{self, CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelString, Type};
@@ -519,15 +519,15 @@ impl ModelVal {
             .iter()
             .map(|(name, entities)| {
                 let items = entities.iter().cloned().map(EntityVal::new).collect();
-                (CelString::from(*name), KeyedList::new(items))
+                (CelString::from(name.name()), KeyedList::new(items))
             })
             .collect();
         ModelVal(Arc::new(collections))
     }
 
     /// The entity values of a collection, in order.
-    pub fn collection(&self, name: &str) -> &[EntityVal] {
-        self.list(name).map_or(&[], KeyedList::items)
+    pub fn collection(&self, collection: Collection) -> &[EntityVal] {
+        self.list(collection.name()).map_or(&[], KeyedList::items)
     }
 
     /// A collection, if the model has it.
@@ -611,7 +611,7 @@ mod tests {
             .map(|value| vec![("pool", Field { value, location })])
             .unwrap_or_default();
         EntityVal::new(Arc::new(Entity {
-            collection: "clusters",
+            collection: Collection::Clusters,
             key: Arc::from(format!("c{order}")),
             occurrence: 1,
             order,

@@ -3,7 +3,7 @@
 //! pools and clusters below it; the rest share one model without a DataPlane.
 
 use super::manifest::{self, Kind, Manifest};
-use super::{COLLECTIONS, Entity, Field, Model, Value, bucket_name};
+use super::{Collection, Entity, Field, Model, Value, bucket_name};
 use super::{Proto, flyte, values};
 use crate::diagnostic::{CLUSTER_FIELD_CONFLICT, Diagnostic, INPUT_LIMIT, Location, MANIFEST_SCHEMA};
 use crate::source::SourceId;
@@ -48,7 +48,7 @@ pub struct Prepared {
     name: Field,
     /// By collection, each list in model order, every entity with its place
     /// in the model; occurrences are set by the model builder.
-    entities: Vec<(&'static str, Vec<Arc<Entity>>)>,
+    entities: Vec<(Collection, Vec<Arc<Entity>>)>,
     /// Findings on the entities made, reported only when the manifest is
     /// used (a second DataPlane of a directory is not).
     problems: Vec<Diagnostic>,
@@ -114,14 +114,20 @@ pub fn extract_layered(layers: &[(&crate::yaml::Node, SourceId)]) -> Vec<Proto> 
 }
 
 /// The collections each kind of manifest makes.
-const DATA_PLANE_MAKES: &[&str] = &["dataPlanes", "domains", "projects", "units", "placements"];
-const CLUSTER_POOL_MAKES: &[&str] = &["pools"];
-const CLUSTER_MAKES: &[&str] = &["clusters"];
+const DATA_PLANE_MAKES: &[Collection] = &[
+    Collection::DataPlanes,
+    Collection::Domains,
+    Collection::Projects,
+    Collection::Units,
+    Collection::Placements,
+];
+const CLUSTER_POOL_MAKES: &[Collection] = &[Collection::Pools];
+const CLUSTER_MAKES: &[Collection] = &[Collection::Clusters];
 
 /// The collections the models built from `files` can have: those their
 /// manifests and adapters make, even empty. A built-in policy over another
 /// collection cannot fire, and is not compiled.
-pub fn collections_made(files: &[LoadedFile]) -> BTreeSet<&'static str> {
+pub fn collections_made(files: &[LoadedFile]) -> BTreeSet<Collection> {
     let mut made = BTreeSet::new();
     for file in files {
         for manifest in &file.extracted.manifests {
@@ -206,7 +212,7 @@ pub fn build(mut files: Vec<LoadedFile>, diagnostics: &mut Vec<Diagnostic>) -> V
     }
     for (owner, proto) in protos {
         let builder = models.entry(owner).or_insert_with(ModelBuilder::new);
-        if proto.collection == "clusters" && builder.merge_into_manifest(&proto, diagnostics) {
+        if proto.collection == Collection::Clusters && builder.merge_into_manifest(&proto, diagnostics) {
             continue;
         }
         builder.add(entity(proto.collection, proto.key, proto.location, proto.fields));
@@ -261,7 +267,7 @@ fn nearest_owner(dir: &str, owners: &BTreeMap<String, Field>) -> Option<String> 
 /// kept); the model builder gives it its order, and its occurrence when its
 /// key repeats.
 fn entity(
-    collection: &'static str,
+    collection: Collection,
     key: Arc<str>,
     location: Location,
     mut fields: Vec<(&'static str, Field)>,
@@ -315,7 +321,7 @@ fn prepare(manifest: Manifest, max_units: usize, next_order: &mut u64) -> Prepar
             fields.push(("name", manifest.name.clone()));
             let name = manifest.name.as_str().unwrap_or_default();
             let location = manifest.name.location;
-            made.push(entity("pools", Arc::from(name), location, fields));
+            made.push(entity(Collection::Pools, Arc::from(name), location, fields));
         }
         Kind::Cluster => {
             let has_pool = spec_field(&manifest.spec, "pool").is_some();
@@ -326,7 +332,7 @@ fn prepare(manifest: Manifest, max_units: usize, next_order: &mut u64) -> Prepar
             }
             let name = manifest.name.as_str().unwrap_or_default();
             let location = manifest.name.location;
-            made.push(entity("clusters", Arc::from(name), location, fields));
+            made.push(entity(Collection::Clusters, Arc::from(name), location, fields));
         }
     }
     Prepared {
@@ -342,8 +348,8 @@ fn prepare(manifest: Manifest, max_units: usize, next_order: &mut u64) -> Prepar
 /// made them: the model builder, on one thread, then moves whole lists and
 /// reads no entity (26,000 entities on the bench repo, each a cache miss
 /// there).
-fn placed(made: Vec<Arc<Entity>>, next_order: &mut u64) -> Vec<(&'static str, Vec<Arc<Entity>>)> {
-    let mut by_collection: Vec<(&'static str, Vec<Arc<Entity>>)> = Vec::new();
+fn placed(made: Vec<Arc<Entity>>, next_order: &mut u64) -> Vec<(Collection, Vec<Arc<Entity>>)> {
+    let mut by_collection: Vec<(Collection, Vec<Arc<Entity>>)> = Vec::new();
     for mut entity in made {
         Arc::make_mut(&mut entity).order = *next_order;
         *next_order += 1;
@@ -398,7 +404,12 @@ fn data_plane(manifest: Manifest, max_units: usize, out: &mut Vec<Arc<Entity>>, 
         Some(Value::List(placements)) => placements,
         _ => Vec::new(),
     };
-    out.push(entity("dataPlanes", Arc::from(name), dp_name.location, fields));
+    out.push(entity(
+        Collection::DataPlanes,
+        Arc::from(name),
+        dp_name.location,
+        fields,
+    ));
 
     let domains = list_items(spec_field(&tables, "domains"));
     let projects = list_items(spec_field(&tables, "projects"));
@@ -431,12 +442,17 @@ fn data_plane(manifest: Manifest, max_units: usize, out: &mut Vec<Arc<Entity>>, 
         });
         production.insert(name, is_production.clone());
         let fields = vec![("name", name_field.clone()), ("production", is_production)];
-        out.push(entity("domains", Arc::from(name), name_field.location, fields));
+        out.push(entity(
+            Collection::Domains,
+            Arc::from(name),
+            name_field.location,
+            fields,
+        ));
     }
     for project in projects {
         let name = project.as_str().unwrap_or_default();
         out.push(entity(
-            "projects",
+            Collection::Projects,
             Arc::from(name),
             project.location,
             vec![("name", project.clone())],
@@ -462,13 +478,18 @@ fn data_plane(manifest: Manifest, max_units: usize, out: &mut Vec<Arc<Entity>>, 
                     location: project.location,
                 };
                 fields.push(("key", key_field));
-                out.push(entity("units", key, project.location, fields));
+                out.push(entity(Collection::Units, key, project.location, fields));
             }
         } else {
             let mut fields: Vec<(&'static str, Field)> =
                 base.iter().map(|(name, field)| (*name, (*field).clone())).collect();
             fields.push(("key", Field::string(domain_name, domain_field.location)));
-            out.push(entity("units", Arc::from(domain_name), domain_field.location, fields));
+            out.push(entity(
+                Collection::Units,
+                Arc::from(domain_name),
+                domain_field.location,
+                fields,
+            ));
         }
     }
     for placement in placements {
@@ -498,13 +519,13 @@ fn data_plane(manifest: Manifest, max_units: usize, out: &mut Vec<Arc<Entity>>, 
         if let Some(is_production) = is_production {
             fields.push(("production", is_production));
         }
-        out.push(entity("placements", unit, placement.location, fields));
+        out.push(entity(Collection::Placements, unit, placement.location, fields));
     }
 }
 
 struct ModelBuilder {
     name: Option<Arc<str>>,
-    entities: BTreeMap<&'static str, Vec<Arc<Entity>>>,
+    entities: BTreeMap<Collection, Vec<Arc<Entity>>>,
     /// The place of the next entity an adapter makes: after every
     /// manifest's entities.
     next_order: u64,
@@ -533,7 +554,7 @@ impl ModelBuilder {
     /// file the fields the manifest leaves out, and a field both give with
     /// different values is a finding on both. `false` when there is no manifest.
     fn merge_into_manifest(&mut self, proto: &Proto, diagnostics: &mut Vec<Diagnostic>) -> bool {
-        let Some(cluster) = self.entities.get_mut("clusters").and_then(|clusters| {
+        let Some(cluster) = self.entities.get_mut(&Collection::Clusters).and_then(|clusters| {
             clusters
                 .iter_mut()
                 .find(|c| c.key == proto.key && c.field("source").is_none())
@@ -574,7 +595,7 @@ impl ModelBuilder {
     fn derive_cluster_production(&mut self) {
         let production: FxHashMap<&str, bool> = self
             .entities
-            .get("units")
+            .get(&Collection::Units)
             .into_iter()
             .flatten()
             .map(|u| {
@@ -591,7 +612,7 @@ impl ModelBuilder {
         // found on the shared entities, and only those are changed.
         let derived: Vec<(usize, Field)> = self
             .entities
-            .get("clusters")
+            .get(&Collection::Clusters)
             .into_iter()
             .flatten()
             .enumerate()
@@ -612,7 +633,10 @@ impl ModelBuilder {
                 ))
             })
             .collect();
-        let clusters = self.entities.get_mut("clusters").map_or(&mut [][..], Vec::as_mut_slice);
+        let clusters = self
+            .entities
+            .get_mut(&Collection::Clusters)
+            .map_or(&mut [][..], Vec::as_mut_slice);
         for (at, field) in derived {
             if let Some(cluster) = clusters.get_mut(at) {
                 let cluster = Arc::make_mut(cluster);
@@ -627,9 +651,9 @@ impl ModelBuilder {
         for entities in self.entities.values_mut() {
             number_repeated_keys(entities);
         }
-        let collections = COLLECTIONS
-            .iter()
-            .map(|&name| (name, self.entities.remove(name).unwrap_or_default()))
+        let collections = Collection::ALL
+            .into_iter()
+            .map(|collection| (collection, self.entities.remove(&collection).unwrap_or_default()))
             .collect();
         Model {
             name: self.name,
@@ -730,6 +754,6 @@ mod tests {
             }
         }
         // The fixtures make every collection, so the test covers them all.
-        assert_eq!(seen.into_iter().collect::<Vec<_>>(), COLLECTIONS);
+        assert_eq!(seen.into_iter().collect::<Vec<_>>(), Collection::ALL);
     }
 }

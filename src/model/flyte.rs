@@ -5,7 +5,7 @@
 //! lenient: a field of an unexpected type is left out, never an error, since
 //! these files belong to other tools.
 
-use super::{Field, Proto, Value};
+use super::{Collection, Field, Proto, Value};
 use crate::diagnostic::Location;
 use crate::source::{SourceId, Span};
 use crate::yaml::{Node, Scalar};
@@ -74,7 +74,7 @@ fn attribute_file(root: &Node, source: SourceId, out: &mut Vec<Proto>) -> bool {
         None => domain_field.as_str().unwrap_or_default().to_string(),
     };
     out.push(Proto {
-        collection: "unitRefs",
+        collection: Collection::UnitRefs,
         key: Arc::from(key.as_str()),
         location: domain_field.location,
         fields: fields.clone(),
@@ -83,7 +83,7 @@ fn attribute_file(root: &Node, source: SourceId, out: &mut Vec<Proto>) -> bool {
         let mut label_fields = fields;
         label_fields.push(("label", label.clone()));
         out.push(Proto {
-            collection: "executionLabels",
+            collection: Collection::ExecutionLabels,
             key: Arc::from(label.as_str().unwrap_or_default()),
             location: label.location,
             fields: label_fields,
@@ -142,7 +142,7 @@ fn cluster_block(block: &Node, source: SourceId, out: &mut Vec<Proto>) {
             fields.push(("credentials", credentials));
         }
         out.push(Proto {
-            collection: "flyteClusters",
+            collection: Collection::FlyteClusters,
             key: Arc::from(name.as_str().unwrap_or_default()),
             location: name.location,
             fields,
@@ -173,7 +173,7 @@ fn cluster_block(block: &Node, source: SourceId, out: &mut Vec<Proto>) {
                 ));
             }
             out.push(Proto {
-                collection: "routes",
+                collection: Collection::Routes,
                 key: label.as_str().map(Arc::from).unwrap_or_default(),
                 location: cluster.location,
                 fields,
@@ -191,7 +191,7 @@ fn cluster_block(block: &Node, source: SourceId, out: &mut Vec<Proto>) {
             ),
         ];
         out.push(Proto {
-            collection: "labels",
+            collection: Collection::Labels,
             key: label.as_str().map(Arc::from).unwrap_or_default(),
             location: label.location,
             fields,
@@ -200,7 +200,7 @@ fn cluster_block(block: &Node, source: SourceId, out: &mut Vec<Proto>) {
     if let Some(label) = block.get("defaultExecutionLabel").and_then(|n| string_field(n, source)) {
         let fields = vec![("label", label.clone()), ("group", group)];
         out.push(Proto {
-            collection: "executionLabels",
+            collection: Collection::ExecutionLabels,
             key: label.as_str().map(Arc::from).unwrap_or_default(),
             location: label.location,
             fields,

@@ -15,27 +15,90 @@ pub use manifest::json_schema as manifest_schema;
 use crate::diagnostic::Location;
 use std::sync::Arc;
 
-/// The collections of a model, in the order `model` shows them to CEL.
-pub const COLLECTIONS: &[&str] = &[
-    "clusters",
-    "dataPlanes",
-    "domains",
-    "executionLabels",
-    "flyteClusters",
-    "labels",
-    "placements",
-    "pools",
-    "projects",
-    "routes",
-    "unitRefs",
-    "units",
+/// A collection of the model: what `forEach` names and `model.<name>` shows
+/// to CEL. Declared in name order, which is the model's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Collection {
+    Clusters,
+    DataPlanes,
+    Domains,
+    ExecutionLabels,
+    FlyteClusters,
+    Labels,
+    Placements,
+    Pools,
+    Projects,
+    Routes,
+    UnitRefs,
+    Units,
+}
+
+impl Collection {
+    pub const ALL: [Collection; 12] = [
+        Collection::Clusters,
+        Collection::DataPlanes,
+        Collection::Domains,
+        Collection::ExecutionLabels,
+        Collection::FlyteClusters,
+        Collection::Labels,
+        Collection::Placements,
+        Collection::Pools,
+        Collection::Projects,
+        Collection::Routes,
+        Collection::UnitRefs,
+        Collection::Units,
+    ];
+
+    /// Its name in CEL and in `forEach`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Collection::Clusters => "clusters",
+            Collection::DataPlanes => "dataPlanes",
+            Collection::Domains => "domains",
+            Collection::ExecutionLabels => "executionLabels",
+            Collection::FlyteClusters => "flyteClusters",
+            Collection::Labels => "labels",
+            Collection::Placements => "placements",
+            Collection::Pools => "pools",
+            Collection::Projects => "projects",
+            Collection::Routes => "routes",
+            Collection::UnitRefs => "unitRefs",
+            Collection::Units => "units",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Collection> {
+        Collection::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+impl std::fmt::Display for Collection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The collections' names, in the order `model` shows them to CEL.
+pub const COLLECTIONS: [&str; 12] = [
+    Collection::ALL[0].name(),
+    Collection::ALL[1].name(),
+    Collection::ALL[2].name(),
+    Collection::ALL[3].name(),
+    Collection::ALL[4].name(),
+    Collection::ALL[5].name(),
+    Collection::ALL[6].name(),
+    Collection::ALL[7].name(),
+    Collection::ALL[8].name(),
+    Collection::ALL[9].name(),
+    Collection::ALL[10].name(),
+    Collection::ALL[11].name(),
 ];
 
 /// An entity as an adapter reads it from one file, before the model orders
 /// it and gives it its place in a collection.
 #[derive(Debug)]
 pub struct Proto {
-    pub collection: &'static str,
+    pub collection: Collection,
     pub key: Arc<str>,
     pub location: Location,
     pub fields: Vec<(&'static str, Field)>,
@@ -44,8 +107,8 @@ pub struct Proto {
 /// One entity of a collection: a cluster, a pool, a placement, a unit...
 #[derive(Clone, Debug)]
 pub struct Entity {
-    /// The collection it belongs to (`clusters`, `placements`...).
-    pub collection: &'static str,
+    /// The collection it belongs to.
+    pub collection: Collection,
     /// Its key in the collection: a name, or a unit (`staging/project-2`).
     pub key: Arc<str>,
     /// The key's occurrence number when a key repeats (1 for the first).
@@ -102,14 +165,14 @@ impl Entity {
 pub struct Model {
     /// The organization's name, when a `DataPlane` declares it.
     pub name: Option<Arc<str>>,
-    pub collections: Vec<(&'static str, Vec<Arc<Entity>>)>,
+    pub collections: Vec<(Collection, Vec<Arc<Entity>>)>,
 }
 
 impl Model {
-    pub fn collection(&self, name: &str) -> &[Arc<Entity>] {
+    pub fn collection(&self, wanted: Collection) -> &[Arc<Entity>] {
         self.collections
             .iter()
-            .find(|(n, _)| *n == name)
+            .find(|(collection, _)| *collection == wanted)
             .map_or(&[], |(_, entities)| entities.as_slice())
     }
 }

@@ -5,7 +5,7 @@
 //! finally used. Empty strings (the chart's defaults) are unset, so a file
 //! whose cluster name is empty describes no cluster.
 
-use super::{Field, Proto, bucket_name};
+use super::{Collection, Field, Proto, bucket_name};
 use crate::diagnostic::Location;
 use crate::source::SourceId;
 use crate::yaml::{Node, Scalar};
@@ -88,7 +88,7 @@ pub fn extract(layers: &[(&Node, SourceId)], out: &mut Vec<Proto>) {
     }
     fields.push(("source", Field::string("values", name.location)));
     out.push(Proto {
-        collection: "clusters",
+        collection: Collection::Clusters,
         key: Arc::from(name.as_str().unwrap_or_default()),
         location: name.location,
         fields,

@@ -12,7 +12,7 @@ pub use builtin::BUILTIN;
 
 use crate::diagnostic::{Diagnostic, Location, POLICY_ERROR, RuleId, Severity};
 use crate::field::{Field, Value};
-use crate::model::COLLECTIONS;
+use crate::model::{COLLECTIONS, Collection};
 use crate::schema::{self, Key, Reader, STRING_MAP, Shape, key, required};
 use crate::source::{SourceFile, SourceId, SourceMap};
 use crate::yaml::{self, Node};
@@ -52,7 +52,7 @@ pub struct Policy {
     pub severity: Severity,
     pub summary: String,
     pub description: String,
-    pub for_each: Option<String>,
+    pub for_each: Option<Collection>,
     pub match_conditions: Vec<Expression>,
     pub variables: Vec<(String, Expression)>,
     pub validations: Vec<Validation>,
@@ -186,7 +186,7 @@ const SPEC: &[Key] = &[
     key("severity", Shape::OneOf(SEVERITIES)),
     required("summary", Shape::String),
     key("description", Shape::String).doc("Markdown: why, and how to fix (a last paragraph starting `Fix:`)."),
-    key("forEach", Shape::OneOf(COLLECTIONS)),
+    key("forEach", Shape::OneOf(&COLLECTIONS)),
     key("matchConditions", Shape::List(&Shape::Map(NAMED_EXPRESSION))),
     key("variables", Shape::List(&Shape::Map(VARIABLE))),
     required("validations", Shape::NonEmptyList(&Shape::Map(VALIDATION))),
@@ -273,7 +273,7 @@ fn read_policy(root: &Node, source: SourceId, origin: Origin, diagnostics: &mut 
             .unwrap_or(Severity::Error),
         summary: text(spec, "summary").unwrap_or_default(),
         description: text(spec, "description").unwrap_or_default(),
-        for_each: text(spec, "forEach"),
+        for_each: text(spec, "forEach").and_then(|name| Collection::from_name(&name)),
         match_conditions: items("matchConditions")
             .iter()
             .filter_map(|condition| expression(condition, "expression"))
