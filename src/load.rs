@@ -11,7 +11,6 @@ use crate::model::{self, LoadedFile};
 use crate::parallel;
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
 use crate::yaml;
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -57,25 +56,8 @@ pub fn load(
 ) -> Loaded {
     let first_id = sources.len();
     let mut out = Loaded::default();
-    // Where each layered values file is: (group, position in the group).
-    let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let layered: BTreeMap<PathBuf, (usize, usize)> = options
-        .layers
-        .iter()
-        .enumerate()
-        .flat_map(|(group, files)| files.iter().enumerate().map(move |(at, file)| (file, (group, at))))
-        .map(|(file, place)| (canonical(file), place))
-        .collect();
-    let layer_of: Vec<Option<(usize, usize)>> = found
-        .iter()
-        .map(|f| {
-            if layered.is_empty() {
-                None
-            } else {
-                layered.get(&canonical(&f.path)).copied()
-            }
-        })
-        .collect();
+    let layering = model::Layering::new(options.layers);
+    let layer_of: Vec<Option<model::Place>> = found.iter().map(|f| layering.place(&f.path)).collect();
     let id = |index: usize| SourceId(u32::try_from(first_id + index).unwrap_or(u32::MAX));
     // Every file is read first, then parsed largest first: a large file (the
     // DataPlane manifest of a big organization) parsed last would leave the
@@ -135,22 +117,16 @@ pub fn load(
         });
         layer_roots.push(loaded.layer_root);
     }
-    // Each layer group is one cluster, read from all of its files at once; it
-    // belongs where the group's last (most specific) file is.
-    for group in 0..options.layers.len() {
-        let mut members: Vec<(usize, usize)> = layer_of
-            .iter()
-            .enumerate()
-            .filter_map(|(i, l)| l.filter(|(g, _)| *g == group).map(|(_, at)| (at, i)))
-            .collect();
-        members.sort();
-        let layers: Vec<(&yaml::Node, SourceId)> = members
-            .iter()
-            .filter_map(|&(_, i)| Some((layer_roots.get(i)?.as_ref()?, files.get(i)?.source)))
-            .collect();
-        let entities = model::extract_layered(&layers);
-        if let Some(last) = members.last().and_then(|&(_, i)| files.get_mut(i)) {
-            last.extracted.entities.extend(entities);
+    // A layered values file's cluster is read with its group's other files.
+    let layered: Vec<(Option<model::Place>, Option<&yaml::Node>, SourceId)> = layer_of
+        .iter()
+        .zip(&layer_roots)
+        .zip(files.iter())
+        .map(|((place, root), file)| (*place, root.as_ref(), file.source))
+        .collect();
+    for (last, entities) in layering.extract(&layered) {
+        if let Some(file) = files.get_mut(last) {
+            file.extracted.entities.extend(entities);
         }
     }
     out

@@ -105,14 +105,6 @@ pub fn extract(
     (extracted, layer_root)
 }
 
-/// The cluster that several Helm values files describe together, in
-/// layering order: later files win, maps merge, lists replace.
-pub fn extract_layered(layers: &[(&crate::yaml::Node, SourceId)]) -> Vec<Proto> {
-    let mut entities = Vec::new();
-    values::extract(layers, &mut entities);
-    entities
-}
-
 /// The collections each kind of manifest makes.
 const DATA_PLANE_MAKES: &[Collection] = &[
     Collection::DataPlanes,

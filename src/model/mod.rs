@@ -9,8 +9,9 @@ mod manifest;
 mod values;
 
 pub use crate::field::{Field, Value};
-pub use build::{Extracted, LoadedFile, MAX_UNITS, Prepared, build, collections_made, extract, extract_layered};
+pub use build::{Extracted, LoadedFile, MAX_UNITS, Prepared, build, collections_made, extract};
 pub use manifest::json_schema as manifest_schema;
+pub use values::{Layering, Place};
 
 use crate::diagnostic::Location;
 use std::sync::Arc;

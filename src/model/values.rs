@@ -9,7 +9,77 @@ use super::{Collection, Field, Proto, bucket_name};
 use crate::diagnostic::Location;
 use crate::source::SourceId;
 use crate::yaml::{Node, Scalar};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// Helm values files that together describe one cluster (`layers:` of
+/// `.planelint.yaml`): where each file sits, by its canonical path.
+#[derive(Debug, Default)]
+pub struct Layering {
+    /// (group, position in the group) of each layered file.
+    places: BTreeMap<PathBuf, (usize, usize)>,
+}
+
+/// A file's place in a [`Layering`].
+pub type Place = (usize, usize);
+
+impl Layering {
+    /// `groups`: each group's files in layering order (later wins).
+    pub fn new(groups: &[Vec<PathBuf>]) -> Layering {
+        let places = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(group, files)| {
+                files
+                    .iter()
+                    .enumerate()
+                    .map(move |(at, file)| (canonical(file), (group, at)))
+            })
+            .collect();
+        Layering { places }
+    }
+
+    /// Where `path` is layered, if it is.
+    pub fn place(&self, path: &Path) -> Option<Place> {
+        if self.places.is_empty() {
+            return None;
+        }
+        self.places.get(&canonical(path)).copied()
+    }
+
+    /// The cluster of each group, read from all of its files at once: the
+    /// entities, and the index (in `files`) of the group's last, most
+    /// specific file, where they belong. `files` holds, per file, its place,
+    /// its tree (kept for the group) and its source.
+    pub fn extract(&self, files: &[(Option<Place>, Option<&Node>, SourceId)]) -> Vec<(usize, Vec<Proto>)> {
+        let groups = self.places.values().map(|(group, _)| group + 1).max().unwrap_or(0);
+        let mut out = Vec::new();
+        for group in 0..groups {
+            let mut members: Vec<(usize, usize)> = files
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (place, _, _))| place.filter(|(g, _)| *g == group).map(|(_, at)| (at, i)))
+                .collect();
+            members.sort_unstable();
+            let layers: Vec<(&Node, SourceId)> = members
+                .iter()
+                .filter_map(|&(_, i)| files.get(i).and_then(|(_, root, source)| Some(((*root)?, *source))))
+                .collect();
+            let Some(&(_, last)) = members.last() else {
+                continue;
+            };
+            let mut entities = Vec::new();
+            extract(&layers, &mut entities);
+            out.push((last, entities));
+        }
+        out
+    }
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
 
 /// How many references deep a value may be resolved.
 const MAX_RESOLUTION_DEPTH: usize = 8;
@@ -171,7 +241,43 @@ fn reference(expression: &str) -> Option<Vec<&str>> {
 
 #[cfg(test)]
 mod tests {
-    use super::reference;
+    use super::{Layering, reference};
+    use crate::source::SourceId;
+    use crate::yaml;
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn a_layer_group_is_read_in_its_own_order_and_belongs_to_its_last_file() {
+        let layering = Layering::new(&[vec![PathBuf::from("base.yaml"), PathBuf::from("prod.yaml")]]);
+        let tree = |text: &str, id: u32| {
+            yaml::load(text, SourceId(id), yaml::Limits::default())
+                .documents
+                .remove(0)
+                .root
+                .unwrap()
+        };
+        let prod = tree("global: {CLUSTER_NAME: eks-prod, AWS_REGION: us-west-2}\n", 0);
+        let base = tree("global: {CLUSTER_NAME: '', AWS_REGION: us-east-1}\nprovider: aws\n", 1);
+        let other = tree("global: {CLUSTER_NAME: alone}\n", 2);
+        assert_eq!(layering.place(Path::new("other.yaml")), None);
+        // Found in the other order: the most specific file first.
+        let files = [
+            (layering.place(Path::new("prod.yaml")), Some(&prod), SourceId(0)),
+            (layering.place(Path::new("base.yaml")), Some(&base), SourceId(1)),
+            (None, Some(&other), SourceId(2)),
+        ];
+        let extracted = layering.extract(&files);
+        assert_eq!(extracted.len(), 1);
+        let (owner, clusters) = &extracted[0];
+        assert_eq!((*owner, clusters.len()), (0, 1));
+        let field = |name: &str| {
+            let (_, field) = clusters[0].fields.iter().find(|(n, _)| *n == name).unwrap();
+            (field.as_str().unwrap().to_string(), field.location.source)
+        };
+        assert_eq!(field("name"), ("eks-prod".to_string(), SourceId(0)));
+        assert_eq!(field("region"), ("us-west-2".to_string(), SourceId(0)));
+        assert_eq!(field("provider"), ("aws".to_string(), SourceId(1)));
+    }
 
     #[test]
     fn references_are_simple_values_paths() {
