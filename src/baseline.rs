@@ -1,8 +1,9 @@
 //! Baseline: the findings of a repo recorded by fingerprint (rule, file and
 //! model path; never line numbers), so a run can hide them and show only new
-//! ones. Imports `source` and `diagnostic`.
+//! ones. Imports `source`, `diagnostic` and `registry` (rule renames).
 
 use crate::diagnostic::{Diagnostic, Suppressed, Suppression, fails_closed};
+use crate::registry::Renames;
 use crate::source::{SourceId, SourceMap};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -55,8 +56,9 @@ impl Baseline {
 
     /// Moves the findings the baseline holds out of `diagnostics`. A
     /// fingerprint recorded N times hides at most N findings, so a new
-    /// finding identical to an old one still shows.
-    pub fn apply(&self, diagnostics: &mut Vec<Diagnostic>, sources: &SourceMap) -> Vec<Suppressed> {
+    /// finding identical to an old one still shows. A finding recorded under
+    /// a former id of its rule (`renames`) is still the same finding.
+    pub fn apply(&self, diagnostics: &mut Vec<Diagnostic>, sources: &SourceMap, renames: &Renames) -> Vec<Suppressed> {
         let mut left = self.counts.clone();
         // A file that could not be fully checked keeps all its findings: what
         // was recorded for it may no longer be all there is.
@@ -72,8 +74,12 @@ impl Baseline {
                 kept.push(diagnostic);
                 continue;
             }
-            match left.get_mut(&diagnostic.fingerprint(sources)) {
-                Some(count) if *count > 0 => {
+            let recorded = std::iter::once(diagnostic.rule.as_str())
+                .chain(renames.former(diagnostic.rule.as_str()))
+                .map(|rule| diagnostic.fingerprint_as(rule, sources))
+                .find(|fingerprint| left.get(fingerprint).is_some_and(|count| *count > 0));
+            match recorded.and_then(|fingerprint| left.get_mut(&fingerprint)) {
+                Some(count) => {
                     *count -= 1;
                     hidden.push(Suppressed {
                         diagnostic,

@@ -12,6 +12,7 @@ use crate::load;
 use crate::model;
 use crate::parallel;
 use crate::policy::{self, Origin, Policy};
+use crate::registry::Registry;
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
 use crate::suppress;
 use crate::workspace::{self, Plan, Root, RootRule};
@@ -446,7 +447,8 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
         });
     }
     if let Some(baseline) = &options.baseline {
-        let mut hidden = baseline.apply(&mut run.diagnostics, &run.sources);
+        let renames = Registry::new(&run.policies, &run.sources).renames();
+        let mut hidden = baseline.apply(&mut run.diagnostics, &run.sources, &renames);
         run.suppressed.append(&mut hidden);
     }
     // The policies of several roots are one table (SARIF's rules).
@@ -646,9 +648,12 @@ fn load_and_build(
 /// Applies the adoption settings to the findings: rules turned off or
 /// re-levelled, then inline suppressions.
 fn adopt(run: &mut Run, options: &Options, first_config_source: usize) {
-    options.rules.apply(&mut run.diagnostics);
+    // Settings and comments may name a rule by a former id.
+    let renames = Registry::new(&run.policies, &run.sources).renames();
+    let rules = options.rules.renamed(&renames);
+    rules.apply(&mut run.diagnostics);
     for policy in &mut run.policies {
-        policy.severity = options.rules.severity(policy.id.as_str()).unwrap_or(policy.severity);
+        policy.severity = rules.severity(policy.id.as_str()).unwrap_or(policy.severity);
     }
     let config_sources: Vec<SourceId> = run.sources.iter().skip(first_config_source).map(|(id, _)| id).collect();
     let (suppressed, mut problems) = suppress::apply(
@@ -657,9 +662,10 @@ fn adopt(run: &mut Run, options: &Options, first_config_source: usize) {
         &config_sources,
         &run.scanned,
         options.today,
-        |rule| options.rules.enabled(rule),
+        &renames,
+        |rule| rules.enabled(rule),
     );
-    options.rules.apply(&mut problems);
+    rules.apply(&mut problems);
     run.diagnostics.append(&mut problems);
     run.suppressed = suppressed;
 }

@@ -1,12 +1,13 @@
 //! Config: `.planelint.yaml` read into a validated [`Config`] (every problem
 //! a `manifest-schema` diagnostic on the offending key or value), then merged
 //! with the command-line flags into [`Settings`]: flags win. Imports
-//! `source`, `diagnostic`, `yaml`, `schema`, `field`, `discover` and
-//! `report` (the names of its formats).
+//! `source`, `diagnostic`, `yaml`, `schema`, `field`, `discover`,
+//! `registry` (rule renames) and `report` (the names of its formats).
 
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::discover;
 use crate::field::{Field, Value};
+use crate::registry::Renames;
 use crate::report::Format;
 use crate::schema::{self, Key, Reader, Shape, key};
 use crate::source::{SourceFile, SourceId, SourceMap};
@@ -160,19 +161,46 @@ impl Rules {
         }
     }
 
-    /// The rule ids these settings name that are not in `known` (a typo
-    /// would otherwise silently turn nothing off), with where each was named.
-    pub fn unknown<'a>(&'a self, known: &[&str]) -> Vec<(&'a str, &'a Provenance)> {
+    /// The rule ids these settings name, with where each was named: one that
+    /// names no rule is a typo that would otherwise silently turn nothing off.
+    pub fn named(&self) -> Vec<(&str, &Provenance)> {
         let listed = self
             .select
             .iter()
             .chain(&self.ignore)
             .flat_map(|s| s.value.iter().map(move |r| (r.as_str(), &s.from)));
         let configured = self.levels.iter().map(|(r, level)| (r.as_str(), &level.from));
-        configured
-            .chain(listed)
-            .filter(|(rule, _)| !known.contains(rule))
-            .collect()
+        configured.chain(listed).collect()
+    }
+
+    /// These settings with every former rule id replaced by the rule's id
+    /// (a setting of the id itself wins over one of a former id).
+    pub fn renamed(&self, renames: &Renames) -> Rules {
+        if renames.is_empty() {
+            return self.clone();
+        }
+        let mut levels = BTreeMap::new();
+        for (rule, level) in &self.levels {
+            let current = renames.current(rule);
+            if current == rule || !self.levels.contains_key(current) {
+                levels.insert(current.to_string(), level.clone());
+            }
+        }
+        let rename = |list: &Option<Setting<Vec<String>>>| {
+            list.as_ref().map(|setting| Setting {
+                value: setting
+                    .value
+                    .iter()
+                    .map(|rule| renames.current(rule).to_string())
+                    .collect(),
+                from: setting.from.clone(),
+            })
+        };
+        Rules {
+            levels,
+            select: rename(&self.select),
+            ignore: rename(&self.ignore),
+        }
     }
 
     /// Drops the findings of rules that are off and applies severity
@@ -602,6 +630,29 @@ mod tests {
                 "5:12 manifest-schema: `failLevel` must be one of `error`, `warning`, `note`, found `warn` (help: did you mean `warning`?)",
             ]
         );
+    }
+
+    #[test]
+    fn a_former_rule_id_names_the_rule_unless_its_own_id_is_set() {
+        let (config, problems) = read_text("rules:\n  old-a: off\n  old-b: off\n  new-b: warning\n");
+        assert_eq!(problems, Vec::<String>::new());
+        let rules = Rules {
+            levels: config.rules,
+            select: None,
+            ignore: Some(Setting {
+                value: vec!["old-c".into()],
+                from: Provenance::Flag("--ignore"),
+            }),
+        };
+        let renames: Renames = [("old-a", "new-a"), ("old-b", "new-b"), ("old-c", "new-c")]
+            .map(|(old, new)| (old.to_string(), new.to_string()))
+            .into_iter()
+            .collect();
+        let renamed = rules.renamed(&renames);
+        assert!(!renamed.enabled("new-a"));
+        assert_eq!(renamed.severity("new-b"), Some(Severity::Warning));
+        assert!(!renamed.enabled("new-c"));
+        assert!(renamed.enabled("old-a"));
     }
 
     #[test]

@@ -268,8 +268,13 @@ impl Diagnostic {
     /// lines move. The file is named by its path in the repository, so a
     /// baseline holds whatever directory planelint runs from.
     pub fn fingerprint(&self, sources: &SourceMap) -> String {
+        self.fingerprint_as(self.rule.as_str(), sources)
+    }
+
+    /// The fingerprint the finding would have if its rule were `rule`.
+    pub fn fingerprint_as(&self, rule: &str, sources: &SourceMap) -> String {
         let mut hash = Fnv64::new();
-        hash.write(self.rule.as_str().as_bytes());
+        hash.write(rule.as_bytes());
         hash.write(&[0]);
         let file = sources.get(self.location.source);
         hash.write(sources.repo_name(self.location.source).unwrap_or("").as_bytes());

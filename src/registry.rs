@@ -7,6 +7,7 @@
 use crate::diagnostic::{Diagnostic, ENGINE_RULES, Severity};
 use crate::policy::{self, Policy};
 use crate::source::SourceMap;
+use std::collections::BTreeMap;
 
 /// Where the built-in rules' pages are: `<id>.md` in this directory.
 pub const PAGES: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/rules/");
@@ -44,6 +45,8 @@ pub struct Rule<'a> {
     /// Markdown: what it reports, why, and (in a last paragraph that starts
     /// with `Fix:`) how to fix it; the summary when there is no description.
     pub description: &'a str,
+    /// Its former ids.
+    pub aliases: &'a [String],
 }
 
 impl<'a> Rule<'a> {
@@ -96,6 +99,7 @@ impl<'a> Registry<'a> {
             } else {
                 &p.description
             },
+            aliases: &p.aliases,
         });
         let engine = ENGINE_RULES.iter().map(|r| Rule {
             id: r.id,
@@ -103,6 +107,7 @@ impl<'a> Registry<'a> {
             origin: Origin::Engine,
             summary: r.summary,
             description: r.description,
+            aliases: &[],
         });
         Registry::sorted(policies.chain(engine).collect())
     }
@@ -118,6 +123,7 @@ impl<'a> Registry<'a> {
             origin: Origin::Engine,
             summary: d.rule.as_str(),
             description: d.rule.as_str(),
+            aliases: &[],
         }));
         Registry::sorted(rules)
     }
@@ -140,8 +146,52 @@ impl<'a> Registry<'a> {
             .and_then(|at| self.rules.get(at))
     }
 
+    /// The rule `name` names: its id, or one of its former ids.
+    pub fn resolve(&self, name: &str) -> Option<&Rule<'a>> {
+        self.get(name)
+            .or_else(|| self.rules.iter().find(|rule| rule.aliases.iter().any(|a| a == name)))
+    }
+
     pub fn ids(&self) -> impl Iterator<Item = &'a str> + '_ {
         self.rules.iter().map(|rule| rule.id)
+    }
+
+    /// Each former id, and the id of the rule it now names.
+    pub fn renames(&self) -> Renames {
+        self.rules
+            .iter()
+            .flat_map(|rule| rule.aliases.iter().map(|alias| (alias.clone(), rule.id.to_string())))
+            .collect()
+    }
+}
+
+/// Former rule ids and the ids they now name.
+#[derive(Clone, Debug, Default)]
+pub struct Renames(BTreeMap<String, String>);
+
+/// From (former id, current id) pairs.
+impl FromIterator<(String, String)> for Renames {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Renames {
+        Renames(pairs.into_iter().collect())
+    }
+}
+
+impl Renames {
+    /// The id `name` stands for: itself, unless it is a former id.
+    pub fn current<'n>(&'n self, name: &'n str) -> &'n str {
+        self.0.get(name).map_or(name, String::as_str)
+    }
+
+    /// The former ids of `id`.
+    pub fn former<'n>(&'n self, id: &'n str) -> impl Iterator<Item = &'n str> + 'n {
+        self.0
+            .iter()
+            .filter(move |(_, now)| *now == id)
+            .map(|(former, _)| former.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
@@ -158,6 +208,7 @@ mod tests {
             origin: Origin::Engine,
             summary: "s",
             description,
+            aliases: &[],
         }
     }
 

@@ -2,13 +2,15 @@
 //! scanned files, with an optional `until=YYYY-MM-DD`. A comment at the end
 //! of a line covers that line; one on a line of its own covers the next line
 //! that is not blank or a comment. Comments are not in the YAML tree, so they
-//! are found in the text. Imports `source`, `diagnostic` and `date`.
+//! are found in the text. Imports `source`, `diagnostic`, `date` and
+//! `registry` (rule renames).
 
 use crate::date::Date;
 use crate::diagnostic::{
     Diagnostic, Location, RuleId, SUPPRESSION_EXPIRED, SUPPRESSION_INVALID, SUPPRESSION_UNUSED, Severity, Suppressed,
     Suppression, fails_closed,
 };
+use crate::registry::Renames;
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -190,13 +192,15 @@ fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
 /// comment covers moves to the returned list. Problems with the comments
 /// (invalid, expired, unused) are returned as new diagnostics, but only for
 /// files in `reported`. `enabled` tells whether a rule is turned on: a
-/// suppression of a rule that is off is not unused.
+/// suppression of a rule that is off is not unused. A comment naming a
+/// former id of a rule (`renames`) suppresses that rule.
 pub fn apply(
     diagnostics: &mut Vec<Diagnostic>,
     sources: &SourceMap,
     files: &[SourceId],
     reported: &[SourceId],
     today: Option<Date>,
+    renames: &Renames,
     enabled: impl Fn(&str) -> bool,
 ) -> (Vec<Suppressed>, Vec<Diagnostic>) {
     let mut problems = Vec::new();
@@ -240,7 +244,7 @@ pub fn apply(
         let location = diagnostic.location;
         let reason = active.get_mut(&location.source).and_then(|comments| {
             let line = sources.get(location.source)?.line_col(location.span.start).line;
-            cover(comments, line, diagnostic.rule.as_str())
+            cover(comments, line, diagnostic.rule.as_str(), renames)
         });
         match reason {
             Some(reason) => suppressed.push(Suppressed {
@@ -254,7 +258,7 @@ pub fn apply(
     for (&source, comments) in &active {
         for comment in comments {
             for (id, span, used) in &comment.rules {
-                if !used && enabled(id) {
+                if !used && enabled(renames.current(id)) {
                     let covers = match comment.target {
                         0 => "no line".to_string(),
                         line => format!("line {line}"),
@@ -274,9 +278,9 @@ pub fn apply(
 
 /// The reason of the comment covering `rule` on `line`, marking that rule
 /// id used.
-fn cover(comments: &mut [Comment], line: usize, rule: &str) -> Option<String> {
+fn cover(comments: &mut [Comment], line: usize, rule: &str, renames: &Renames) -> Option<String> {
     comments.iter_mut().filter(|c| c.target == line).find_map(|c| {
-        let entry = c.rules.iter_mut().find(|(id, _, _)| id == rule)?;
+        let entry = c.rules.iter_mut().find(|(id, _, _)| renames.current(id) == rule)?;
         entry.2 = true;
         Some(c.reason.clone())
     })

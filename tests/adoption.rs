@@ -111,7 +111,8 @@ fn rules_lists_every_rule_as_json_and_as_markdown() {
             "origin": "rules/pool-name-short.yaml",
             "summary": "Pool names are at most 8 characters.",
             "description": "Short pool names fit in bucket names.",
-            "fix": "rename the pool."
+            "fix": "rename the pool.",
+            "aliases": []
         })
     );
     let engine = rules.iter().find(|rule| rule["id"] == "yaml-syntax").unwrap();
@@ -130,6 +131,95 @@ fn rules_lists_every_rule_as_json_and_as_markdown() {
         env!("CARGO_PKG_REPOSITORY"),
         "/blob/main/docs/rules/provider-mix.md) | error | A single-provider DataPlane places every unit on one provider. |"
     )));
+}
+
+#[test]
+fn a_renamed_rule_keeps_its_settings_suppressions_and_baseline() {
+    let pools = "apiVersion: planelint/v1\nkind: ClusterPool\nmetadata: {name: much-too-long}\n---\n\
+                 apiVersion: planelint/v1\nkind: ClusterPool\nmetadata: {name: far-too-long}  # planelint: ignore[pool-name-long] legacy name\n";
+    let dir = repo(&[
+        (".planelint.yaml", "policies: [rules]\nrules: {pool-name-long: error}\n"),
+        (
+            "rules/pool-name.yaml",
+            &USER_POLICY.replace("pool-name-short", "pool-name-long"),
+        ),
+        ("pools.yaml", pools),
+    ]);
+    let out = planelint_in(dir.path(), &["check", "--write-baseline", "baseline.json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr, "planelint: recorded 1 finding in baseline.json\n");
+
+    // The rule is renamed; its old id stays as an alias.
+    let renamed = USER_POLICY.replace(
+        "  name: pool-name-short\n",
+        "  name: pool-name-short\n  aliases: [pool-name-long]\n",
+    );
+    std::fs::write(dir.path().join("rules/pool-name.yaml"), &renamed).unwrap();
+    let out = planelint_in(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(out.code, 1);
+    // The config's level (error) and the inline suppression still apply.
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let findings: Vec<(&str, &str, u64, bool)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let text = |key: &str| d[key].as_str().unwrap();
+            (
+                text("rule"),
+                text("severity"),
+                d["line"].as_u64().unwrap(),
+                d["suppressed"] == true,
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            ("pool-name-short", "error", 3, false),
+            ("pool-name-short", "error", 7, true)
+        ]
+    );
+    assert_eq!(
+        out.stderr,
+        "planelint: warning: rule `pool-name-long` is now `pool-name-short`; rename it in .planelint.yaml\n"
+    );
+    // The finding recorded under the old id is still the same finding.
+    let out = planelint_in(dir.path(), &["check", "--baseline", "baseline.json"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "no findings in 1 file\n"));
+
+    let out = planelint_in(dir.path(), &["explain", "pool-name-long"]);
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.starts_with(
+        "pool-name-short: Pool names are at most 8 characters.\n\nseverity: error\norigin: rules/pool-name.yaml\nformerly: pool-name-long\n"
+    ), "{}", out.stdout);
+
+    let out = planelint_in(dir.path(), &["check", "--format", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let renamed = rules.iter().find(|rule| rule["id"] == "pool-name-short").unwrap();
+    assert_eq!(renamed["deprecatedIds"], serde_json::json!(["pool-name-long"]));
+    assert!(
+        rules
+            .iter()
+            .filter(|rule| rule["id"] != "pool-name-short")
+            .all(|rule| rule.get("deprecatedIds").is_none())
+    );
+
+    // One name, one rule: a former id may not be another rule's name.
+    std::fs::write(
+        dir.path().join("rules/pool-other.yaml"),
+        USER_POLICY.replace(
+            "  name: pool-name-short\n",
+            "  name: pool-other\n  aliases: [pool-name-short]\n",
+        ),
+    )
+    .unwrap();
+    let out = planelint_in(dir.path(), &["check"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stdout.contains(
+        "rules/pool-other.yaml:4:9: error[policy-error]: `pool-name-short` already names the rule `pool-name-short`\n"
+    ), "{}", out.stdout);
 }
 
 #[test]

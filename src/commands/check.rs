@@ -96,10 +96,20 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> Exit {
             describe_paths(&options.paths)
         );
     }
-    let known: Vec<&str> = Registry::new(&run.policies, &run.sources).ids().collect();
+    let registry = Registry::new(&run.policies, &run.sources);
+    let known: Vec<&str> = registry
+        .ids()
+        .chain(
+            registry
+                .rules()
+                .iter()
+                .flat_map(|rule| rule.aliases.iter().map(String::as_str)),
+        )
+        .collect();
+    let renames = registry.renames();
     let mut warned = std::collections::BTreeSet::new();
     for settings in run.roots.iter().filter_map(|root| root.settings.as_ref()) {
-        for (rule, from) in settings.rules.unknown(&known) {
+        for (rule, from) in settings.rules.named() {
             let named_in = match from {
                 config::Provenance::Flag(flag) => flag.to_string(),
                 _ => settings.file.as_ref().map_or_else(
@@ -107,8 +117,15 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> Exit {
                     |f| planelint::discover::display_name(f, cwd),
                 ),
             };
-            if warned.insert((rule.to_string(), named_in.clone())) {
-                eprintln!("planelint: warning: unknown rule `{rule}` in {named_in}");
+            if !warned.insert((rule.to_string(), named_in.clone())) {
+                continue;
+            }
+            match renames.current(rule) {
+                _ if !known.contains(&rule) => eprintln!("planelint: warning: unknown rule `{rule}` in {named_in}"),
+                current if current != rule => {
+                    eprintln!("planelint: warning: rule `{rule}` is now `{current}`; rename it in {named_in}");
+                }
+                _ => {}
             }
         }
     }

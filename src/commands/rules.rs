@@ -38,13 +38,14 @@ pub fn run_rules(policy: &PolicyArgs, what: Rules<'_>, cwd: &Path) -> Exit {
         return Exit::Usage;
     }
     let registry = Registry::new(&run.policies, &run.sources);
-    let enabled = |id: &str| settings.rules.enabled(id);
+    let rules = settings.rules.renamed(&registry.renames());
+    let enabled = |id: &str| rules.enabled(id);
     let mut out = Vec::new();
     let _ = match what {
         Rules::List(RulesFormat::Human) => report::render_rule_table(&mut out, &registry, &enabled),
         Rules::List(RulesFormat::Json) => report::render_rules_json(&mut out, &registry, &enabled),
         Rules::List(RulesFormat::Markdown) => report::render_rules_markdown(&mut out, &registry, registry::PAGES),
-        Rules::Explain(id) => match registry.get(id) {
+        Rules::Explain(id) => match registry.resolve(id) {
             Some(rule) => report::render_explain(&mut out, rule, &enabled),
             None => {
                 eprintln!("planelint: no rule `{id}`; `planelint rules` lists them");

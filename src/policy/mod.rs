@@ -56,6 +56,9 @@ pub struct Policy {
     pub match_conditions: Vec<Expression>,
     pub variables: Vec<(String, Expression)>,
     pub validations: Vec<Validation>,
+    /// Former ids: settings, suppressions and baselines that name one
+    /// still apply to this rule.
+    pub aliases: Vec<String>,
     pub origin: Origin,
     /// The policy's `metadata.name` value.
     pub location: Location,
@@ -123,18 +126,23 @@ pub fn load_set(sources: &mut SourceMap, options: &SetOptions<'_>) -> Result<Set
         let (read, mut problems) = read(sources, source, origin);
         set.diagnostics.append(&mut problems);
         for policy in read {
-            if let Some(first) = set
-                .policies
-                .iter()
-                .find(|p| p.id == policy.id && p.location.source != policy.location.source)
-            {
+            // A former id is an id too: one name means one rule.
+            fn names(p: &Policy) -> impl Iterator<Item = &str> {
+                std::iter::once(p.id.as_str()).chain(p.aliases.iter().map(String::as_str))
+            }
+            let mine: Vec<&str> = names(&policy).collect();
+            if let Some((name, first)) = set.policies.iter().find_map(|p| {
+                let clash = names(p).find(|n| mine.contains(n))?;
+                (p.id != policy.id || p.location.source != policy.location.source).then_some((clash, p))
+            }) {
+                let message = if name == policy.id.as_str() && name == first.id.as_str() {
+                    format!("a second policy named `{name}`")
+                } else {
+                    format!("`{name}` already names the rule `{}`", first.id)
+                };
                 set.diagnostics.push(
-                    Diagnostic::error(
-                        POLICY_ERROR,
-                        format!("a second policy named `{}`", policy.id),
-                        policy.location,
-                    )
-                    .with_related(first.location, "first defined here"),
+                    Diagnostic::error(POLICY_ERROR, message, policy.location)
+                        .with_related(first.location, "first defined here"),
                 );
             } else {
                 set.policies.push(policy);
@@ -178,6 +186,8 @@ const VALIDATION: &[Key] = &[
 
 const METADATA: &[Key] = &[
     required("name", Shape::RuleId).doc("The rule id."),
+    key("aliases", Shape::List(&Shape::RuleId))
+        .doc("Former ids of the rule: settings, suppressions and baselines that name one still apply."),
     key("labels", STRING_MAP),
     key("annotations", STRING_MAP),
 ];
@@ -294,6 +304,10 @@ fn read_policy(root: &Node, source: SourceId, origin: Origin, diagnostics: &mut 
                 })
             })
             .collect(),
+        aliases: match metadata.at_path("aliases").map(|field| &field.value) {
+            Some(Value::List(items)) => items.iter().filter_map(Field::as_str).map(str::to_string).collect(),
+            _ => Vec::new(),
+        },
         origin,
         location: name.location,
     })

@@ -60,6 +60,8 @@ struct RuleJson<'a> {
     summary: &'a str,
     description: &'a str,
     fix: Option<&'a str>,
+    /// Former ids, still accepted wherever a rule is named.
+    aliases: &'a [String],
 }
 
 /// Every rule as a JSON array, for scripts: `planelint rules --format json`.
@@ -83,6 +85,7 @@ pub fn render_rules_json(
             summary: rule.summary,
             description: rule.why(),
             fix: rule.fix(),
+            aliases: rule.aliases,
         })
         .collect();
     serde_json::to_writer_pretty(&mut *out, &rules).map_err(io::Error::from)?;
@@ -117,6 +120,9 @@ pub fn render_explain(out: &mut dyn Write, rule: &Rule<'_>, enabled: &dyn Fn(&st
     writeln!(out)?;
     writeln!(out, "severity: {}", level(rule, enabled))?;
     writeln!(out, "origin: {}", rule.origin.name())?;
+    if !rule.aliases.is_empty() {
+        writeln!(out, "formerly: {}", rule.aliases.join(", "))?;
+    }
     let description = rule.description.trim();
     // A rule without a description has its summary as one: said once.
     if !description.is_empty() && description != rule.summary.trim() {

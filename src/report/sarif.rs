@@ -60,6 +60,8 @@ struct ReportingDescriptor<'a> {
     full_description: Message<'a>,
     help: MultiformatMessage<'a>,
     default_configuration: Configuration,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    deprecated_ids: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -246,6 +248,7 @@ fn descriptor<'a>(rule: &Rule<'a>) -> ReportingDescriptor<'a> {
         default_configuration: Configuration {
             level: level(rule.severity),
         },
+        deprecated_ids: rule.aliases,
     }
 }
 
