@@ -47,6 +47,8 @@ pub struct Rule<'a> {
     pub description: &'a str,
     /// Its former ids.
     pub aliases: &'a [String],
+    /// Where the constraint comes from.
+    pub source: Option<&'a str>,
 }
 
 impl<'a> Rule<'a> {
@@ -100,6 +102,7 @@ impl<'a> Registry<'a> {
                 &p.description
             },
             aliases: &p.aliases,
+            source: p.source.as_deref(),
         });
         let engine = ENGINE_RULES.iter().map(|r| Rule {
             id: r.id,
@@ -108,6 +111,7 @@ impl<'a> Registry<'a> {
             summary: r.summary,
             description: r.description,
             aliases: &[],
+            source: None,
         });
         Registry::sorted(policies.chain(engine).collect())
     }
@@ -124,6 +128,7 @@ impl<'a> Registry<'a> {
             summary: d.rule.as_str(),
             description: d.rule.as_str(),
             aliases: &[],
+            source: None,
         }));
         Registry::sorted(rules)
     }
@@ -209,6 +214,7 @@ mod tests {
             summary: "s",
             description,
             aliases: &[],
+            source: None,
         }
     }
 

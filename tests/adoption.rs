@@ -112,8 +112,14 @@ fn rules_lists_every_rule_as_json_and_as_markdown() {
             "summary": "Pool names are at most 8 characters.",
             "description": "Short pool names fit in bucket names.",
             "fix": "rename the pool.",
-            "aliases": []
+            "aliases": [],
+            "source": null
         })
+    );
+    let built_in = rules.iter().find(|rule| rule["id"] == "provider-mix").unwrap();
+    assert_eq!(
+        built_in["source"],
+        "https://docs.union.ai/data-plane-setup/multi-cluster"
     );
     let engine = rules.iter().find(|rule| rule["id"] == "yaml-syntax").unwrap();
     assert_eq!(
@@ -199,6 +205,13 @@ fn a_renamed_rule_keeps_its_settings_suppressions_and_baseline() {
     let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
     let renamed = rules.iter().find(|rule| rule["id"] == "pool-name-short").unwrap();
     assert_eq!(renamed["deprecatedIds"], serde_json::json!(["pool-name-long"]));
+    // A built-in rule links its page; a user's rule has none.
+    assert!(renamed.get("helpUri").is_none());
+    let built_in = rules.iter().find(|rule| rule["id"] == "provider-mix").unwrap();
+    assert_eq!(
+        built_in["helpUri"],
+        concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/rules/provider-mix.md")
+    );
     assert!(
         rules
             .iter()

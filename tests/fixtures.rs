@@ -209,6 +209,9 @@ fn rule_page(rule: &planelint::registry::Rule<'_>) -> String {
         rule.summary,
         rule.why()
     );
+    if let Some(source) = rule.source {
+        page.push_str(&format!("\nSource: <{source}>\n"));
+    }
     if let Some(fix) = rule.fix() {
         let mut chars = fix.chars();
         let sentence: String = chars
@@ -259,6 +262,8 @@ fn every_rule_has_its_generated_page() {
         .iter()
         .filter(|r| r.origin == planelint::registry::Origin::BuiltIn);
     for rule in built_in {
+        // Every built-in rule says where its constraint comes from.
+        assert!(rule.source.is_some(), "policies/{}.yaml has no spec.source", rule.id);
         let page = rule_page(rule);
         let rule = rule.id;
         let path = dir.join(format!("{rule}.md"));

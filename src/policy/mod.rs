@@ -52,6 +52,8 @@ pub struct Policy {
     pub severity: Severity,
     pub summary: String,
     pub description: String,
+    /// Where the constraint comes from: a public document's address.
+    pub source: Option<String>,
     pub for_each: Option<Collection>,
     pub match_conditions: Vec<Expression>,
     pub variables: Vec<(String, Expression)>,
@@ -195,6 +197,7 @@ const METADATA: &[Key] = &[
 const SPEC: &[Key] = &[
     key("severity", Shape::OneOf(SEVERITIES)),
     required("summary", Shape::String),
+    key("source", Shape::String).doc("Where the constraint comes from: the address of a public document."),
     key("description", Shape::String).doc("Markdown: why, and how to fix (a last paragraph starting `Fix:`)."),
     key("forEach", Shape::OneOf(&COLLECTIONS)),
     key("matchConditions", Shape::List(&Shape::Map(NAMED_EXPRESSION))),
@@ -283,6 +286,7 @@ fn read_policy(root: &Node, source: SourceId, origin: Origin, diagnostics: &mut 
             .unwrap_or(Severity::Error),
         summary: text(spec, "summary").unwrap_or_default(),
         description: text(spec, "description").unwrap_or_default(),
+        source: text(spec, "source"),
         for_each: text(spec, "forEach").and_then(|name| Collection::from_name(&name)),
         match_conditions: items("matchConditions")
             .iter()

@@ -62,6 +62,8 @@ struct RuleJson<'a> {
     fix: Option<&'a str>,
     /// Former ids, still accepted wherever a rule is named.
     aliases: &'a [String],
+    /// Where the constraint comes from.
+    source: Option<&'a str>,
 }
 
 /// Every rule as a JSON array, for scripts: `planelint rules --format json`.
@@ -86,6 +88,7 @@ pub fn render_rules_json(
             description: rule.why(),
             fix: rule.fix(),
             aliases: rule.aliases,
+            source: rule.source,
         })
         .collect();
     serde_json::to_writer_pretty(&mut *out, &rules).map_err(io::Error::from)?;
@@ -122,6 +125,9 @@ pub fn render_explain(out: &mut dyn Write, rule: &Rule<'_>, enabled: &dyn Fn(&st
     writeln!(out, "origin: {}", rule.origin.name())?;
     if !rule.aliases.is_empty() {
         writeln!(out, "formerly: {}", rule.aliases.join(", "))?;
+    }
+    if let Some(source) = rule.source {
+        writeln!(out, "source: {}", super::strip_controls(source))?;
     }
     let description = rule.description.trim();
     // A rule without a description has its summary as one: said once.

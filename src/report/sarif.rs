@@ -6,7 +6,7 @@
 
 use super::{Report, all_findings, position};
 use crate::diagnostic::{Diagnostic, Location, Severity, Suppression};
-use crate::registry::{Registry, Rule};
+use crate::registry::{Origin, PAGES, Registry, Rule};
 use crate::source::{SourceMap, path_below};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -62,6 +62,9 @@ struct ReportingDescriptor<'a> {
     default_configuration: Configuration,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     deprecated_ids: &'a [String],
+    /// A built-in rule's page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -249,6 +252,7 @@ fn descriptor<'a>(rule: &Rule<'a>) -> ReportingDescriptor<'a> {
             level: level(rule.severity),
         },
         deprecated_ids: rule.aliases,
+        help_uri: (rule.origin == Origin::BuiltIn).then(|| format!("{PAGES}{}.md", rule.id)),
     }
 }
 
