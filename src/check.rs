@@ -545,6 +545,7 @@ fn check_root_into(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result
         cwd,
         max_file_bytes: options.max_file_bytes,
     };
+    parallel::working_on("reading the policies");
     let policy::Set {
         policies,
         diagnostics: load_diagnostics,

@@ -8,10 +8,10 @@ pub enum Exit {
     Clean,
     /// A finding at or above the fail level (1).
     Findings,
-    /// A usage error, a config or baseline that does not read, or a policy
-    /// that does not load (2).
+    /// A usage error, a config or baseline that does not read, a policy
+    /// that does not load, or a file that could not be written (2).
     Usage,
-    /// A bug, or an output that could not be written (3).
+    /// A bug, or standard output that could not be written (3).
     Internal,
 }
 

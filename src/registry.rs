@@ -67,7 +67,7 @@ impl<'a> Rule<'a> {
         let at = if description.starts_with("Fix:") {
             Some(0)
         } else {
-            description.find("\n\nFix:").map(|at| at + 2)
+            description.rfind("\n\nFix:").map(|at| at + 2)
         };
         match at.and_then(|at| Some((description.get(..at)?, description.get(at + "Fix:".len()..)?))) {
             Some((why, fix)) => (why.trim_end(), Some(fix.trim())),
@@ -133,10 +133,26 @@ impl<'a> Registry<'a> {
         Registry::sorted(rules)
     }
 
-    /// Sorted by id; of rules with one id, the first is kept.
+    /// Sorted by id; of rules with one id, the first is kept. A rule written
+    /// as several policies (one per collection) is described by all of
+    /// them: the description, former ids and source one of them gives.
     fn sorted(mut rules: Vec<Rule<'a>>) -> Registry<'a> {
         rules.sort_by(|a, b| a.id.cmp(b.id));
-        rules.dedup_by(|later, first| later.id == first.id);
+        rules.dedup_by(|later, first| {
+            if later.id != first.id {
+                return false;
+            }
+            if later.origin != Origin::Engine {
+                if first.description == first.summary {
+                    first.description = later.description;
+                }
+                if first.aliases.is_empty() {
+                    first.aliases = later.aliases;
+                }
+                first.source = first.source.or(later.source);
+            }
+            true
+        });
         Registry { rules }
     }
 
@@ -220,13 +236,40 @@ mod tests {
 
     #[test]
     fn the_fix_is_the_last_paragraph_that_starts_with_fix() {
-        let r = rule("What it is.\n\nWhy.\n\nFix: do this,\nthen that.\n");
-        assert_eq!(r.why(), "What it is.\n\nWhy.");
+        let r = rule("What it is.\n\nFix: is not this.\n\nFix: do this,\nthen that.\n");
+        assert_eq!(r.why(), "What it is.\n\nFix: is not this.");
         assert_eq!(r.fix(), Some("do this,\nthen that."));
         assert_eq!(rule("Fix: only this.").fix(), Some("only this."));
         assert_eq!(rule("Fix: only this.").why(), "");
         let no_fix = rule("It says Fix: inline, not as a paragraph.");
         assert_eq!((no_fix.why(), no_fix.fix()), (no_fix.description, None));
+    }
+
+    #[test]
+    fn a_rule_of_several_policies_is_described_by_all_of_them() {
+        let text = "apiVersion: planelint/v1\nkind: Policy\nmetadata: {name: one-rule}\n\
+                    spec: {summary: S., forEach: pools, validations: [{expression: 'true'}]}\n---\n\
+                    apiVersion: planelint/v1\nkind: Policy\nmetadata: {name: one-rule, aliases: [old-rule]}\n\
+                    spec: {summary: S., description: Why., source: 'https://example.org/why', \
+                    forEach: clusters, validations: [{expression: 'true'}]}\n";
+        let mut sources = SourceMap::default();
+        let file = crate::source::SourceFile::new("p.yaml".into(), "p.yaml".into(), std::sync::Arc::from(text));
+        let source = sources.add(file);
+        let (policies, problems) = policy::read(&sources, source, policy::Origin::File);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(policies.len(), 2);
+        let registry = Registry::new(&policies, &sources);
+        let rule = registry.resolve("old-rule").unwrap();
+        assert_eq!(
+            (rule.id, rule.description, rule.source, rule.aliases),
+            (
+                "one-rule",
+                "Why.",
+                Some("https://example.org/why"),
+                &["old-rule".to_string()][..]
+            )
+        );
+        assert_eq!(registry.renames().current("old-rule"), "one-rule");
     }
 
     #[test]

@@ -276,13 +276,16 @@ pub fn apply(
     (suppressed, problems)
 }
 
-/// The reason of the comment covering `rule` on `line`, marking that rule
-/// id used.
+/// The reason of the comment covering `rule` on `line`, marking the ids
+/// that name that rule (itself, or a former id of it) used.
 fn cover(comments: &mut [Comment], line: usize, rule: &str, renames: &Renames) -> Option<String> {
     comments.iter_mut().filter(|c| c.target == line).find_map(|c| {
-        let entry = c.rules.iter_mut().find(|(id, _, _)| renames.current(id) == rule)?;
-        entry.2 = true;
-        Some(c.reason.clone())
+        let mut covered = false;
+        for entry in c.rules.iter_mut().filter(|(id, _, _)| renames.current(id) == rule) {
+            entry.2 = true;
+            covered = true;
+        }
+        covered.then(|| c.reason.clone())
     })
 }
 

@@ -130,7 +130,7 @@ fn rules_lists_every_rule_as_json_and_as_markdown() {
     let out = planelint_in(dir.path(), &["rules", "--format", "markdown"]);
     assert_eq!(out.code, 0);
     let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines[..2], ["| rule | severity | what it reports |", "|---|---|---|"]);
+    assert_eq!(lines[..2], ["| rule | severity | summary |", "|---|---|---|"]);
     assert!(lines.contains(&"| `pool-name-short` | warning | Pool names are at most 8 characters. |"));
     assert!(lines.contains(&concat!(
         "| [`provider-mix`](",
@@ -219,6 +219,27 @@ fn a_renamed_rule_keeps_its_settings_suppressions_and_baseline() {
             .all(|rule| rule.get("deprecatedIds").is_none())
     );
 
+    // Named by both ids: the former one is the one to remove, and one
+    // comment naming both is used by the one finding it covers.
+    std::fs::write(
+        dir.path().join(".planelint.yaml"),
+        "policies: [rules]\nrules: {pool-name-long: error, pool-name-short: note}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("pools.yaml"),
+        pools.replace("ignore[pool-name-long]", "ignore[pool-name-long, pool-name-short]"),
+    )
+    .unwrap();
+    let out = planelint_in(dir.path(), &["check"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(out.stdout.contains("note[pool-name-short]"), "{}", out.stdout);
+    assert!(!out.stdout.contains("suppression-unused"), "{}", out.stdout);
+    assert_eq!(
+        out.stderr,
+        "planelint: warning: rule `pool-name-long` is now `pool-name-short`, which .planelint.yaml also names: remove `pool-name-long`\n"
+    );
+
     // One name, one rule: a former id may not be another rule's name.
     std::fs::write(
         dir.path().join("rules/pool-other.yaml"),
@@ -231,7 +252,7 @@ fn a_renamed_rule_keeps_its_settings_suppressions_and_baseline() {
     let out = planelint_in(dir.path(), &["check"]);
     assert_eq!(out.code, 2);
     assert!(out.stdout.contains(
-        "rules/pool-other.yaml:4:9: error[policy-error]: `pool-name-short` already names the rule `pool-name-short`\n"
+        "rules/pool-other.yaml:4:9: error[policy-error]: the former id `pool-name-short` of `pool-other` is the id of another rule\n"
     ), "{}", out.stdout);
 }
 

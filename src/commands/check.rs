@@ -109,7 +109,8 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> Exit {
     let renames = registry.renames();
     let mut warned = std::collections::BTreeSet::new();
     for settings in run.roots.iter().filter_map(|root| root.settings.as_ref()) {
-        for (rule, from) in settings.rules.named() {
+        let named = settings.rules.named();
+        for &(rule, from) in &named {
             let named_in = match from {
                 config::Provenance::Flag(flag) => flag.to_string(),
                 _ => settings.file.as_ref().map_or_else(
@@ -122,6 +123,11 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> Exit {
             }
             match renames.current(rule) {
                 _ if !known.contains(&rule) => eprintln!("planelint: warning: unknown rule `{rule}` in {named_in}"),
+                current if current != rule && named.iter().any(|(other, _)| *other == current) => {
+                    eprintln!(
+                        "planelint: warning: rule `{rule}` is now `{current}`, which {named_in} also names: remove `{rule}`"
+                    );
+                }
                 current if current != rule => {
                     eprintln!("planelint: warning: rule `{rule}` is now `{current}`; rename it in {named_in}");
                 }

@@ -39,7 +39,8 @@ pub fn print_text(text: &str) -> Exit {
 }
 
 /// The effective settings ([`config::load`]) of a command that lints no
-/// paths. A broken config file is reported in `format` and gives `Err(2)`.
+/// paths. A broken config file is reported in `format` and gives
+/// `Err(Exit::Usage)`.
 pub fn settings(policy: &PolicyArgs, flags: Flags, format: Format, cwd: &Path) -> Result<(Settings, SourceMap), Exit> {
     match config::load(policy.config.clone(), flags, cwd) {
         Ok(loaded) => Ok(loaded),

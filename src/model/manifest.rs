@@ -7,11 +7,13 @@ use super::{Field, Value};
 use crate::diagnostic::{Diagnostic, Location, MANIFEST_SCHEMA};
 use crate::schema::{self, Key, Reader, STRING_MAP, Shape, key, required};
 use crate::source::{SourceId, Span};
-use crate::yaml::{Node, NodeKind};
+use crate::yaml::Node;
 
 pub const API_VERSION: &str = "planelint/v1";
 
 const PROVIDERS: &[&str] = &["aws", "azure", "gcp"];
+
+const KIND: Shape = Shape::OneOf(&["DataPlane", "ClusterPool", "Cluster"]);
 
 const METADATA: &[Key] = &[
     required("name", Shape::String),
@@ -156,22 +158,16 @@ pub fn read(root: &Node, source: SourceId, diagnostics: &mut Vec<Diagnostic>) ->
     let mut reader = Reader::new(source, diagnostics);
     let document = root.as_mapping()?;
     let kind_node = root.get("kind");
-    let kind = match kind_node.map(|k| (k, k.as_str())) {
-        Some((_, Some("DataPlane"))) => Kind::DataPlane,
-        Some((_, Some("ClusterPool"))) => Kind::ClusterPool,
-        Some((_, Some("Cluster"))) => Kind::Cluster,
-        Some((node, _)) => {
-            reader.push(
-                node.span,
-                format!("unknown kind {}", quote(node)),
-                Some("expected one of `DataPlane`, `ClusterPool`, `Cluster`".into()),
-            );
-            return None;
-        }
-        None => {
-            reader.push(api_version.span, "missing required key `kind`".into(), None);
-            return None;
-        }
+    let Some(kind_node) = kind_node else {
+        reader.push(api_version.span, "missing required key `kind`".into(), None);
+        return None;
+    };
+    let kind = reader.value(kind_node, &KIND, "kind", kind_node.span)?;
+    let kind = match kind.as_str() {
+        Some("DataPlane") => Kind::DataPlane,
+        Some("ClusterPool") => Kind::ClusterPool,
+        Some("Cluster") => Kind::Cluster,
+        _ => return None,
     };
     let top: &[Key] = &[
         required("apiVersion", Shape::String),
@@ -179,7 +175,7 @@ pub fn read(root: &Node, source: SourceId, diagnostics: &mut Vec<Diagnostic>) ->
         required("metadata", Shape::Map(METADATA)),
         key("spec", Shape::Map(kind.spec())),
     ];
-    let kind_span = kind_node.map_or(api_version.span, |k| k.span);
+    let kind_span = kind_node.span;
     let fields = reader.mapping(document, top, kind_span, &|| "the manifest".to_string())?;
     let metadata = fields.iter().find(|(k, _)| *k == "metadata").map(|(_, f)| f)?;
     let name = metadata.at_path("name")?.clone();
@@ -197,11 +193,4 @@ pub fn read(root: &Node, source: SourceId, diagnostics: &mut Vec<Diagnostic>) ->
         _ => Vec::new(),
     };
     Some(Manifest { kind, name, spec })
-}
-
-fn quote(node: &Node) -> String {
-    match &node.kind {
-        NodeKind::Scalar { value, .. } => format!("`{value}`"),
-        _ => node.type_name().to_string(),
-    }
 }

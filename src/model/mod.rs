@@ -80,20 +80,17 @@ impl std::fmt::Display for Collection {
 }
 
 /// The collections' names, in the order `model` shows them to CEL.
-pub const COLLECTIONS: [&str; 12] = [
-    Collection::ALL[0].name(),
-    Collection::ALL[1].name(),
-    Collection::ALL[2].name(),
-    Collection::ALL[3].name(),
-    Collection::ALL[4].name(),
-    Collection::ALL[5].name(),
-    Collection::ALL[6].name(),
-    Collection::ALL[7].name(),
-    Collection::ALL[8].name(),
-    Collection::ALL[9].name(),
-    Collection::ALL[10].name(),
-    Collection::ALL[11].name(),
-];
+// Evaluated when compiling: an index out of bounds fails the build.
+#[allow(clippy::indexing_slicing)]
+pub const COLLECTIONS: [&str; Collection::ALL.len()] = {
+    let mut names = [""; Collection::ALL.len()];
+    let mut at = 0;
+    while at < names.len() {
+        names[at] = Collection::ALL[at].name();
+        at += 1;
+    }
+    names
+};
 
 /// An entity as an adapter reads it from one file, before the model orders
 /// it and gives it its place in a collection.

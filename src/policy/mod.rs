@@ -3,14 +3,14 @@
 //! compiled here (that is the engine's job); expressions keep their location
 //! so the engine can point compile errors at the exact character.
 //! [`load_set`] is the one way a run gets its policies. Imports `source`,
-//! `diagnostic`, `yaml`, `model` (its collection names), and `discover` and
-//! `load` to find and read files.
+//! `diagnostic`, `yaml`, `field`, `schema` (the reader), `model` (its
+//! collection names), and `discover` and `load` to find and read files.
 
 mod builtin;
 
 pub use builtin::BUILTIN;
 
-use crate::diagnostic::{Diagnostic, Location, POLICY_ERROR, RuleId, Severity};
+use crate::diagnostic::{Diagnostic, ENGINE_RULES, Location, POLICY_ERROR, RuleId, Severity};
 use crate::field::{Field, Value};
 use crate::model::{COLLECTIONS, Collection};
 use crate::schema::{self, Key, Reader, STRING_MAP, Shape, key, required};
@@ -128,30 +128,48 @@ pub fn load_set(sources: &mut SourceMap, options: &SetOptions<'_>) -> Result<Set
         let (read, mut problems) = read(sources, source, origin);
         set.diagnostics.append(&mut problems);
         for policy in read {
-            // A former id is an id too: one name means one rule.
-            fn names(p: &Policy) -> impl Iterator<Item = &str> {
-                std::iter::once(p.id.as_str()).chain(p.aliases.iter().map(String::as_str))
-            }
-            let mine: Vec<&str> = names(&policy).collect();
-            if let Some((name, first)) = set.policies.iter().find_map(|p| {
-                let clash = names(p).find(|n| mine.contains(n))?;
-                (p.id != policy.id || p.location.source != policy.location.source).then_some((clash, p))
-            }) {
-                let message = if name == policy.id.as_str() && name == first.id.as_str() {
-                    format!("a second policy named `{name}`")
-                } else {
-                    format!("`{name}` already names the rule `{}`", first.id)
-                };
-                set.diagnostics.push(
-                    Diagnostic::error(POLICY_ERROR, message, policy.location)
-                        .with_related(first.location, "first defined here"),
-                );
-            } else {
-                set.policies.push(policy);
+            match name_clash(&set.policies, &policy) {
+                Some(problem) => set.diagnostics.push(problem),
+                None => set.policies.push(policy),
             }
         }
     }
     Ok(set)
+}
+
+/// Why `policy` cannot join `loaded`, if it cannot: one name (an id or a
+/// former id) means one rule. Several policies of one rule in one file are
+/// one rule; a former id may not be one of the engine's own rules.
+fn name_clash(loaded: &[Policy], policy: &Policy) -> Option<Diagnostic> {
+    fn names(p: &Policy) -> impl Iterator<Item = &str> {
+        std::iter::once(p.id.as_str()).chain(p.aliases.iter().map(String::as_str))
+    }
+    let what = |name: &str| {
+        if name == policy.id.as_str() {
+            format!("the rule id `{name}`")
+        } else {
+            format!("the former id `{name}` of `{}`", policy.id)
+        }
+    };
+    if let Some(engine) = policy
+        .aliases
+        .iter()
+        .find(|a| ENGINE_RULES.iter().any(|r| r.id == a.as_str()))
+    {
+        let message = format!("{} is one of planelint's own rules", what(engine));
+        return Some(Diagnostic::error(POLICY_ERROR, message, policy.location));
+    }
+    let mine: Vec<&str> = names(policy).collect();
+    let (name, first) = loaded.iter().find_map(|p| {
+        let clash = names(p).find(|n| mine.contains(n))?;
+        (p.id != policy.id || p.location.source != policy.location.source).then_some((clash, p))
+    })?;
+    let message = match (name == policy.id.as_str(), name == first.id.as_str()) {
+        (true, true) => format!("a second policy named `{name}`"),
+        (_, true) => format!("{} is the id of another rule", what(name)),
+        (_, false) => format!("{} is already a former id of `{}`", what(name), first.id),
+    };
+    Some(Diagnostic::error(POLICY_ERROR, message, policy.location).with_related(first.location, "first defined here"))
 }
 
 /// The policy files in `dir`, with absolute paths: a fingerprint names a
@@ -387,4 +405,75 @@ pub fn expression_offset(file_text: &str, expression: &Expression, line: usize, 
         }
     }
     span.start + last_end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `line:column message (help)` of each problem, in the file's order.
+    fn problems(text: &str) -> Vec<String> {
+        let mut sources = SourceMap::default();
+        let source = sources.add(SourceFile::new("p.yaml".into(), "p.yaml".into(), Arc::from(text)));
+        let (policies, mut problems) = read(&sources, source, Origin::File);
+        assert!(policies.is_empty());
+        problems.sort_by_key(|d| d.location.span.start);
+        let file = sources.get(source).unwrap();
+        problems
+            .iter()
+            .map(|d| {
+                let at = file.line_col(d.location.span.start);
+                let help = d.help.as_ref().map(|help| format!(" ({help})")).unwrap_or_default();
+                format!("{}:{} {}{help}", at.line, at.column, d.message)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_former_id_names_one_rule_only() {
+        let text = "apiVersion: planelint/v1\nkind: Policy\nmetadata: {name: new-a, aliases: [manifest-schema]}\n\
+                    spec: {summary: s, validations: [{expression: 'true'}]}\n---\n\
+                    apiVersion: planelint/v1\nkind: Policy\nmetadata: {name: new-b, aliases: [old-b]}\n\
+                    spec: {summary: s, validations: [{expression: 'true'}]}\n";
+        let mut sources = SourceMap::default();
+        let source = sources.add(SourceFile::new("p.yaml".into(), "p.yaml".into(), Arc::from(text)));
+        let other = sources.add(SourceFile::new("q.yaml".into(), "q.yaml".into(), Arc::from(text)));
+        let (policies, problems) = read(&sources, source, Origin::File);
+        assert!(problems.is_empty(), "{problems:?}");
+        let (again, _) = read(&sources, other, Origin::File);
+        let message = |loaded: &[Policy], policy: &Policy| name_clash(loaded, policy).map(|d| d.message);
+        assert_eq!(
+            message(&[], &policies[0]).as_deref(),
+            Some("the former id `manifest-schema` of `new-a` is one of planelint's own rules")
+        );
+        assert_eq!(message(&policies[..1], &policies[1]), None);
+        // The same rule in another file.
+        assert_eq!(
+            message(&policies[1..], &again[1]).as_deref(),
+            Some("a second policy named `new-b`")
+        );
+    }
+
+    #[test]
+    fn a_broken_policy_is_told_what_is_wrong_where() {
+        let text = "apiVersion: planelint/v1\nkind: Policy\nmetadata:\n  name: Bad_Name\nspec:\n  severity: warn\n  \
+                    sumary: x\n  forEach: cluster\n  validations: []\n---\napiVersion: planelint/v1\nkind: Cluster\n\
+                    spec: {pool: a}\n---\napiVersion: planelint/v1\nkind: Policy\nmetadata: {name: ok-one}\n\
+                    spec:\n  summary: s\n  validations:\n    - expression: \"  \"\n      mesage: x\n";
+        assert_eq!(
+            problems(text),
+            [
+                "4:9 rule id `Bad_Name` must be kebab-case (lower-case words joined by `-`)",
+                "5:1 missing required key `summary` in `spec`",
+                "6:13 `severity` must be one of `error`, `warning`, `note`, found `warn` (did you mean `warning`?)",
+                "7:3 unknown key `sumary` in `spec` (did you mean `summary`?)",
+                "8:12 `forEach` must be one of `clusters`, `dataPlanes`, `domains`, `executionLabels`, `flyteClusters`, \
+                 `labels`, `placements`, `pools`, `projects`, `routes`, `unitRefs`, `units`, found `cluster` (did you mean `clusters`?)",
+                "9:16 `validations` must list at least one item",
+                "12:7 `kind` must be `Policy`, found `Cluster`",
+                "21:19 `expression` is an empty expression",
+                "22:7 unknown key `mesage` in `validations` (did you mean `message`?)",
+            ]
+        );
+    }
 }

@@ -98,7 +98,7 @@ pub fn render_rules_json(
 /// Every rule as a Markdown table linking each to its page in `pages`
 /// (`rules/` gives `rules/<id>.md`): the index of the rule reference.
 pub fn render_rules_markdown(out: &mut dyn Write, registry: &Registry<'_>, pages: &str) -> io::Result<()> {
-    writeln!(out, "| rule | severity | what it reports |")?;
+    writeln!(out, "| rule | severity | summary |")?;
     writeln!(out, "|---|---|---|")?;
     for rule in registry.rules() {
         let summary = super::strip_controls(rule.summary).replace('|', "\\|");
