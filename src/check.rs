@@ -13,6 +13,7 @@ use crate::model;
 use crate::parallel;
 use crate::policy::{self, Origin, Policy};
 use crate::registry::Registry;
+use crate::report::Report;
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
 use crate::suppress;
 use crate::workspace::{self, Plan, Root, RootRule};
@@ -219,6 +220,25 @@ impl Run {
     /// The fail level shown in reports: that of the first root.
     pub fn fail_level(&self) -> Severity {
         self.roots.first().map_or(Severity::Error, |root| root.fail_level)
+    }
+
+    /// What a renderer shows of this run: `diagnostics` (the run's, or a
+    /// selection of them), paths relative to `workspace` where one is given.
+    pub fn report<'a>(&'a self, diagnostics: &'a [Diagnostic], workspace: Option<&'a Path>) -> Report<'a> {
+        Report {
+            diagnostics,
+            suppressed: &self.suppressed,
+            sources: &self.sources,
+            policies: &self.policies,
+            scanned: &self.scanned,
+            files_scanned: self.files_scanned,
+            skipped_files: self.skipped_files,
+            skipped: &self.skipped,
+            execution_successful: !self.policy_load_failed,
+            root: &self.root,
+            workspace,
+            fail_level: self.fail_level(),
+        }
     }
 
     /// The settings of the first root that read its config, for what is

@@ -6,7 +6,7 @@
 use planelint::check::{Options, check};
 use planelint::expect;
 use planelint::policytest::Scope;
-use planelint::report::{Format, Report, Style, render};
+use planelint::report::{Format, Style, render};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -48,20 +48,7 @@ fn lint(dir: &Path) -> Linted {
             )
         })
         .collect();
-    let report = Report {
-        diagnostics: &diagnostics,
-        suppressed: &run.suppressed,
-        sources: &run.sources,
-        policies: &run.policies,
-        scanned: &run.scanned,
-        files_scanned: run.files_scanned,
-        skipped_files: run.skipped_files,
-        skipped: &run.skipped,
-        execution_successful: !run.policy_load_failed,
-        root: &run.root,
-        workspace: None,
-        fail_level: run.fail_level(),
-    };
+    let report = run.report(&diagnostics, None);
     let mut output = Vec::new();
     render(&mut output, Format::Human, &report, Style::Plain).unwrap();
     Linted {

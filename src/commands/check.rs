@@ -10,7 +10,7 @@ use planelint::config::{self, Flags};
 use planelint::diagnostic::Severity;
 use planelint::exit::Exit;
 use planelint::registry::Registry;
-use planelint::report::{self, Format, Report, Style};
+use planelint::report::{self, Format, Style};
 use planelint::workspace::RootRule;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, IsTerminal, Write};
@@ -89,7 +89,6 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> Exit {
         (None, Some(settings)) => settings.format.value.parse().unwrap_or(Format::Human),
         (None, None) => Format::Human,
     };
-    let fail_level = run.fail_level();
     if run.files_scanned == 0 && run.diagnostics.is_empty() {
         eprintln!(
             "planelint: warning: no YAML file found in {}",
@@ -158,20 +157,7 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> Exit {
         };
     }
     let workspace = env_path("GITHUB_WORKSPACE");
-    let report = Report {
-        diagnostics: &run.diagnostics,
-        suppressed: &run.suppressed,
-        sources: &run.sources,
-        policies: &run.policies,
-        scanned: &run.scanned,
-        files_scanned: run.files_scanned,
-        skipped_files: run.skipped_files,
-        skipped: &run.skipped,
-        execution_successful: !run.policy_load_failed,
-        root: &run.root,
-        workspace: workspace.as_deref(),
-        fail_level,
-    };
+    let report = run.report(&run.diagnostics, workspace.as_deref());
     for output in &args.outputs {
         let file = File::create(&output.path);
         if let Err(error) = write_to(file, |out| report::render(out, output.format, &report, Style::Plain)) {
