@@ -398,18 +398,14 @@ pub fn read(sources: &SourceMap, source: SourceId) -> (Config, Vec<Diagnostic>) 
         .document(root, CONFIG, root.span, "the config file")
         .unwrap_or_default();
     let from = |field: &Field| Provenance::File(field.location);
-    let items = |field: &Field| match &field.value {
-        Value::List(items) => items.clone(),
-        _ => Vec::new(),
-    };
     for (name, field) in fields {
         match name {
             "policies" => {
-                for item in items(&field) {
+                for item in field.items() {
                     if let Some(path) = item.as_str() {
                         config.policies.push(Setting {
                             value: dir.join(path),
-                            from: from(&item),
+                            from: from(item),
                         });
                     }
                 }
@@ -448,15 +444,16 @@ pub fn read(sources: &SourceMap, source: SourceId) -> (Config, Vec<Diagnostic>) 
                 });
             }
             "layers" => {
-                for group in items(&field) {
-                    let files: Vec<PathBuf> = items(&group)
+                for group in field.items() {
+                    let files: Vec<PathBuf> = group
+                        .items()
                         .iter()
                         .filter_map(Field::as_str)
                         .map(|f| dir.join(f))
                         .collect();
                     config.layers.push(Setting {
                         value: files,
-                        from: from(&group),
+                        from: from(group),
                     });
                 }
             }

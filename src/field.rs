@@ -37,6 +37,14 @@ impl Field {
         }
     }
 
+    /// A list's items; none for any other value.
+    pub fn items(&self) -> &[Field] {
+        match &self.value {
+            Value::List(items) => items,
+            _ => &[],
+        }
+    }
+
     /// The field at a dotted path below this one (`defaultAccount.id`).
     pub fn at_path(&self, path: &str) -> Option<&Field> {
         let mut field = self;

@@ -96,16 +96,6 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> Exit {
         );
     }
     let registry = Registry::new(&run.policies, &run.sources);
-    let known: Vec<&str> = registry
-        .ids()
-        .chain(
-            registry
-                .rules()
-                .iter()
-                .flat_map(|rule| rule.aliases.iter().map(String::as_str)),
-        )
-        .collect();
-    let renames = registry.renames();
     let mut warned = std::collections::BTreeSet::new();
     for settings in run.roots.iter().filter_map(|root| root.settings.as_ref()) {
         let named = settings.rules.named();
@@ -120,14 +110,14 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> Exit {
             if !warned.insert((rule.to_string(), named_in.clone())) {
                 continue;
             }
-            match renames.current(rule) {
-                _ if !known.contains(&rule) => eprintln!("planelint: warning: unknown rule `{rule}` in {named_in}"),
-                current if current != rule && named.iter().any(|(other, _)| *other == current) => {
+            match registry.resolve(rule).map(|known| known.id) {
+                None => eprintln!("planelint: warning: unknown rule `{rule}` in {named_in}"),
+                Some(current) if current != rule && named.iter().any(|(other, _)| *other == current) => {
                     eprintln!(
                         "planelint: warning: rule `{rule}` is now `{current}`, which {named_in} also names: remove `{rule}`"
                     );
                 }
-                current if current != rule => {
+                Some(current) if current != rule => {
                     eprintln!("planelint: warning: rule `{rule}` is now `{current}`; rename it in {named_in}");
                 }
                 _ => {}

@@ -293,13 +293,6 @@ fn spec_field<'m>(spec: &'m [(&'static str, Field)], name: &str) -> Option<&'m F
     spec.iter().find(|(n, _)| *n == name).map(|(_, f)| f)
 }
 
-fn list_items(field: Option<&Field>) -> &[Field] {
-    match field.map(|f| &f.value) {
-        Some(Value::List(items)) => items,
-        _ => &[],
-    }
-}
-
 /// The entities a manifest makes, placed in the model from `next_order` on.
 fn prepare(manifest: Manifest, max_units: usize, next_order: &mut u64) -> Prepared {
     let kind = manifest.kind;
@@ -403,8 +396,8 @@ fn data_plane(manifest: Manifest, max_units: usize, out: &mut Vec<Arc<Entity>>, 
         fields,
     ));
 
-    let domains = list_items(spec_field(&tables, "domains"));
-    let projects = list_items(spec_field(&tables, "projects"));
+    let domains = spec_field(&tables, "domains").map_or(&[][..], Field::items);
+    let projects = spec_field(&tables, "projects").map_or(&[][..], Field::items);
     // Project isolation makes a unit per domain and project: a short file
     // must not make a model of billions of units. Over the limit, the
     // isolation table is left out whole (a partial one would only give

@@ -53,14 +53,15 @@ impl Layering {
     /// specific file, where they belong. `files` holds, per file, its place,
     /// its tree (kept for the group) and its source.
     pub fn extract(&self, files: &[(Option<Place>, Option<&Node>, SourceId)]) -> Vec<(usize, Vec<Proto>)> {
-        let groups = self.places.values().map(|(group, _)| group + 1).max().unwrap_or(0);
-        let mut out = Vec::new();
-        for group in 0..groups {
-            let mut members: Vec<(usize, usize)> = files
-                .iter()
-                .enumerate()
-                .filter_map(|(i, (place, _, _))| place.filter(|(g, _)| *g == group).map(|(_, at)| (at, i)))
-                .collect();
+        // Each group's members, as (position in the group, index in `files`).
+        let mut groups: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
+        for (i, (place, _, _)) in files.iter().enumerate() {
+            if let Some((group, at)) = place {
+                groups.entry(*group).or_default().push((*at, i));
+            }
+        }
+        let mut out = Vec::with_capacity(groups.len());
+        for members in groups.values_mut() {
             members.sort_unstable();
             let layers: Vec<(&Node, SourceId)> = members
                 .iter()

@@ -11,7 +11,7 @@ mod builtin;
 pub use builtin::BUILTIN;
 
 use crate::diagnostic::{Diagnostic, ENGINE_RULES, Location, POLICY_ERROR, RuleId, Severity};
-use crate::field::{Field, Value};
+use crate::field::Field;
 use crate::model::{COLLECTIONS, Collection};
 use crate::schema::{self, Key, Reader, STRING_MAP, Shape, key, required};
 use crate::source::{SourceFile, SourceId, SourceMap};
@@ -293,10 +293,7 @@ fn read_policy(root: &Node, source: SourceId, origin: Origin, diagnostics: &mut 
             })
         })
     };
-    let items = |path: &str| match spec.at_path(path).map(|field| &field.value) {
-        Some(Value::List(items)) => items.as_slice(),
-        _ => &[],
-    };
+    let items = |path: &str| spec.at_path(path).map_or(&[][..], Field::items);
     Some(Policy {
         id: RuleId::new(name.as_str()?),
         severity: text(spec, "severity")
@@ -326,10 +323,13 @@ fn read_policy(root: &Node, source: SourceId, origin: Origin, diagnostics: &mut 
                 })
             })
             .collect(),
-        aliases: match metadata.at_path("aliases").map(|field| &field.value) {
-            Some(Value::List(items)) => items.iter().filter_map(Field::as_str).map(str::to_string).collect(),
-            _ => Vec::new(),
-        },
+        aliases: metadata
+            .at_path("aliases")
+            .map_or(&[][..], Field::items)
+            .iter()
+            .filter_map(Field::as_str)
+            .map(str::to_string)
+            .collect(),
         origin,
         location: name.location,
     })

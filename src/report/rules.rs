@@ -102,17 +102,12 @@ pub fn render_rules_markdown(out: &mut dyn Write, registry: &Registry<'_>, pages
     writeln!(out, "|---|---|---|")?;
     for rule in registry.rules() {
         let summary = super::strip_controls(rule.summary).replace('|', "\\|");
-        match rule.origin {
-            Origin::BuiltIn => writeln!(
-                out,
-                "| [`{0}`]({pages}{0}.md) | {1} | {summary} |",
-                rule.id,
-                rule.severity.as_str()
-            )?,
-            Origin::Engine | Origin::File(_) => {
-                writeln!(out, "| `{}` | {} | {summary} |", rule.id, rule.severity.as_str())?
-            }
-        }
+        // Only the built-in rules have pages.
+        let id = match rule.origin {
+            Origin::BuiltIn => format!("[`{0}`]({pages}{0}.md)", rule.id),
+            Origin::Engine | Origin::File(_) => format!("`{}`", rule.id),
+        };
+        writeln!(out, "| {id} | {} | {summary} |", rule.severity.as_str())?;
     }
     Ok(())
 }
