@@ -67,10 +67,11 @@ const fn fixture(name: &'static str, findings: &'static [&'static str], exit: i3
 
 const CASES: &[Case] = &[
     fixture("truncated-quote", &["c.yaml:4:9 yaml-syntax"], 1, [0, 0, 0]),
-    fixture("truncated-flow", &["c.yaml:5:1 yaml-syntax"], 1, [0, 0, 0]),
+    fixture("truncated-flow", &["c.yaml:4:20 yaml-syntax"], 1, [0, 0, 0]),
     fixture("truncated-mid-key", &["c.yaml:6:3 manifest-schema"], 1, [0, 0, 0]),
     fixture("tab-indentation", &["c.yaml:4:1 yaml-syntax"], 1, [0, 0, 0]),
     fixture("tab-after-value", &["c.yaml:6:10 yaml-syntax"], 1, [0, 0, 0]),
+    fixture("merge-conflict", &["c.yaml:6:1 yaml-syntax"], 1, [0, 0, 0]),
     fixture(
         "bom",
         &["c.yaml:4:8 manifest-schema", "c.yaml:4:26 manifest-schema"],
@@ -478,7 +479,12 @@ const CASES: &[Case] = &[
     Case {
         name: "policy-broken-yaml",
         args: &["repo", "--policy", "policies"],
-        ..fixture("policy-broken-yaml", &["policies/p.yaml:4:1 yaml-syntax"], 2, [0, 0, 0])
+        ..fixture(
+            "policy-broken-yaml",
+            &["policies/p.yaml:3:18 yaml-syntax"],
+            2,
+            [0, 0, 0],
+        )
     },
     Case {
         name: "policy-message-not-string",
@@ -685,7 +691,7 @@ fn a_file_name_with_control_characters_is_shown_escaped_in_every_format() {
     assert_eq!(out.code, 1);
     assert!(
         out.stdout
-            .starts_with("x\\u{a}::error::y.yaml:2:1: error[yaml-syntax]: invalid YAML:"),
+            .starts_with("x\\u{a}::error::y.yaml:1:4: error[yaml-syntax]: invalid YAML:"),
         "{}",
         out.stdout
     );

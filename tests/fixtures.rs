@@ -94,6 +94,12 @@ fn fixture_dirs() -> Vec<PathBuf> {
         dirs.push(rule.join("fires"));
         dirs.push(rule.join("quiet"));
     }
+    let mut shapes: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/real-shapes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    shapes.sort();
+    dirs.extend(shapes);
     dirs
 }
 

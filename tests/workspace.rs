@@ -364,13 +364,13 @@ fn what_was_not_checked_cannot_be_suppressed_or_baselined() {
     assert_eq!(
         findings(&out),
         [
+            "broken.yaml:3:19 yaml-syntax",
             "broken.yaml:3:42 suppression-invalid",
-            "broken.yaml:4:1 yaml-syntax",
             "pools.yaml:6:19 pool-metadata-bucket-shared"
         ]
     );
     assert_eq!(
-        json(&out)["diagnostics"][0]["message"],
+        json(&out)["diagnostics"][1]["message"],
         "`yaml-syntax` says that something was not checked; it cannot be suppressed: fix the input"
     );
     // --select and --ignore do not hide it either.
@@ -389,7 +389,7 @@ fn what_was_not_checked_cannot_be_suppressed_or_baselined() {
     assert_eq!(
         findings(&out),
         [
-            "broken.yaml:4:1 yaml-syntax",
+            "broken.yaml:3:19 yaml-syntax",
             "pools.yaml:6:19 pool-metadata-bucket-shared"
         ]
     );
@@ -403,7 +403,7 @@ fn what_was_not_checked_cannot_be_suppressed_or_baselined() {
     assert_eq!(out.code, 1);
     assert_eq!(
         findings(&out),
-        ["broken.yaml:3:42 suppression-invalid", "broken.yaml:4:1 yaml-syntax"]
+        ["broken.yaml:3:19 yaml-syntax", "broken.yaml:3:42 suppression-invalid"]
     );
     // Once pools.yaml is not fully checked, its recorded finding shows again.
     std::fs::write(
@@ -418,10 +418,10 @@ fn what_was_not_checked_cannot_be_suppressed_or_baselined() {
     assert_eq!(
         findings(&out),
         [
+            "broken.yaml:3:19 yaml-syntax",
             "broken.yaml:3:42 suppression-invalid",
-            "broken.yaml:4:1 yaml-syntax",
             "pools.yaml:6:19 pool-metadata-bucket-shared",
-            "pools.yaml:9:1 yaml-syntax"
+            "pools.yaml:8:4 yaml-syntax"
         ]
     );
 }

@@ -275,6 +275,7 @@ enum Frame {
 
 struct Builder<'a> {
     text: &'a str,
+    quoted_values: &'a FxHashMap<usize, Arc<str>>,
     source: SourceId,
     limits: Limits,
     offsets: CharToByte<'a>,
@@ -291,9 +292,228 @@ enum Stop {
     Limit,
 }
 
+/// How many times one file's text may be relaxed (see [`Relaxed`]) and parsed
+/// again: each relaxation costs a parse of the whole file.
+const MAX_RELAXATIONS: usize = 32;
+
 pub fn load(text: &str, source: SourceId, limits: Limits) -> Loaded {
+    // The parser lets some characters YAML forbids through (C0 controls in
+    // places, DEL, C1): a binary file with a `.yaml` name must not pass as
+    // a string. It is rejected whole, at its first such character.
+    if let Some((at, c)) = first_unprintable(text) {
+        let mut out = Loaded::default();
+        out.diagnostics.push(Diagnostic::error(
+            YAML_SYNTAX,
+            format!(
+                "invalid YAML: found the unprintable character U+{:04X}; the file was not checked",
+                u32::from(c)
+            ),
+            Location {
+                source,
+                span: Span::new(at, at + c.len_utf8()),
+            },
+        ));
+        return out;
+    }
+    let mut relaxed = Relaxed::default();
+    loop {
+        let patched = relaxed.text.as_deref().unwrap_or(text);
+        let (mut out, error) = parse(patched, &relaxed.values, source, limits);
+        let Some((at, info)) = error else {
+            return out;
+        };
+        if relaxed.count < MAX_RELAXATIONS && relaxed.relax(text, at, &info) {
+            continue;
+        }
+        let (message, span) = match conflict_marker(text) {
+            Some((marker, span)) => (
+                format!("invalid YAML: unresolved merge conflict (`{marker}` marker); the file was not checked"),
+                span,
+            ),
+            None => (format!("invalid YAML: {info}"), token_at(text, at)),
+        };
+        out.diagnostics
+            .push(Diagnostic::error(YAML_SYNTAX, message, Location { source, span }));
+        return out;
+    }
+}
+
+/// What libyaml and go-yaml (so Helm and kubectl) accept and saphyr does not,
+/// made acceptable to saphyr without moving a byte: every span found in the
+/// relaxed text is a span of the original.
+#[derive(Default)]
+struct Relaxed {
+    /// The text with its relaxations, once there is one.
+    text: Option<String>,
+    /// The value of each quoted scalar that was rewritten, by the byte of its
+    /// opening quote.
+    values: FxHashMap<usize, Arc<str>>,
+    count: usize,
+}
+
+impl Relaxed {
+    /// Relaxes what the parser stopped at in the text relaxed so far (of
+    /// `original`), if libyaml accepts it there.
+    fn relax(&mut self, original: &str, at: usize, info: &str) -> bool {
+        let mut patched = self.text.take().unwrap_or_else(|| original.to_string());
+        let relaxed = if info.contains("comments must be separated from other tokens") {
+            // libyaml starts a comment at `#` after any token but a plain
+            // scalar (`key: ""# note`): blank the comment out.
+            blank_comment(&mut patched, at)
+        } else if info.contains("invalid indentation in quoted scalar") {
+            // libyaml does not check the indentation of a quoted scalar's
+            // continuation lines, which folding strips anyway.
+            self.flatten_quoted(&mut patched, at)
+        } else {
+            false
+        };
+        self.count += usize::from(relaxed);
+        self.text = Some(patched);
+        relaxed
+    }
+
+    /// Replaces the multi-line quoted scalar that opens at `at` by a
+    /// one-line scalar of the same length, and keeps the value libyaml
+    /// gives it: its lines folded, whatever their indentation.
+    fn flatten_quoted(&mut self, text: &mut String, at: usize) -> bool {
+        let Some(quote) = text.get(at..).and_then(|rest| rest.chars().next()) else {
+            return false;
+        };
+        if quote != '"' && quote != '\'' {
+            return false;
+        }
+        let Some(end) = quoted_end(text, at) else {
+            return false;
+        };
+        let Some(scalar) = text.get(at..end) else {
+            return false;
+        };
+        // The same scalar with every continuation line indented by one
+        // space, read on its own.
+        let mut lines = scalar.split('\n');
+        let mut reindented = lines.next().unwrap_or_default().to_string();
+        for line in lines {
+            reindented.push_str("\n ");
+            reindented.push_str(line.trim_start_matches([' ', '\t']));
+        }
+        let mut parser = Parser::new_from_str(&reindented);
+        let value = std::iter::from_fn(|| parser.next_event()).find_map(|event| match event {
+            Ok((Event::Scalar(value, ..), _)) => Some(Ok(Arc::<str>::from(value.as_ref()))),
+            Ok(_) => None,
+            Err(_) => Some(Err(())),
+        });
+        let Some(Ok(value)) = value else {
+            return false;
+        };
+        let blank = format!("{quote}{}{quote}", " ".repeat(end - at - 2));
+        text.replace_range(at..end, &blank);
+        self.values.insert(at, value);
+        true
+    }
+}
+
+/// Blanks the comment that starts at `at` out, up to the end of its line.
+fn blank_comment(text: &mut String, at: usize) -> bool {
+    if text.as_bytes().get(at) != Some(&b'#') {
+        return false;
+    }
+    let end = text
+        .get(at..)
+        .and_then(|rest| rest.find(['\n', '\r']))
+        .map_or(text.len(), |n| at + n);
+    let blank = " ".repeat(end - at);
+    text.replace_range(at..end, &blank);
+    true
+}
+
+/// The first merge-conflict marker of `text`, if any, and where it is.
+fn conflict_marker(text: &str) -> Option<(&'static str, Span)> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_end_matches(['\n', '\r']);
+        let marker = match content.get(..7) {
+            Some("<<<<<<<") if matches!(content.as_bytes().get(7), None | Some(b' ')) => Some("<<<<<<<"),
+            Some(">>>>>>>") if matches!(content.as_bytes().get(7), None | Some(b' ')) => Some(">>>>>>>"),
+            Some("=======") if content.len() == 7 => Some("======="),
+            _ => None,
+        };
+        if let Some(marker) = marker {
+            return Some((marker, Span::new(offset, offset + 7)));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// The token the parser stopped at: at least one character, on the line
+/// the parser names. At the end of a line or of the file, the last character
+/// of content before it (a comment is not what is wrong).
+fn token_at(text: &str, at: usize) -> Span {
+    let at = at.min(text.len());
+    let rest = text.get(at..).unwrap_or_default();
+    match rest.chars().next() {
+        Some(c) if c != '\n' && c != '\r' => {
+            let end = if c == '"' || c == '\'' {
+                quoted_end(text, at).filter(|end| text.get(at..*end).is_some_and(|quoted| !quoted.contains('\n')))
+            } else {
+                None
+            }
+            .unwrap_or_else(|| at + rest.find(char::is_whitespace).unwrap_or(rest.len()));
+            Span::new(at, end.max(at + c.len_utf8()))
+        }
+        _ => last_content_before(text, at).unwrap_or(Span::new(at, at)),
+    }
+}
+
+/// The last character before `at` that is neither blank nor in a comment.
+fn last_content_before(text: &str, at: usize) -> Option<Span> {
+    let before = text.get(..at)?;
+    let mut line_end = before.len();
+    loop {
+        let line_start = before.get(..line_end)?.rfind('\n').map_or(0, |n| n + 1);
+        let line = before.get(line_start..line_end)?;
+        let content = line.get(..comment_start(line)).unwrap_or(line).trim_end();
+        if let Some(c) = content.chars().next_back() {
+            let end = line_start + content.len();
+            return Some(Span::new(end - c.len_utf8(), end));
+        }
+        if line_start == 0 {
+            return None;
+        }
+        line_end = line_start - 1;
+    }
+}
+
+/// Where a comment starts on `line` (its length if none): a `#` at the start
+/// or after a blank, outside quotes.
+fn comment_start(line: &str) -> usize {
+    let mut quote = None;
+    let mut previous = ' ';
+    for (i, c) in line.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if c == '#' && previous.is_whitespace() => return i,
+            None => {}
+        }
+        previous = c;
+    }
+    line.len()
+}
+
+/// Parses `text` into documents. A syntax error the parser stops at is
+/// returned (where, and the parser's words), not reported: it may be one
+/// that [`Relaxed`] takes away.
+fn parse(
+    text: &str,
+    quoted_values: &FxHashMap<usize, Arc<str>>,
+    source: SourceId,
+    limits: Limits,
+) -> (Loaded, Option<(usize, String)>) {
     let mut builder = Builder {
         text,
+        quoted_values,
         source,
         limits,
         offsets: CharToByte::new(text),
@@ -303,20 +523,6 @@ pub fn load(text: &str, source: SourceId, limits: Limits) -> Loaded {
         nodes: 0,
         out: Loaded::default(),
     };
-    // The parser lets some characters YAML forbids through (C0 controls in
-    // places, DEL, C1): a binary file with a `.yaml` name must not pass as
-    // a string. It is rejected whole, at its first such character.
-    if let Some((at, c)) = first_unprintable(text) {
-        builder.report(
-            YAML_SYNTAX,
-            format!(
-                "invalid YAML: found the unprintable character U+{:04X}; the file was not checked",
-                u32::from(c)
-            ),
-            Span::new(at, at + c.len_utf8()),
-        );
-        return builder.out;
-    }
     let mut parser = Parser::new_from_str(text);
     while let Some(event) = parser.next_event() {
         let step = match event {
@@ -336,22 +542,17 @@ pub fn load(text: &str, source: SourceId, limits: Limits) -> Loaded {
                 // The scanner bounds flow nesting itself; that is a limit, not a syntax error.
                 if error.info().contains("recursion limit") {
                     let message = "nesting too deep for the YAML parser; the rest of the file was not checked";
-                    builder.report(INPUT_LIMIT, message.into(), Span::new(at, at));
-                } else {
-                    builder.report(
-                        YAML_SYNTAX,
-                        format!("invalid YAML: {}", error.info()),
-                        Span::new(at, at),
-                    );
+                    builder.report(INPUT_LIMIT, message.into(), token_at(text, at));
+                    return (builder.out, None);
                 }
-                Err(Stop::Syntax)
+                return (builder.out, Some((at, error.info().to_string())));
             }
         };
         if step.is_err() {
             break;
         }
     }
-    builder.out
+    (builder.out, None)
 }
 
 impl Builder<'_> {
@@ -413,10 +614,18 @@ impl Builder<'_> {
                     ),
                     _ => span,
                 };
+                let relaxed_value = match style {
+                    Style::Quoted if !self.quoted_values.is_empty() => self
+                        .text
+                        .get(span.start..)
+                        .and_then(|rest| rest.find(['\'', '"']))
+                        .and_then(|open| self.quoted_values.get(&(span.start + open))),
+                    _ => None,
+                };
                 let node = Node {
                     span,
                     kind: NodeKind::Scalar {
-                        value: Arc::from(value.as_ref()),
+                        value: relaxed_value.cloned().unwrap_or_else(|| Arc::from(value.as_ref())),
                         style,
                         tag,
                     },
@@ -549,7 +758,8 @@ impl Builder<'_> {
                     None => *pending_key = Some(node),
                     Some(key) => {
                         let text = key_text(&key).filter(|text| *text != "<<");
-                        if let Some(first) = text.and_then(|text| keys.find(entries, text)) {
+                        let earlier = text.and_then(|text| keys.find(entries, text));
+                        if let Some(earlier) = earlier.and_then(|at| entries.get_mut(at)) {
                             let message = format!("duplicate key `{}`", text.unwrap_or_default());
                             let location = Location {
                                 source: self.source,
@@ -557,13 +767,15 @@ impl Builder<'_> {
                             };
                             let related = Location {
                                 source: self.source,
-                                span: first,
+                                span: earlier.key.span,
                             };
                             self.out.diagnostics.push(
                                 Diagnostic::error(YAML_SYNTAX, message, location)
-                                    .with_related(related, "first defined here")
-                                    .with_help("remove one of the two keys; planelint keeps the first"),
+                                    .with_related(related, "defined before here")
+                                    .with_help("remove one of the keys; Helm and kubectl use the last one, and so does planelint"),
                             );
+                            // The entry keeps its place in the mapping.
+                            *earlier = Entry { key, value: node };
                         } else {
                             entries.push(Entry { key, value: node });
                             keys.added(entries);
@@ -645,35 +857,33 @@ fn quoted_end(text: &str, start: usize) -> Option<usize> {
 /// while it is small (most are, and a scan allocates nothing), through a map
 /// once it is large, so that a mapping with many keys takes linear time.
 #[derive(Default)]
-struct KeyIndex(Option<FxHashMap<Arc<str>, Span>>);
+struct KeyIndex(Option<FxHashMap<Arc<str>, usize>>);
 
 impl KeyIndex {
     const SCAN_LIMIT: usize = 16;
 
-    /// The span of the key of `entries` that has `text`.
-    fn find(&self, entries: &[Entry], text: &str) -> Option<Span> {
+    /// The index of the entry of `entries` whose key has `text`.
+    fn find(&self, entries: &[Entry], text: &str) -> Option<usize> {
         match &self.0 {
             Some(map) => map.get(text).copied(),
-            None => entries
-                .iter()
-                .find(|e| key_text(&e.key) == Some(text))
-                .map(|e| e.key.span),
+            None => entries.iter().position(|e| key_text(&e.key) == Some(text)),
         }
     }
 
     /// Takes note of the entry just pushed on `entries`.
     fn added(&mut self, entries: &[Entry]) {
-        let keyed = |e: &Entry| Some((Arc::from(key_text(&e.key)?), e.key.span));
+        let keyed = |(at, e): (usize, &Entry)| Some((Arc::from(key_text(&e.key)?), at));
         match &mut self.0 {
             Some(map) => {
-                if let Some((text, span)) = entries.last().and_then(keyed) {
-                    map.entry(text).or_insert(span);
+                let last = entries.len().checked_sub(1).and_then(|at| Some((at, entries.get(at)?)));
+                if let Some((text, at)) = last.and_then(keyed) {
+                    map.entry(text).or_insert(at);
                 }
             }
             None if entries.len() > Self::SCAN_LIMIT => {
                 let mut map = FxHashMap::with_capacity_and_hasher(entries.len() * 2, Default::default());
-                for (text, span) in entries.iter().filter_map(keyed) {
-                    map.entry(text).or_insert(span);
+                for (text, at) in entries.iter().enumerate().filter_map(keyed) {
+                    map.entry(text).or_insert(at);
                 }
                 self.0 = Some(map);
             }

@@ -79,7 +79,7 @@ fn duplicate_key_points_at_the_second_key() {
     assert_eq!(d.location.span, Span::new(10, 11));
     assert_eq!(d.related[0].location.span, Span::new(0, 1));
     let root = loaded.documents[0].root.as_ref().unwrap();
-    assert_eq!(root.get("a").unwrap().scalar(), Some(Scalar::Int(1)));
+    assert_eq!(root.get("a").unwrap().scalar(), Some(Scalar::Int(3)));
 }
 
 #[test]
@@ -189,11 +189,11 @@ fn unprintable_characters_reject_the_file_at_the_first_one() {
 fn a_tab_in_indentation_is_pointed_at() {
     let loaded = load_str("a:\n\tb: c\n");
     assert_eq!(loaded.diagnostics.len(), 1);
-    assert_eq!(loaded.diagnostics[0].location.span, Span::new(3, 3));
+    assert_eq!(loaded.diagnostics[0].location.span, Span::new(3, 4));
 }
 
 // Issue 7: duplicate keys are found through a map, not by rescanning the
-// mapping per key; the first of each key still wins.
+// mapping per key; the last of each key wins, as in Helm.
 #[test]
 fn duplicate_keys_in_a_wide_mapping() {
     let keys: String = (0..20_000).map(|i| format!("k{i}: {i}\n")).collect();
@@ -201,7 +201,7 @@ fn duplicate_keys_in_a_wide_mapping() {
     let messages: Vec<&str> = loaded.diagnostics.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(messages, ["duplicate key `k5`", "duplicate key `k19999`"]);
     let root = loaded.documents[0].root.as_ref().unwrap();
-    assert_eq!(root.get("k5").unwrap().scalar(), Some(Scalar::Int(5)));
+    assert_eq!(root.get("k5").unwrap().as_str(), Some("again"));
 }
 
 #[test]
@@ -212,4 +212,71 @@ fn the_first_unprintable_character_is_found_past_ascii_and_multibyte_text() {
     // After a multibyte character, the offset is still in bytes.
     assert_eq!(first_unprintable("é: ü\u{85}x\u{9F}"), Some((9, '\u{9F}')));
     assert_eq!(first_unprintable("x\u{FFFE}"), Some((1, '\u{FFFE}')));
+}
+
+// Issue 23: what libyaml (Helm, kubectl) accepts and saphyr does not.
+#[test]
+fn a_quoted_scalar_may_continue_less_indented_than_its_key() {
+    let text = "g:\n  k: \"a very\nlong \\\n  name\"\n  n: 'it''s\n\n x'\nz: 1\n";
+    let node = root(text);
+    let g = node.get("g").unwrap();
+    let k = g.get("k").unwrap();
+    assert_eq!(k.as_str(), Some("a very long name"));
+    assert_eq!(&text[k.span.start..k.span.end], "\"a very\nlong \\\n  name\"");
+    assert_eq!(g.get("n").unwrap().as_str(), Some("it's\nx"));
+    assert_eq!(node.get("z").unwrap().scalar(), Some(Scalar::Int(1)));
+}
+
+#[test]
+fn a_comment_may_follow_a_quoted_scalar_without_a_blank() {
+    let node = root("k: \"\"# the chart's default\nl: 'x'#note\nm: [a]#c\n");
+    assert_eq!(node.get("k").unwrap().as_str(), Some(""));
+    assert_eq!(node.get("l").unwrap().as_str(), Some("x"));
+    assert_eq!(node.get("m").unwrap().as_sequence().map(<[Node]>::len), Some(1));
+}
+
+#[test]
+fn a_duplicate_key_keeps_the_last_value_in_the_first_place() {
+    let loaded = load_str("a: 1\nb: 2\na: 3\na: 4\n");
+    let messages: Vec<_> = loaded.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(messages, ["duplicate key `a`", "duplicate key `a`"]);
+    // The third `a` is named against the second, which had replaced the first.
+    assert_eq!(loaded.diagnostics[1].related[0].location.span, Span::new(10, 11));
+    let node = loaded.documents[0].root.as_ref().unwrap();
+    let keys: Vec<_> = node
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .map(|e| e.key.as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["a", "b"]);
+    assert_eq!(node.get("a").unwrap().scalar(), Some(Scalar::Int(4)));
+}
+
+#[test]
+fn a_merge_conflict_is_named_at_its_first_marker() {
+    let loaded = load_str("a: 1\n<<<<<<< HEAD\nb: 2\n=======\nb: 3\n>>>>>>> main\n");
+    let d = &loaded.diagnostics[0];
+    assert_eq!(
+        d.message,
+        "invalid YAML: unresolved merge conflict (`<<<<<<<` marker); the file was not checked"
+    );
+    assert_eq!(d.location.span, Span::new(5, 12));
+}
+
+#[test]
+fn a_syntax_error_covers_the_token_it_is_at() {
+    let text = "a: [1, 2\n";
+    let d = &load_str(text).diagnostics[0];
+    assert_eq!(&text[d.location.span.start..d.location.span.end], "2");
+    let text = "a: b: c\n";
+    let d = &load_str(text).diagnostics[0];
+    assert_eq!(&text[d.location.span.start..d.location.span.end], ":");
+}
+
+#[test]
+fn a_syntax_error_at_the_end_of_the_input_covers_the_last_content_not_a_comment() {
+    let text = "a: {b: c  # 'not' closed: \"yet\"\n\n# trailing\n";
+    let d = &load_str(text).diagnostics[0];
+    assert_eq!(d.location.span, Span::new(7, 8));
 }
