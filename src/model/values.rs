@@ -1,9 +1,11 @@
-//! The Union data-plane Helm values adapter: a values file (`global.CLUSTER_NAME`,
-//! `global.METADATA_BUCKET`, `storage.bucketName`, `provider`, ...) describes
-//! one cluster. Simple `{{ .Values.a.b }}` and `{{ tpl .Values.a.b . }}`
-//! references are resolved, and a field keeps the span of the value that was
-//! finally used. Empty strings (the chart's defaults) are unset, so a file
-//! whose cluster name is empty describes no cluster.
+//! The Union data-plane Helm values adapter: a values file describes one
+//! cluster, in any of the shapes real repositories use (the chart's top
+//! level, its `global.*` block, the legacy `unionoperator` chart's `union.*`,
+//! the operator's rendered config). Simple `{{ .Values.a.b }}` and
+//! `{{ tpl .Values.a.b . }}` references are resolved, and a field keeps the
+//! span of the value that was finally used. Empty strings (the chart's
+//! defaults) and placeholders are unset, so a file whose cluster name is
+//! empty describes no cluster.
 
 use super::{Collection, Field, Proto, bucket_name};
 use crate::diagnostic::Location;
@@ -85,19 +87,107 @@ fn canonical(path: &Path) -> PathBuf {
 /// How many references deep a value may be resolved.
 const MAX_RESOLUTION_DEPTH: usize = 8;
 
+/// Where each shape of Union data-plane values keeps a setting, in the order
+/// planelint takes them: the first path holding a real value wins. The
+/// shapes: the current chart's top level (`clusterName`, `storage.*`, ...),
+/// its `global.*` block, the legacy `unionoperator` chart (`union.*`), and
+/// the operator's own rendered config (`operator.clusterId`,
+/// `operator.clusterData`).
+const NAME: &[&[&str]] = &[
+    &["clusterName"],
+    &["global", "CLUSTER_NAME"],
+    &["union", "clusterName"],
+    &["operator", "clusterId", "name"],
+];
+const ORGANIZATION: &[&[&str]] = &[
+    &["orgName"],
+    &["global", "ORG_NAME"],
+    &["config", "operator", "clusterId", "organization"],
+    &["operator", "clusterId", "organization"],
+];
+const REGION: &[&[&str]] = &[
+    &["storage", "region"],
+    &["union", "storage", "s3", "region"],
+    &["operator", "clusterData", "bucketRegion"],
+];
+const GCP_PROJECT: &[&[&str]] = &[
+    &["storage", "gcp", "projectId"],
+    &["union", "storage", "gcs", "projectId"],
+    &["operator", "clusterData", "gcpProjectId"],
+];
+/// The bucket the chart uses: an explicit prefix, else the storage bucket,
+/// which defaults to `METADATA_BUCKET`.
+const METADATA_BUCKET: &[&[&str]] = &[
+    &["config", "operator", "clusterData", "metadataBucketPrefix"],
+    &["storage", "metadataPrefix"],
+    &["storage", "bucketName"],
+    &["global", "METADATA_BUCKET"],
+    &["union", "metadataBucketPrefix"],
+    &["union", "storage", "bucketName"],
+    &["operator", "clusterData", "metadataBucketPrefix"],
+    &["operator", "clusterData", "bucketName"],
+];
+const FAST_REGISTRATION_BUCKET: &[&[&str]] = &[
+    &["storage", "fastRegistrationBucketName"],
+    &["global", "FAST_REGISTRATION_BUCKET"],
+];
+const STORAGE_PROVIDER: &[&[&str]] = &[
+    &["storage", "provider"],
+    &["union", "storage", "type"],
+    &["operator", "clusterData", "storageType"],
+];
+const WORKER_IDENTITY: &[&[&str]] = &[
+    &["userRoleAnnotationValue"],
+    &["global", "WORKER_IAM_ROLE_ARN"],
+    &["config", "operator", "clusterData", "userRole"],
+    &["union", "userRoleAnnotationValue"],
+    &["operator", "clusterData", "userRole"],
+];
+/// The service-account annotations that carry a backend identity, under
+/// each shape's annotation maps.
+const BACKEND_ANNOTATION_MAPS: &[&[&str]] = &[
+    &["additionalServiceAccountAnnotations"],
+    &["union", "unionoperator", "serviceAccount", "annotations"],
+    &["union", "flytepropeller", "serviceAccount", "annotations"],
+];
+const ROLE_ANNOTATIONS: &[&str] = &[
+    "eks.amazonaws.com/role-arn",
+    "iam.gke.io/gcp-service-account",
+    "azure.workload.identity/client-id",
+];
+
+/// Whether `root` is a Union data-plane values document, in any shape.
+fn is_values(root: &Node) -> bool {
+    let has = |path: &[&str]| path.iter().try_fold(root, |node, key| node.get(key)).is_some();
+    has(&["global", "CLUSTER_NAME"])
+        || has(&["clusterName"]) && (has(&["orgName"]) || has(&["storage"]) || has(&["host"]))
+        || has(&["union", "clusterName"])
+            && (has(&["union", "metadataBucketPrefix"]) || has(&["union", "storage"]) || has(&["union", "cloudUrl"]))
+        || has(&["operator", "clusterId"])
+        || has(&["operator", "clusterData"])
+}
+
 /// The cluster that values documents describe, if they are values files: one
 /// document, or several layered (later wins).
 pub fn extract(layers: &[(&Node, SourceId)], out: &mut Vec<Proto>) {
-    let is_values = |root: &Node| root.get("global").and_then(|g| g.get("CLUSTER_NAME")).is_some();
     if !layers.iter().any(|(root, _)| is_values(root)) {
         return;
     }
     let values = Values { layers };
     // An empty name is the chart's own defaults: a values file, no cluster.
-    let Some(name) = values.field(&["global", "CLUSTER_NAME"]) else {
+    let Some(name) = values.first(NAME) else {
         return;
     };
-    let provider = values.field(&["provider"]);
+    let provider = values.field(&["provider"]).or_else(|| {
+        // The legacy chart names only its storage type.
+        let storage = values.field(&["union", "storage", "type"])?;
+        let cloud = match storage.as_str()? {
+            "s3" => "aws",
+            "gcs" => "gcp",
+            _ => return None,
+        };
+        Some(Field::string(cloud, storage.location))
+    });
     let mut fields: Vec<(&'static str, Field)> = vec![
         ("name", name.clone()),
         ("pool", Field::string("default", name.location)),
@@ -114,32 +204,31 @@ pub fn extract(layers: &[(&Node, SourceId)], out: &mut Vec<Proto>) {
         "gcp" => (&["GOOGLE_PROJECT_ID", "AWS_ACCOUNT_ID"], &["GCP_REGION", "AWS_REGION"]),
         _ => (&["AWS_ACCOUNT_ID", "GOOGLE_PROJECT_ID"], &["AWS_REGION", "GCP_REGION"]),
     };
-    let first = |keys: &[&str]| keys.iter().find_map(|key| values.field(&["global", key]));
+    let global = |keys: &[&str]| keys.iter().find_map(|key| values.field(&["global", key]));
+    let backend = BACKEND_ANNOTATION_MAPS
+        .iter()
+        .flat_map(|map| ROLE_ANNOTATIONS.iter().map(move |key| [map, &[*key][..]].concat()))
+        .find_map(|path| values.field(&path))
+        .or_else(|| values.field(&["global", "BACKEND_IAM_ROLE_ARN"]));
     let optional: [(&'static str, Option<Field>); 7] = [
-        ("organization", values.field(&["global", "ORG_NAME"])),
-        ("account", first(account_keys)),
-        ("region", first(region_keys)),
-        ("backendIdentity", values.field(&["global", "BACKEND_IAM_ROLE_ARN"])),
-        ("workerIdentity", values.field(&["global", "WORKER_IAM_ROLE_ARN"])),
-        ("storageProvider", values.field(&["storage", "provider"])),
-        (
-            "fastRegistrationBucket",
-            values
-                .field(&["storage", "fastRegistrationBucketName"])
-                .or_else(|| values.field(&["global", "FAST_REGISTRATION_BUCKET"])),
-        ),
+        ("organization", values.first(ORGANIZATION)),
+        ("account", global(account_keys).or_else(|| values.first(GCP_PROJECT))),
+        ("region", global(region_keys).or_else(|| values.first(REGION))),
+        ("backendIdentity", backend),
+        ("workerIdentity", values.first(WORKER_IDENTITY)),
+        ("storageProvider", values.first(STORAGE_PROVIDER)),
+        ("fastRegistrationBucket", values.first(FAST_REGISTRATION_BUCKET)),
     ];
     fields.extend(
         optional
             .into_iter()
             .filter_map(|(name, field)| field.map(|f| (name, f))),
     );
-    // The bucket the chart uses: an explicit prefix, else the storage bucket,
-    // which defaults to METADATA_BUCKET.
-    let metadata = values
-        .field(&["config", "operator", "clusterData", "metadataBucketPrefix"])
-        .or_else(|| values.field(&["storage", "bucketName"]))
-        .or_else(|| values.field(&["global", "METADATA_BUCKET"]));
+    // A prefix with no bucket in it (the chart's `s3://` default) names none.
+    let metadata = METADATA_BUCKET
+        .iter()
+        .filter_map(|path| values.field(path))
+        .find(|uri| !bucket_name(uri.as_str().unwrap_or_default()).is_empty());
     if let Some(uri) = metadata {
         let text = uri.as_str().unwrap_or_default();
         fields.push(("metadataBucket", Field::string(bucket_name(text), uri.location)));
@@ -166,6 +255,20 @@ pub fn extract(layers: &[(&Node, SourceId)], out: &mut Vec<Proto>) {
     });
 }
 
+/// Whether `text` is a template's stand-in rather than a value: `<NAME>`,
+/// Terraform's or envsubst's `${name}`, or an IAM role ARN whose account is
+/// not an account number (`arn:aws:iam::ACCOUNT_ID:role/...`).
+fn is_placeholder(text: &str) -> bool {
+    let bracketed = text
+        .find('<')
+        .is_some_and(|open| text.get(open..).is_some_and(|rest| rest.contains('>')));
+    let arn_account = text
+        .strip_prefix("arn:aws:iam::")
+        .and_then(|rest| rest.split(':').next())
+        .is_some_and(|account| !account.bytes().all(|b| b.is_ascii_digit()));
+    bracketed || text.contains("${") || arn_account
+}
+
 /// Values files in layering order.
 struct Values<'a> {
     layers: &'a [(&'a Node, SourceId)],
@@ -183,13 +286,25 @@ impl Values<'_> {
     }
 
     /// The non-empty string at `path`, references resolved, located at the
-    /// value that was finally used.
+    /// value that was finally used; a placeholder is no value.
     fn field(&self, path: &[&str]) -> Option<Field> {
         let (node, source) = self.node(path)?;
-        self.resolve(node, source, 0)
+        // The legacy chart is a subchart: its `.Values` is the `union` map.
+        let scope: &[&str] = if path.first() == Some(&"union") {
+            &["union"]
+        } else {
+            &[]
+        };
+        self.resolve(node, source, scope, 0)
+            .filter(|field| !field.as_str().is_some_and(is_placeholder))
     }
 
-    fn resolve(&self, node: &Node, source: SourceId, depth: usize) -> Option<Field> {
+    /// The value of the first of `paths` that has one.
+    fn first(&self, paths: &[&[&str]]) -> Option<Field> {
+        paths.iter().find_map(|path| self.field(path))
+    }
+
+    fn resolve(&self, node: &Node, source: SourceId, scope: &[&str], depth: usize) -> Option<Field> {
         let text = match node.scalar()? {
             Scalar::String(s) => s.to_string(),
             Scalar::Int(i) => i.to_string(),
@@ -215,8 +330,8 @@ impl Values<'_> {
             let after = rest.get(open + 2..)?;
             let close = after.find("}}")?;
             let path = reference(after.get(..close)?)?;
-            let (target, target_source) = self.node(&path)?;
-            let value = self.resolve(target, target_source, depth + 1)?;
+            let (target, target_source) = self.node(&[scope, &path].concat()).or_else(|| self.node(&path))?;
+            let value = self.resolve(target, target_source, scope, depth + 1)?;
             resolved.push_str(value.as_str()?);
             used = Some(value.location);
             rest = after.get(close + 2..)?;
@@ -227,12 +342,14 @@ impl Values<'_> {
     }
 }
 
-/// The path of `.Values.a.b` in `.Values.a.b` or `tpl .Values.a.b .`.
+/// The path of `.Values.a.b` in `.Values.a.b`, `tpl .Values.a.b .` (or `$`)
+/// and `tpl (.Values.a.b | toString) .`.
 fn reference(expression: &str) -> Option<Vec<&str>> {
     let words: Vec<&str> = expression.trim().trim_matches('-').split_whitespace().collect();
     let path = match words.as_slice() {
         [path] => *path,
-        ["tpl", path, "."] => *path,
+        ["tpl", path, "." | "$"] => *path,
+        ["tpl", path, "|", "toString)", "." | "$"] => path.strip_prefix('(')?,
         _ => return None,
     };
     let path = path.strip_prefix(".Values.")?;
@@ -242,7 +359,7 @@ fn reference(expression: &str) -> Option<Vec<&str>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Layering, reference};
+    use super::{Layering, extract, is_placeholder, reference};
     use crate::source::SourceId;
     use crate::yaml;
     use std::path::{Path, PathBuf};
@@ -290,7 +407,93 @@ mod tests {
             reference(" tpl .Values.storage.bucketName . "),
             Some(vec!["storage", "bucketName"])
         );
+        assert_eq!(
+            reference(" tpl (.Values.userRoleAnnotationValue | toString) $ "),
+            Some(vec!["userRoleAnnotationValue"])
+        );
         assert_eq!(reference(" include \"x\" . "), None);
         assert_eq!(reference(" .Release.Name "), None);
+    }
+
+    /// The fields of the one cluster `text` describes, as (name, value, line).
+    fn cluster(text: &str) -> Vec<(&'static str, String, usize)> {
+        let loaded = yaml::load(text, SourceId(0), yaml::Limits::default());
+        let root = loaded.documents.into_iter().next().and_then(|d| d.root).unwrap();
+        let mut out = Vec::new();
+        extract(&[(&root, SourceId(0))], &mut out);
+        assert_eq!(out.len(), 1, "{text}");
+        let line = |at: usize| text[..at].matches('\n').count() + 1;
+        out[0]
+            .fields
+            .iter()
+            .map(|(name, field)| {
+                (
+                    *name,
+                    field.as_str().unwrap().to_string(),
+                    line(field.location.span.start),
+                )
+            })
+            .collect()
+    }
+
+    fn value<'a>(fields: &'a [(&'static str, String, usize)], name: &str) -> Option<(&'a str, usize)> {
+        fields
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, v, line)| (v.as_str(), *line))
+    }
+
+    #[test]
+    fn the_top_level_name_is_the_one_the_chart_uses() {
+        let fields = cluster(
+            "global: {CLUSTER_NAME: old-name, ORG_NAME: acme}\nclusterName: cw-east\norgName: acme-gpu\nstorage: {bucketName: m}\n",
+        );
+        assert_eq!(value(&fields, "name"), Some(("cw-east", 2)));
+        assert_eq!(value(&fields, "organization"), Some(("acme-gpu", 3)));
+        assert_eq!(value(&fields, "metadataBucket"), Some(("m", 4)));
+    }
+
+    #[test]
+    fn the_legacy_chart_resolves_references_inside_union() {
+        let fields = cluster(
+            "union:\n  clusterName: legacy\n  storage:\n    type: gcs\n    bucketName: acme-meta\n    gcs: {projectId: acme-prod}\n  metadataBucketPrefix: 'gs://{{ tpl .Values.storage.bucketName $ }}'\n",
+        );
+        assert_eq!(value(&fields, "metadataBucket"), Some(("acme-meta", 5)));
+        assert_eq!(value(&fields, "metadataBucketUri"), Some(("gs://acme-meta", 5)));
+        assert_eq!(value(&fields, "provider"), Some(("gcp", 4)));
+        assert_eq!(value(&fields, "storageProvider"), Some(("gcs", 4)));
+        assert_eq!(value(&fields, "account"), Some(("acme-prod", 6)));
+    }
+
+    #[test]
+    fn a_prefix_with_no_bucket_names_none_and_the_next_shape_is_read() {
+        let fields = cluster(
+            "global: {CLUSTER_NAME: c, METADATA_BUCKET: acme-meta}\nconfig: {operator: {clusterData: {metadataBucketPrefix: 's3://'}}}\n",
+        );
+        assert_eq!(value(&fields, "metadataBucket"), Some(("acme-meta", 1)));
+    }
+
+    #[test]
+    fn placeholders_are_no_values() {
+        for text in [
+            "<CLUSTER_NAME>",
+            "<ORG_NAME>.union.ai",
+            "<App Id from uctl create app>",
+            "${cluster_name}",
+            "arn:aws:iam::ACCOUNT_ID:role/flyte_project_role",
+        ] {
+            assert!(is_placeholder(text), "{text}");
+        }
+        for text in [
+            "eks-prod",
+            "arn:aws:iam::123456789012:role/worker",
+            "a<b",
+            "s3://acme/$prefix",
+        ] {
+            assert!(!is_placeholder(text), "{text}");
+        }
+        let fields = cluster("global: {CLUSTER_NAME: c, ORG_NAME: '<ORG_NAME>'}\nuserRoleAnnotationValue: ${role}\n");
+        assert_eq!(value(&fields, "organization"), None);
+        assert_eq!(value(&fields, "workerIdentity"), None);
     }
 }
