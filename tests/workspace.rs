@@ -427,6 +427,24 @@ fn what_was_not_checked_cannot_be_suppressed_or_baselined() {
 }
 
 #[test]
+fn adding_a_file_with_the_same_key_does_not_revive_a_baselined_finding() {
+    let dir = repo(&[
+        ("pools.yaml", &pool("prod", "shared")),
+        ("more.yaml", &pool("dev", "shared")),
+    ]);
+    let out = planelint_in(dir.path(), &["check", "--write-baseline", "baseline.json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Another pool prod, in a file walked first: pools.yaml's pool prod is
+    // still the first of its file, and its finding still the recorded one.
+    std::fs::write(dir.path().join("a.yaml"), pool("prod", "prod-meta")).unwrap();
+    let out = planelint_in(
+        dir.path(),
+        &["check", "--baseline", "baseline.json", "--format", "json"],
+    );
+    assert_eq!(findings(&out), Vec::<String>::new(), "{}", out.stdout);
+}
+
+#[test]
 fn a_closed_pipe_still_exits_with_the_findings_code() {
     let dir = mismatched_repo();
     let mut child = Command::new(env!("CARGO_BIN_EXE_planelint"))

@@ -202,8 +202,14 @@ pub fn build(mut files: Vec<LoadedFile>, diagnostics: &mut Vec<Diagnostic>) -> V
         }
         protos.extend(extracted.entities.into_iter().map(|proto| (owner.clone(), proto)));
     }
+    split_organizations(&mut protos, models.get(&None));
     for (owner, proto) in protos {
-        let builder = models.entry(owner).or_insert_with(ModelBuilder::new);
+        let organization: Option<Arc<str>> = owner.as_deref().and_then(|o| o.strip_prefix('\0')).map(Arc::from);
+        let builder = models.entry(owner).or_insert_with(|| {
+            let mut builder = ModelBuilder::new();
+            builder.name = organization;
+            builder
+        });
         if proto.collection == Collection::Clusters && builder.merge_into_manifest(&proto, diagnostics) {
             continue;
         }
@@ -212,18 +218,60 @@ pub fn build(mut files: Vec<LoadedFile>, diagnostics: &mut Vec<Diagnostic>) -> V
     models.into_values().map(ModelBuilder::finish).collect()
 }
 
-/// Gives each entity whose key an earlier one of its collection has the
-/// occurrence number of its key (2 for the second); the others keep 1. Keys
-/// are counted once all entities are in place, borrowed from them: the map
+/// Without a DataPlane, values files of several organizations (`ORG_NAME`)
+/// are the data planes of different organizations: each organization's
+/// clusters make a model of their own (owner `\0` + its name; no directory
+/// name holds a NUL), so no finding compares one organization's clusters
+/// with another's. A cluster that a `Cluster` manifest without a DataPlane
+/// also describes stays with that manifest, in the model of the files
+/// without a DataPlane.
+fn split_organizations(protos: &mut [(Option<String>, Proto)], unowned: Option<&ModelBuilder>) {
+    let organization = |proto: &Proto| -> Option<Arc<str>> {
+        let field = |name: &str| proto.fields.iter().find(|(n, _)| *n == name).map(|(_, f)| f);
+        let from_values = field("source").and_then(Field::as_str) == Some("values");
+        (proto.collection == Collection::Clusters && from_values)
+            .then(|| field("organization").and_then(Field::as_str).map(Arc::from))
+            .flatten()
+    };
+    let organizations: BTreeSet<Arc<str>> = protos
+        .iter()
+        .filter(|(owner, _)| owner.is_none())
+        .filter_map(|(_, proto)| organization(proto))
+        .collect();
+    if organizations.len() < 2 {
+        return;
+    }
+    let manifest_clusters: BTreeSet<&str> = unowned
+        .and_then(|builder| builder.entities.get(&Collection::Clusters))
+        .into_iter()
+        .flatten()
+        .map(|cluster| cluster.key.as_ref())
+        .collect();
+    for (owner, proto) in protos.iter_mut().filter(|(owner, _)| owner.is_none()) {
+        if manifest_clusters.contains(proto.key.as_ref()) {
+            continue;
+        }
+        if let Some(name) = organization(proto) {
+            *owner = Some(format!("\0{name}"));
+        }
+    }
+}
+
+/// Gives each entity whose key an earlier one of its collection in the same
+/// file has the occurrence number of its key there (2 for the second); the
+/// others keep 1. Counting within a file keeps a finding's fingerprint (file
+/// and model path) when another file with the same key is added. Keys are
+/// counted once all entities are in place, borrowed from them: the map
 /// neither copies nor counts references to a key.
 fn number_repeated_keys(entities: &mut [Arc<Entity>]) {
     let repeated: Vec<(usize, usize)> = {
-        let mut seen: FxHashMap<&str, usize> = FxHashMap::with_capacity_and_hasher(entities.len(), Default::default());
+        let mut seen: FxHashMap<(SourceId, &str), usize> =
+            FxHashMap::with_capacity_and_hasher(entities.len(), Default::default());
         entities
             .iter()
             .enumerate()
             .filter_map(|(at, entity)| {
-                let count = seen.entry(entity.key.as_ref()).or_insert(0);
+                let count = seen.entry((entity.location.source, entity.key.as_ref())).or_insert(0);
                 *count += 1;
                 (*count > 1).then_some((at, *count))
             })
