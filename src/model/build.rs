@@ -681,6 +681,7 @@ impl ModelBuilder {
 
     fn finish(mut self) -> Model {
         self.derive_cluster_production();
+        qualify_buckets_of_two_clouds(&mut self.entities);
         for entities in self.entities.values_mut() {
             number_repeated_keys(entities);
         }
@@ -691,6 +692,57 @@ impl ModelBuilder {
         Model {
             name: self.name,
             collections,
+        }
+    }
+}
+
+/// Buckets compare by name (`acme-meta` is `s3://acme-meta`), but a name
+/// given with the schemes of two clouds (`s3://x` and `gs://x`) is two
+/// buckets: there, each bucket given with a scheme, or of a cluster whose
+/// provider is known, is named with its scheme.
+fn qualify_buckets_of_two_clouds(entities: &mut BTreeMap<Collection, Vec<Arc<Entity>>>) {
+    let scheme = |entity: &Entity| -> Option<(Arc<str>, &'static str)> {
+        let uri = entity.field("metadataBucketUri")?.as_str()?;
+        let (scheme, _) = uri.split_once("://")?;
+        let scheme = match scheme.to_ascii_lowercase().as_str() {
+            "s3" | "s3a" => "s3",
+            "gs" | "gcs" => "gs",
+            "abfs" | "abfss" | "wasb" | "wasbs" | "azblob" => "abfs",
+            "oci" => "oci",
+            _ => return None,
+        };
+        Some((Arc::from(entity.field("metadataBucket")?.as_str()?), scheme))
+    };
+    let mut clouds: BTreeMap<Arc<str>, BTreeSet<&'static str>> = BTreeMap::new();
+    for entity in entities.values().flatten() {
+        if let Some((name, scheme)) = scheme(entity) {
+            clouds.entry(name).or_default().insert(scheme);
+        }
+    }
+    if clouds.values().all(|schemes| schemes.len() < 2) {
+        return;
+    }
+    // A bare name is the bucket of its cluster's own cloud, as the chart
+    // writes it.
+    let provider_scheme = |entity: &Entity| -> Option<(Arc<str>, &'static str)> {
+        let scheme = match entity.field("provider")?.as_str()? {
+            "aws" => "s3",
+            "gcp" => "gs",
+            "azure" => "abfs",
+            _ => return None,
+        };
+        Some((Arc::from(entity.field("metadataBucket")?.as_str()?), scheme))
+    };
+    for entity in entities.values_mut().flatten() {
+        let Some((name, scheme)) = scheme(entity).or_else(|| provider_scheme(entity)) else {
+            continue;
+        };
+        if clouds.get(&name).is_none_or(|schemes| schemes.len() < 2) {
+            continue;
+        }
+        let entity = Arc::make_mut(entity);
+        if let Some((_, field)) = entity.fields.iter_mut().find(|(n, _)| *n == "metadataBucket") {
+            *field = Field::string(&format!("{scheme}://{name}"), field.location);
         }
     }
 }

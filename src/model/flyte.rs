@@ -41,45 +41,51 @@ fn number(node: &Node) -> Option<f64> {
     }
 }
 
-/// A flytectl attribute file: `domain`, `project`, optional `workflow`, and
-/// `value` (an execution cluster label) or `attributes` (cluster resources).
+/// A flytectl attribute file: `domain` and `project` (either or both: a
+/// project-level file has no domain), optional `workflow`, and `value` (an
+/// execution cluster label) or `attributes` (cluster resources). flytectl
+/// decodes the keys in any letter case, and so does planelint.
 fn attribute_file(root: &Node, source: SourceId, out: &mut Vec<Proto>) -> bool {
     let Some(entries) = root.as_mapping() else {
         return false;
     };
-    let known = entries
-        .iter()
-        .all(|e| e.key.as_str().is_some_and(|k| ATTRIBUTE_FILE_KEYS.contains(&k)));
-    let (Some(domain), true) = (root.get("domain"), known) else {
-        return false;
+    let get = |name: &str| {
+        entries
+            .iter()
+            .find(|e| e.key.as_str().is_some_and(|k| k.eq_ignore_ascii_case(name)))
+            .map(|e| &e.value)
     };
-    if root.get("value").is_none() && root.get("attributes").is_none() {
+    let known = entries.iter().all(|e| {
+        e.key
+            .as_str()
+            .is_some_and(|k| ATTRIBUTE_FILE_KEYS.iter().any(|known| known.eq_ignore_ascii_case(k)))
+    });
+    if !known || get("value").is_none() && get("attributes").is_none() {
         return false;
     }
-    let Some(domain_field) = string_field(domain, source) else {
-        return false;
-    };
-    let mut fields = vec![("domain", domain_field.clone())];
-    for name in ["project", "workflow"] {
-        if let Some(field) = root.get(name).and_then(|n| string_field(n, source)) {
+    let mut fields = Vec::new();
+    for name in ["domain", "project", "workflow"] {
+        if let Some(field) = get(name).and_then(|n| string_field(n, source)) {
             fields.push((name, field));
         }
     }
-    let key = match fields
-        .iter()
-        .find(|(n, _)| *n == "project")
-        .and_then(|(_, f)| f.as_str())
-    {
-        Some(project) => format!("{}/{project}", domain_field.as_str().unwrap_or_default()),
-        None => domain_field.as_str().unwrap_or_default().to_string(),
+    let text = |name: &str| fields.iter().find(|(n, _)| *n == name).and_then(|(_, f)| f.as_str());
+    let key = match (text("domain"), text("project")) {
+        (Some(domain), Some(project)) => format!("{domain}/{project}"),
+        (Some(domain), None) => domain.to_string(),
+        (None, Some(project)) => format!("*/{project}"),
+        (None, None) => return false,
+    };
+    let Some(location) = fields.first().map(|(_, f)| f.location) else {
+        return false;
     };
     out.push(Proto {
         collection: Collection::UnitRefs,
         key: Arc::from(key.as_str()),
-        location: domain_field.location,
+        location,
         fields: fields.clone(),
     });
-    if let Some(label) = root.get("value").and_then(|n| string_field(n, source)) {
+    if let Some(label) = get("value").and_then(|n| string_field(n, source)) {
         let mut label_fields = fields;
         label_fields.push(("label", label.clone()));
         out.push(Proto {
