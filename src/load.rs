@@ -226,8 +226,14 @@ fn parse_file(found: &Found, text: Arc<str>, options: &LoadOptions<'_>, id: Sour
     let mut loaded = yaml::load(&text, id, options.yaml_limits);
     // Manifests are read here, on the loading threads, and the YAML tree is
     // dropped here too: only the entities go on.
+    let wrapping = model::Wrapping {
+        text: &text,
+        source: id,
+        limits: options.yaml_limits,
+        layer,
+    };
     let (extracted, layer_root) =
-        model::extract(id, loaded.documents, layer, options.max_units, &mut loaded.diagnostics);
+        model::extract(&wrapping, loaded.documents, options.max_units, &mut loaded.diagnostics);
     FileLoad {
         source: SourceFile::new(found.name.clone(), found.path.clone(), text),
         extracted,

@@ -72,6 +72,7 @@ const CASES: &[Case] = &[
     fixture("tab-indentation", &["c.yaml:4:1 yaml-syntax"], 1, [0, 0, 0]),
     fixture("tab-after-value", &["c.yaml:6:10 yaml-syntax"], 1, [0, 0, 0]),
     fixture("merge-conflict", &["c.yaml:6:1 yaml-syntax"], 1, [0, 0, 0]),
+    fixture("configmap-broken-yaml", &["cm.yaml:8:47 yaml-syntax"], 1, [0, 0, 0]),
     fixture(
         "bom",
         &["c.yaml:4:8 manifest-schema", "c.yaml:4:26 manifest-schema"],

@@ -4,7 +4,7 @@
 
 use super::manifest::{self, Kind, Manifest};
 use super::{Collection, Entity, Field, Model, Value, bucket_name};
-use super::{Proto, flyte, values};
+use super::{Proto, Wrapping, flyte, values, wrapped};
 use crate::diagnostic::{CLUSTER_FIELD_CONFLICT, Diagnostic, INPUT_LIMIT, Location, MANIFEST_SCHEMA};
 use crate::source::SourceId;
 use crate::yaml::Document;
@@ -61,12 +61,12 @@ pub struct Prepared {
 /// soon as the manifest is read, before its entities are made: a large
 /// DataPlane's tree and its entities never live together.
 pub fn extract(
-    source: SourceId,
+    wrapping: &Wrapping<'_>,
     documents: Vec<Document>,
-    layer: bool,
     max_units: usize,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> (Extracted, Option<crate::yaml::Node>) {
+    let (source, layer) = (wrapping.source, wrapping.layer);
     let mut extracted = Extracted::default();
     let mut layer_root = None;
     // Files are ordered by their ids (the loader gives them in path order),
@@ -89,6 +89,7 @@ pub fn extract(
                 values::extract(&[(&root, source)], &mut extracted.entities);
             }
             flyte::extract(&root, source, &mut extracted.entities);
+            wrapped::extract(&root, wrapping, &mut extracted.entities, diagnostics);
             None
         };
         if layer && layer_root.is_none() {
@@ -824,7 +825,18 @@ mod tests {
                     LoadedFile {
                         source,
                         root_relative: path.strip_prefix(&repo).expect("below").to_string_lossy().into_owned(),
-                        extracted: extract(source, loaded.documents, false, MAX_UNITS, &mut diagnostics).0,
+                        extracted: extract(
+                            &Wrapping {
+                                text: &text,
+                                source,
+                                limits: yaml::Limits::default(),
+                                layer: false,
+                            },
+                            loaded.documents,
+                            MAX_UNITS,
+                            &mut diagnostics,
+                        )
+                        .0,
                     }
                 })
                 .collect();

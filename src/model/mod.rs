@@ -7,11 +7,13 @@ mod build;
 mod flyte;
 mod manifest;
 mod values;
+mod wrapped;
 
 pub use crate::field::{Field, Value};
 pub use build::{Extracted, LoadedFile, MAX_UNITS, Prepared, build, collections_made, extract};
 pub use manifest::json_schema as manifest_schema;
 pub use values::{Layering, Place};
+pub use wrapped::Wrapping;
 
 use crate::diagnostic::Location;
 use std::sync::Arc;

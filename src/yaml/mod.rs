@@ -3,6 +3,8 @@
 //! here, under limits on nesting depth, alias expansion and document count.
 //! Imports `source` and `diagnostic`.
 
+pub mod embedded;
+
 use crate::diagnostic::{Diagnostic, INPUT_LIMIT, Location, YAML_SYNTAX};
 use crate::source::{CharToByte, SourceId, Span};
 use rustc_hash::FxHashMap;
