@@ -626,6 +626,40 @@ impl ModelBuilder {
 
     /// A cluster is production when a unit it serves (`units`) is; it is
     /// non-production when it serves units and none is. Unknown otherwise.
+    /// A domain's identity is production when the DataPlane says the domain
+    /// is (`domains[].production`), located at the domain's declaration.
+    fn derive_identity_production(&mut self) {
+        let production: FxHashMap<&str, Field> = self
+            .entities
+            .get(&Collection::Domains)
+            .into_iter()
+            .flatten()
+            .filter_map(|domain| Some((domain.key.as_ref(), domain.field("production")?.clone())))
+            .collect();
+        if production.is_empty() {
+            return;
+        }
+        let derived: Vec<(usize, Field)> = self
+            .entities
+            .get(&Collection::Identities)
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter_map(|(at, identity)| Some((at, production.get(identity.key.as_ref())?.clone())))
+            .collect();
+        let identities = self
+            .entities
+            .get_mut(&Collection::Identities)
+            .map_or(&mut [][..], Vec::as_mut_slice);
+        for (at, field) in derived {
+            if let Some(identity) = identities.get_mut(at) {
+                let identity = Arc::make_mut(identity);
+                identity.fields.push(("production", field));
+                identity.fields.sort_by(|a, b| a.0.cmp(b.0));
+            }
+        }
+    }
+
     fn derive_cluster_production(&mut self) {
         let production: FxHashMap<&str, bool> = self
             .entities
@@ -682,6 +716,7 @@ impl ModelBuilder {
 
     fn finish(mut self) -> Model {
         self.derive_cluster_production();
+        self.derive_identity_production();
         qualify_buckets_of_two_clouds(&mut self.entities);
         for entities in self.entities.values_mut() {
             number_repeated_keys(entities);
@@ -804,6 +839,12 @@ mod tests {
             fixtures.join("mixed-values"),
             fixtures.join("valid"),
         ];
+        repos.extend(
+            std::fs::read_dir(fixtures.join("real-shapes"))
+                .expect("real-shapes fixtures")
+                .flatten()
+                .map(|shape| shape.path()),
+        );
         for rule in std::fs::read_dir(fixtures.join("rules"))
             .expect("rules fixtures")
             .flatten()

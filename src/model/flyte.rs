@@ -5,7 +5,7 @@
 //! lenient: a field of an unexpected type is left out, never an error, since
 //! these files belong to other tools.
 
-use super::{Collection, Field, Proto, Value};
+use super::{Collection, Field, Proto, Value, values};
 use crate::diagnostic::Location;
 use crate::source::{SourceId, Span};
 use crate::yaml::{Node, Scalar};
@@ -116,6 +116,8 @@ fn find_cluster_blocks(node: &Node, source: SourceId, depth: usize, out: &mut Ve
     for entry in entries {
         if entry.key.as_str() == Some("clusters") && is_cluster_block(&entry.value) {
             cluster_block(&entry.value, source, out);
+        } else if entry.key.as_str() == Some("customData") {
+            custom_data(&entry.value, source, out);
         } else if depth < SEARCH_DEPTH {
             find_cluster_blocks(&entry.value, source, depth + 1, out);
         }
@@ -211,6 +213,49 @@ fn cluster_block(block: &Node, source: SourceId, out: &mut Vec<Proto>) {
             location: label.location,
             fields,
         });
+    }
+}
+
+/// The settings of Flyte's cluster resource manager that name the identity a
+/// domain's workloads run as: an IAM role, or a GCP service account.
+const IDENTITY_SETTINGS: &[&str] = &["defaultIamRole", "defaultUserRoleValue", "gsa"];
+
+/// `cluster_resources.customData`: per domain, a list of settings, each
+/// `{name: {value: ...}}`. A domain's identity becomes an `identities`
+/// entity; a value still templated (`{{ ... }}`) or a placeholder is none.
+fn custom_data(node: &Node, source: SourceId, out: &mut Vec<Proto>) {
+    for per_domain in node.as_sequence().unwrap_or(&[]) {
+        for domain_entry in per_domain.as_mapping().unwrap_or(&[]) {
+            let Some(domain) = string_field(&domain_entry.key, source) else {
+                continue;
+            };
+            for setting in domain_entry.value.as_sequence().unwrap_or(&[]) {
+                for entry in setting.as_mapping().unwrap_or(&[]) {
+                    let Some(name) = entry.key.as_str().filter(|n| IDENTITY_SETTINGS.contains(n)) else {
+                        continue;
+                    };
+                    let Some(identity) = entry.value.get("value").and_then(|n| string_field(n, source)) else {
+                        continue;
+                    };
+                    if identity
+                        .as_str()
+                        .is_some_and(|text| text.contains("{{") || values::is_placeholder(text))
+                    {
+                        continue;
+                    }
+                    out.push(Proto {
+                        collection: Collection::Identities,
+                        key: domain.as_str().map(Arc::from).unwrap_or_default(),
+                        location: identity.location,
+                        fields: vec![
+                            ("domain", domain.clone()),
+                            ("identity", identity),
+                            ("setting", Field::string(name, domain.location)),
+                        ],
+                    });
+                }
+            }
+        }
     }
 }
 

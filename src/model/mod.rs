@@ -27,6 +27,7 @@ pub enum Collection {
     Domains,
     ExecutionLabels,
     FlyteClusters,
+    Identities,
     Labels,
     Placements,
     Pools,
@@ -37,12 +38,13 @@ pub enum Collection {
 }
 
 impl Collection {
-    pub const ALL: [Collection; 12] = [
+    pub const ALL: [Collection; 13] = [
         Collection::Clusters,
         Collection::DataPlanes,
         Collection::Domains,
         Collection::ExecutionLabels,
         Collection::FlyteClusters,
+        Collection::Identities,
         Collection::Labels,
         Collection::Placements,
         Collection::Pools,
@@ -60,6 +62,7 @@ impl Collection {
             Collection::Domains => "domains",
             Collection::ExecutionLabels => "executionLabels",
             Collection::FlyteClusters => "flyteClusters",
+            Collection::Identities => "identities",
             Collection::Labels => "labels",
             Collection::Placements => "placements",
             Collection::Pools => "pools",

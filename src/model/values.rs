@@ -258,7 +258,7 @@ pub fn extract(layers: &[(&Node, SourceId)], out: &mut Vec<Proto>) {
 /// Whether `text` is a template's stand-in rather than a value: `<NAME>`,
 /// Terraform's or envsubst's `${name}`, or an IAM role ARN whose account is
 /// not an account number (`arn:aws:iam::ACCOUNT_ID:role/...`).
-fn is_placeholder(text: &str) -> bool {
+pub(super) fn is_placeholder(text: &str) -> bool {
     let bracketed = text
         .find('<')
         .is_some_and(|open| text.get(open..).is_some_and(|rest| rest.contains('>')));
