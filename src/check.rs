@@ -182,6 +182,10 @@ pub struct Run {
     pub skipped: Vec<Skipped>,
     /// A policy failed to load: the run exits 2.
     pub policy_load_failed: bool,
+    /// YAML documents a reader recognized, per file.
+    pub documents_read: Vec<(SourceId, usize)>,
+    /// YAML documents no reader recognized, in file order.
+    pub unread: Vec<model::Unread>,
     pub timings: Timings,
     /// The models the policies ran on, for the audit report.
     pub models: Vec<model::Model>,
@@ -234,6 +238,8 @@ impl Run {
             files_scanned: self.files_scanned,
             skipped_files: self.skipped_files,
             skipped: &self.skipped,
+            documents_read: self.documents_read.iter().map(|(_, n)| n).sum(),
+            unread: &self.unread,
             execution_successful: !self.policy_load_failed,
             root: &self.root,
             workspace,
@@ -451,6 +457,20 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     skipped.sort_by(|a, b| (&a.found.name, &a.found.path).cmp(&(&b.found.name, &b.found.path)));
     run.skipped_files += skipped.len();
     run.skipped = skipped;
+    let shown = |source: SourceId| run.sources.get(source).is_some_and(|f| plan.shows(&f.path));
+    let documents_read: Vec<(SourceId, usize)> = run
+        .documents_read
+        .iter()
+        .copied()
+        .filter(|(source, _)| shown(*source))
+        .collect();
+    let unread: Vec<model::Unread> = run
+        .unread
+        .iter()
+        .filter(|u| shown(u.location.source))
+        .cloned()
+        .collect();
+    (run.documents_read, run.unread) = (documents_read, unread);
     if policy_sources.len() > 1 {
         // Roots that share a policy directory report its problems once.
         let mut seen = BTreeSet::new();
@@ -536,6 +556,8 @@ fn check_root(run: &mut Run, files: Vec<Found>, job: RootJob<'_>) -> Result<std:
     run.scanned.append(&mut part.scanned);
     run.skipped_files += part.skipped_files;
     run.skipped.append(&mut part.skipped);
+    run.documents_read.append(&mut part.documents_read);
+    run.unread.append(&mut part.unread);
     run.policy_load_failed |= part.policy_load_failed;
     run.models.append(&mut part.models);
     let (total, more) = (&mut run.timings, part.timings);
@@ -649,7 +671,7 @@ fn load_and_build(
         layers: &options.layers,
         done: options.progress.as_deref().map(|progress| &progress.done),
     };
-    let loaded = load::load(files, root, &mut run.sources, &load_options, pool);
+    let mut loaded = load::load(files, root, &mut run.sources, &load_options, pool);
     run.timings.load = started.elapsed();
     run.skipped_files += loaded.unchecked;
     run.diagnostics.extend(loaded.diagnostics);
@@ -658,6 +680,10 @@ fn load_and_build(
             found,
             reason: SkipReason::PolicyNotLoaded,
         }));
+    for file in &mut loaded.files {
+        run.documents_read.push((file.source, file.extracted.documents_read));
+        run.unread.append(&mut file.extracted.unread);
+    }
     let made = model::collections_made(&loaded.files);
     parallel::working_on("building the model");
     let started = Instant::now();

@@ -165,6 +165,9 @@ pub struct CheckArgs {
     /// List on standard error every YAML file left out (ignored, excluded, a link not followed, a Helm template) and why.
     #[arg(long)]
     pub show_skipped: bool,
+    /// List on standard error every YAML document that planelint did not read (no manifest, values file, Flyte config or flytectl file), with a guess of what it is.
+    #[arg(long)]
+    pub show_unread: bool,
     /// Threads that read and parse the files and evaluate the policies
     /// (default: one per core).
     #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]

@@ -716,7 +716,7 @@ fn the_human_summary_counts_what_was_skipped_or_cut_short() {
     assert_eq!(out.code, 1);
     assert_eq!(
         out.stdout.lines().last().unwrap(),
-        "2 errors, 0 warnings, 0 notes in 2 files (1 skipped, 1 input over a limit)"
+        "2 errors, 0 warnings, 0 notes in 2 files (1 skipped, 1 document not read, 1 input over a limit)"
     );
 }
 

@@ -54,7 +54,8 @@ fn seed_table_json_spans_and_paths() {
     assert_eq!(
         report["summary"],
         serde_json::json!({"errors": 4, "warnings": 0, "notes": 0, "files": 1,
-            "skipped_files": 0, "policy_errors": 0, "input_limits": 0})
+            "skipped_files": 0, "policy_errors": 0, "input_limits": 0,
+            "documents_read": 1, "documents_unread": 0})
     );
     let first = &report["diagnostics"][0];
     assert_eq!(first["rule"], "placement-account-shared");
@@ -96,7 +97,10 @@ fn seed_table_json_spans_and_paths() {
 #[test]
 fn clean_repo_exits_zero() {
     let out = planelint(&["check", "fixtures/valid"]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, "no findings in 5 files\n"));
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "no findings in 5 files (1 document not read)\n")
+    );
 }
 
 #[test]
@@ -217,13 +221,25 @@ spec:
 }
 
 #[test]
-fn documents_of_other_tools_are_skipped_silently() {
+fn documents_of_other_tools_are_counted_and_listed_as_not_read() {
     let dir = repo(&[(
         "k8s.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\nunknown: 1\n",
     )]);
-    let out = planelint_in(dir.path(), &["check"]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, "no findings in 1 file\n"));
+    let out = planelint_in(dir.path(), &["check", "--show-unread"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (
+            0,
+            "no findings in 1 file (1 document not read)\n",
+            "planelint: not read k8s.yaml:1:1: a Kubernetes ConfigMap (v1)\n"
+        )
+    );
+    let out = planelint_in(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(
+        json(&out)["unread"],
+        serde_json::json!([{"file": "k8s.yaml", "line": 1, "column": 1, "guess": "a Kubernetes ConfigMap (v1)"}])
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The real, public configuration files in `../shared/real-configs/`: no
 //! crash, no parse, schema or policy error on any of them, and the known
-//! problems found at their exact positions.
+//! problems found at their exact positions, and what is not read counted.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -28,5 +28,24 @@ fn real_configs_lint_without_errors_and_find_the_known_problems() {
             "real-configs/flyte/flytectl_valid_project_domain_execution_cluster_label.yaml:3:8 routing-label-unknown",
             "real-configs/flyte/flytectl_valid_workflow_execution_cluster_label.yaml:4:8 routing-label-unknown",
         ]
+    );
+    // What is not read is said, with what it is: the chart overlays that
+    // name no cluster, and the Flyte values whose clusters and per-domain
+    // settings are empty or still templated.
+    let report = common::json(&out);
+    assert_eq!(
+        (&report["summary"]["documents_read"], &report["summary"]["documents_unread"]),
+        (&serde_json::json!(12), &serde_json::json!(9))
+    );
+    let guesses: Vec<&str> = report["unread"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["guess"].as_str().unwrap())
+        .collect();
+    assert!(
+        guesses.iter().all(|g| g.starts_with("Union data-plane values that name no cluster")
+            || g.starts_with("Flyte chart values with no cluster configs")),
+        "{guesses:?}"
     );
 }

@@ -112,7 +112,8 @@ fn suppressed_findings_stay_in_json_and_sarif_marked() {
     assert_eq!(
         report["summary"],
         serde_json::json!({"errors": 1, "warnings": 5, "notes": 0, "files": 1,
-            "skipped_files": 0, "policy_errors": 0, "input_limits": 0})
+            "skipped_files": 0, "policy_errors": 0, "input_limits": 0,
+            "documents_read": 1, "documents_unread": 0})
     );
     let out = planelint_in(dir.path(), &["check", "--today", "2025-06-01", "--format", "sarif"]);
     let log = json(&out);

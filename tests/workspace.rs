@@ -212,7 +212,7 @@ fn hidden_files_are_linted_and_only_the_repositorys_ignore_files_count() {
     let out = planelint_in(&top, &["check", "--show-skipped"]);
     assert_eq!(
         (out.code, out.stdout.as_str()),
-        (0, "no findings in 6 files (4 skipped)\n")
+        (0, "no findings in 6 files (4 skipped, 6 documents not read)\n")
     );
     assert_eq!(
         out.stderr,
@@ -232,7 +232,10 @@ fn hidden_files_are_linted_and_only_the_repositorys_ignore_files_count() {
     assert_eq!(findings(&out), [".deploy/c.yaml:6:9 cluster-pool-unknown"]);
     // A file named on the command line is linted even when ignored.
     let out = planelint_in(&top, &["check", "x.gen.yaml"]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, "no findings in 1 file\n"));
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "no findings in 1 file (1 document not read)\n")
+    );
 }
 
 #[test]
@@ -243,7 +246,10 @@ fn outside_a_git_repository_no_ignore_file_applies() {
         ("ok.yaml", "a: 1\n"),
     ]);
     let out = planelint_in(dir.path(), &["check"]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, "no findings in 2 files\n"));
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "no findings in 2 files (2 documents not read)\n")
+    );
 }
 
 #[cfg(unix)]
@@ -282,7 +288,7 @@ fn include_and_exclude_apply_the_same_from_a_subdirectory() {
     let from_root = planelint_in(dir.path(), &["check", "--show-skipped"]);
     assert_eq!(
         (from_root.code, from_root.stdout.as_str()),
-        (0, "no findings in 1 file (1 skipped)\n")
+        (0, "no findings in 1 file (1 skipped, 1 document not read)\n")
     );
     assert_eq!(
         from_root.stderr,
@@ -291,7 +297,7 @@ fn include_and_exclude_apply_the_same_from_a_subdirectory() {
     let from_sub = planelint_in(&dir.path().join("sub"), &["check", "..", "--show-skipped"]);
     assert_eq!(
         (from_sub.code, from_sub.stdout.as_str()),
-        (0, "no findings in 1 file (1 skipped)\n")
+        (0, "no findings in 1 file (1 skipped, 1 document not read)\n")
     );
     assert_eq!(
         from_sub.stderr,

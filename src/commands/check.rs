@@ -193,6 +193,17 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> Exit {
             eprintln!("planelint: skipped {}: {}", skipped.found.name, skipped.reason);
         }
     }
+    if args.show_unread {
+        for unread in &run.unread {
+            if let Some(file) = run.sources.get(unread.location.source) {
+                let at = file.line_col(unread.location.span.start);
+                eprintln!(
+                    "planelint: not read {}:{}:{}: {}",
+                    file.name, at.line, at.column, unread.guess
+                );
+            }
+        }
+    }
     if args.timings {
         print_timings(&run.timings, started.elapsed());
     }

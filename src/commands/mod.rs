@@ -85,6 +85,8 @@ pub fn config_error(error: CheckError, format: Format, cwd: &Path) -> Exit {
         files_scanned: 0,
         skipped_files: 0,
         skipped: &[],
+        documents_read: 0,
+        unread: &[],
         execution_successful: false,
         root: cwd,
         workspace: None,

@@ -59,6 +59,12 @@ pub fn run_rules(policy: &PolicyArgs, what: Rules<'_>, cwd: &Path) -> Exit {
 /// A policy that failed to load, in plain text on standard error.
 fn print_load_errors(run: &check::Run) {
     let mut out = Vec::new();
-    let _ = report::render_human(&mut out, &run.diagnostics, &run.sources, 0, 0, Style::Plain);
+    let _ = report::render_human(
+        &mut out,
+        &run.diagnostics,
+        &run.sources,
+        &report::Totals::default(),
+        Style::Plain,
+    );
     eprint!("{}", String::from_utf8_lossy(&out));
 }

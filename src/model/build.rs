@@ -4,7 +4,7 @@
 
 use super::manifest::{self, Kind, Manifest};
 use super::{Collection, Entity, Field, Model, Value, bucket_name};
-use super::{Proto, Wrapping, flyte, values, wrapped};
+use super::{Proto, Unread, Wrapping, flyte, values, wrapped};
 use crate::diagnostic::{CLUSTER_FIELD_CONFLICT, Diagnostic, INPUT_LIMIT, Location, MANIFEST_SCHEMA};
 use crate::source::SourceId;
 use crate::yaml::Document;
@@ -38,6 +38,10 @@ pub struct Extracted {
     /// Its `kind: Policy` documents: outside the policy directories, they
     /// are not loaded, and the run says so.
     pub policies_not_loaded: usize,
+    /// Its documents that a reader recognized.
+    pub documents_read: usize,
+    /// Its documents that no reader recognized.
+    pub unread: Vec<Unread>,
 }
 
 /// A manifest turned into the entities it makes, on the loading threads:
@@ -83,13 +87,22 @@ pub fn extract(
             extracted.policies_not_loaded += 1;
             None
         } else if planelint {
+            extracted.documents_read += 1;
             manifest::read(&root, source, diagnostics)
         } else {
+            let before = extracted.entities.len();
             if !layer {
                 values::extract(&[(&root, source)], &mut extracted.entities);
             }
             flyte::extract(&root, source, &mut extracted.entities);
             wrapped::extract(&root, wrapping, &mut extracted.entities, diagnostics);
+            // A values file of the chart's defaults describes no cluster,
+            // but it was read.
+            if extracted.entities.len() > before || values::is_values(&root) {
+                extracted.documents_read += 1;
+            } else {
+                extracted.unread.push(Unread::of(&root, source));
+            }
             None
         };
         if layer && layer_root.is_none() {

@@ -6,12 +6,14 @@
 mod build;
 mod flyte;
 mod manifest;
+mod unread;
 mod values;
 mod wrapped;
 
 pub use crate::field::{Field, Value};
 pub use build::{Extracted, LoadedFile, MAX_UNITS, Prepared, build, collections_made, extract};
 pub use manifest::json_schema as manifest_schema;
+pub use unread::Unread;
 pub use values::{Layering, Place};
 pub use wrapped::Wrapping;
 

@@ -157,7 +157,7 @@ const ROLE_ANNOTATIONS: &[&str] = &[
 ];
 
 /// Whether `root` is a Union data-plane values document, in any shape.
-fn is_values(root: &Node) -> bool {
+pub(super) fn is_values(root: &Node) -> bool {
     let has = |path: &[&str]| path.iter().try_fold(root, |node, key| node.get(key)).is_some();
     has(&["global", "CLUSTER_NAME"])
         || has(&["clusterName"]) && (has(&["orgName"]) || has(&["storage"]) || has(&["host"]))

@@ -4,7 +4,7 @@
 //! start a command of its own; and a Markdown table of every finding for
 //! `$GITHUB_STEP_SUMMARY`.
 
-use super::{Report, position, summary_line};
+use super::{Report, Totals, position, summary_line};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::{SourceId, path_below};
 use std::io::{self, Write};
@@ -37,7 +37,7 @@ pub fn render_github_summary(out: &mut dyn Write, report: &Report<'_>) -> io::Re
     writeln!(
         out,
         "### planelint: {}\n",
-        summary_line(report.diagnostics, report.files_scanned, report.skipped_files)
+        summary_line(report.diagnostics, &Totals::of(report))
     )?;
     if report.diagnostics.is_empty() {
         return Ok(());

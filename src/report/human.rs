@@ -2,7 +2,7 @@
 //! terminal; plain text otherwise, one block per finding, starting with
 //! `file:line:col: severity[rule]: message`.
 
-use super::{is_hidden_control, position, strip_controls, summary_line};
+use super::{Totals, is_hidden_control, position, strip_controls, summary_line};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::SourceMap;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
@@ -21,8 +21,7 @@ pub fn render_human(
     out: &mut dyn Write,
     diagnostics: &[Diagnostic],
     sources: &SourceMap,
-    files: usize,
-    skipped_files: usize,
+    totals: &Totals,
     style: Style,
 ) -> io::Result<()> {
     for diagnostic in diagnostics {
@@ -31,7 +30,7 @@ pub fn render_human(
             Style::Graphical => graphical(out, diagnostic, sources)?,
         }
     }
-    writeln!(out, "{}", summary_line(diagnostics, files, skipped_files))
+    writeln!(out, "{}", summary_line(diagnostics, totals))
 }
 
 fn plain(out: &mut dyn Write, d: &Diagnostic, sources: &SourceMap) -> io::Result<()> {

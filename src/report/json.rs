@@ -14,7 +14,18 @@ struct Output<'a> {
     /// followed, Helm templates).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     skipped: Vec<JsonSkipped<'a>>,
+    /// YAML documents no reader recognized, with a guess of what each is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unread: Vec<JsonUnread<'a>>,
     summary: Summary,
+}
+
+#[derive(Serialize)]
+struct JsonUnread<'a> {
+    file: &'a str,
+    line: usize,
+    column: usize,
+    guess: &'a str,
 }
 
 #[derive(Serialize)]
@@ -75,6 +86,9 @@ struct Summary {
     policy_errors: usize,
     /// Inputs cut short by a limit.
     input_limits: usize,
+    /// YAML documents a reader recognized, and those none did.
+    documents_read: usize,
+    documents_unread: usize,
 }
 
 /// The summary counts only findings that are not suppressed.
@@ -137,6 +151,19 @@ pub fn render_json(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
                 reason: s.reason.to_string(),
             })
             .collect(),
+        unread: report
+            .unread
+            .iter()
+            .map(|u| {
+                let at = position(report.sources, &u.location);
+                JsonUnread {
+                    file: at.file,
+                    line: at.line,
+                    column: at.column,
+                    guess: &u.guess,
+                }
+            })
+            .collect(),
         summary: Summary {
             errors: counts.errors,
             warnings: counts.warnings,
@@ -145,6 +172,8 @@ pub fn render_json(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
             skipped_files: report.skipped_files,
             policy_errors: counts.policy_errors,
             input_limits: counts.input_limits,
+            documents_read: report.documents_read,
+            documents_unread: report.unread.len(),
         },
     };
     serde_json::to_writer_pretty(&mut *out, &output).map_err(io::Error::from)?;

@@ -95,6 +95,10 @@ pub struct Report<'a> {
     pub skipped_files: usize,
     /// YAML files left out on purpose, with the reason: JSON lists them.
     pub skipped: &'a [crate::discover::Skipped],
+    /// YAML documents a reader recognized.
+    pub documents_read: usize,
+    /// YAML documents no reader recognized: JSON lists them.
+    pub unread: &'a [crate::model::Unread],
     /// False when a policy failed to load (exit 2).
     pub execution_successful: bool,
     /// The absolute directory SARIF URIs are relative to.
@@ -108,14 +112,7 @@ pub struct Report<'a> {
 /// Renders `report` in `format`; `style` applies to `human` only.
 pub fn render(out: &mut dyn Write, format: Format, report: &Report<'_>, style: Style) -> io::Result<()> {
     match format {
-        Format::Human => render_human(
-            out,
-            report.diagnostics,
-            report.sources,
-            report.files_scanned,
-            report.skipped_files,
-            style,
-        ),
+        Format::Human => render_human(out, report.diagnostics, report.sources, &Totals::of(report), style),
         Format::Json => render_json(out, report),
         Format::Sarif => render_sarif(out, report),
         Format::Github => render_github(out, report),
@@ -203,13 +200,33 @@ impl Counts {
     }
 }
 
+/// What a summary line counts besides the findings.
+#[derive(Debug, Default)]
+pub struct Totals {
+    pub files: usize,
+    pub skipped_files: usize,
+    pub unread: usize,
+}
+
+impl Totals {
+    pub fn of(report: &Report<'_>) -> Totals {
+        Totals {
+            files: report.files_scanned,
+            skipped_files: report.skipped_files,
+            unread: report.unread.len(),
+        }
+    }
+}
+
 /// `4 errors, 0 warnings, 1 note in 3 files`, or `no findings in 3 files`,
 /// followed by what was not fully checked, named only when there is some:
-/// ` (1 skipped, 2 policy errors)`.
-pub(crate) fn summary_line(diagnostics: &[Diagnostic], files: usize, skipped_files: usize) -> String {
+/// ` (1 skipped, 2 documents not read, 2 policy errors)`.
+pub(crate) fn summary_line(diagnostics: &[Diagnostic], totals: &Totals) -> String {
     let counts = Counts::of(diagnostics);
+    let files = totals.files;
     let incomplete: Vec<String> = [
-        (skipped_files, "skipped", "skipped"),
+        (totals.skipped_files, "skipped", "skipped"),
+        (totals.unread, "document not read", "documents not read"),
         (counts.policy_errors, "policy error", "policy errors"),
         (counts.input_limits, "input over a limit", "inputs over a limit"),
     ]
