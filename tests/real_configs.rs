@@ -34,7 +34,10 @@ fn real_configs_lint_without_errors_and_find_the_known_problems() {
     // settings are empty or still templated.
     let report = common::json(&out);
     assert_eq!(
-        (&report["summary"]["documents_read"], &report["summary"]["documents_unread"]),
+        (
+            &report["summary"]["documents_read"],
+            &report["summary"]["documents_unread"]
+        ),
         (&serde_json::json!(12), &serde_json::json!(9))
     );
     let guesses: Vec<&str> = report["unread"]
@@ -44,8 +47,10 @@ fn real_configs_lint_without_errors_and_find_the_known_problems() {
         .map(|u| u["guess"].as_str().unwrap())
         .collect();
     assert!(
-        guesses.iter().all(|g| g.starts_with("Union data-plane values that name no cluster")
-            || g.starts_with("Flyte chart values with no cluster configs")),
+        guesses
+            .iter()
+            .all(|g| g.starts_with("Union data-plane values that name no cluster")
+                || g.starts_with("Flyte chart values with no cluster configs")),
         "{guesses:?}"
     );
 }
