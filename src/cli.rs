@@ -45,6 +45,8 @@ pub enum Command {
 pub enum ReportFormat {
     Html,
     Markdown,
+    /// The model as data: every entity and field with its file, line and column.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -49,6 +49,17 @@ fn markdown_dot_and_mermaid_match_their_snapshots() {
     }
 }
 
+/// The model as data: every entity and field with its file, line and column,
+/// spans inside a ConfigMap's text included.
+#[test]
+fn the_model_as_json_matches_its_snapshots() {
+    for fixture in ["mixed-values", "real-shapes/configmap-operator"] {
+        let (code, out) = planelint(&["report", &format!("fixtures/{fixture}"), "--format", "json"]);
+        assert_eq!(code, 0);
+        assert_snapshot(&format!("{}.model.json", fixture.replace('/', "-")), &out);
+    }
+}
+
 #[test]
 fn markdown_marks_the_four_shared_rows_with_plain_pipe_tables() {
     let (_, out) = planelint(&["report", "fixtures/seed-table", "--format", "markdown"]);

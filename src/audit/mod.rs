@@ -6,10 +6,12 @@
 
 mod graph;
 mod html;
+mod json;
 mod markdown;
 
 pub use graph::{render_dot, render_mermaid};
 pub use html::render_html;
+pub use json::render_model_json;
 pub use markdown::render_markdown;
 
 use crate::diagnostic::{Diagnostic, Severity};

@@ -71,6 +71,7 @@ pub fn run_report(
     let render = |out: &mut dyn Write| match (report, graph) {
         (Some(ReportFormat::Html), _) => audit::render_html(out, &audit),
         (Some(ReportFormat::Markdown), _) => audit::render_markdown(out, &audit),
+        (Some(ReportFormat::Json), _) => audit::render_model_json(out, &run.models, &run.sources),
         (None, Some(GraphFormat::Mermaid)) => audit::render_mermaid(out, &audit),
         (None, _) => audit::render_dot(out, &audit),
     };
