@@ -78,12 +78,14 @@ pub const ENGINE_RULES: &[EngineRule] = &[
     EngineRule {
         id: CLUSTER_FIELD_CONFLICT,
         severity: Severity::Error,
-        summary: "A Helm values file and the Cluster manifest of the same cluster disagree on a field.",
+        summary: "Two files that describe the same cluster disagree on a field, or put it in two pools.",
         description: "A Union data-plane values file and a `planelint/v1` `Cluster` manifest with the \
 same cluster name describe one cluster: the manifest gives its pool, the values file the rest. \
 When both give a field (account, region, provider, metadata bucket...) with different values, one \
-of them is wrong, and the cluster is not what one of the files says.\n\n\
-Fix: make the two files agree, or remove the field from one of them.",
+of them is wrong, and the cluster is not what one of the files says. Likewise a cluster that a \
+Union pool file lists as a member while another pool (its manifest's, or another pool file's) \
+holds it: a cluster lives in exactly one pool.\n\n\
+Fix: make the files agree, or remove the field (or the membership) from one of them.",
     },
     EngineRule {
         id: FILE_UNREADABLE,

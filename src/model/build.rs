@@ -4,7 +4,7 @@
 
 use super::manifest::{self, Kind, Manifest};
 use super::{Collection, Entity, Field, Model, Value, bucket_name};
-use super::{Proto, Unread, Wrapping, flyte, values, wrapped};
+use super::{Proto, Unread, Wrapping, flyte, pools, values, wrapped};
 use crate::diagnostic::{CLUSTER_FIELD_CONFLICT, Diagnostic, INPUT_LIMIT, Location, MANIFEST_SCHEMA};
 use crate::source::SourceId;
 use crate::yaml::Document;
@@ -95,6 +95,7 @@ pub fn extract(
                 values::extract(&[(&root, source)], &mut extracted.entities);
             }
             flyte::extract(&root, source, &mut extracted.entities);
+            pools::extract(&root, source, &mut extracted.entities);
             wrapped::extract(&root, wrapping, &mut extracted.entities, diagnostics);
             // A values file of the chart's defaults describes no cluster,
             // but it was read.
@@ -217,6 +218,14 @@ pub fn build(mut files: Vec<LoadedFile>, diagnostics: &mut Vec<Diagnostic>) -> V
         protos.extend(extracted.entities.into_iter().map(|proto| (owner.clone(), proto)));
     }
     split_organizations(&mut protos, models.get(&None));
+    // Pool-file memberships join the clusters once every cluster is in place.
+    let (memberships, protos): (Vec<_>, Vec<_>) = protos.into_iter().partition(|(_, proto)| {
+        proto.collection == Collection::Clusters
+            && proto
+                .fields
+                .iter()
+                .any(|(n, f)| *n == "source" && f.as_str() == Some(pools::MEMBERSHIP))
+    });
     for (owner, proto) in protos {
         let organization: Option<Arc<str>> = owner.as_deref().and_then(|o| o.strip_prefix('\0')).map(Arc::from);
         let builder = models.entry(owner).or_insert_with(|| {
@@ -228,6 +237,12 @@ pub fn build(mut files: Vec<LoadedFile>, diagnostics: &mut Vec<Diagnostic>) -> V
             continue;
         }
         builder.add(entity(proto.collection, proto.key, proto.location, proto.fields));
+    }
+    for (owner, membership) in memberships {
+        models
+            .entry(owner)
+            .or_insert_with(ModelBuilder::new)
+            .join_pool(membership, diagnostics);
     }
     models.into_values().map(ModelBuilder::finish).collect()
 }
@@ -600,6 +615,60 @@ impl ModelBuilder {
     /// the same name, if there is one: the manifest gives the pool, the values
     /// file the fields the manifest leaves out, and a field both give with
     /// different values is a finding on both. `false` when there is no manifest.
+    /// Puts the cluster a pool file lists in that pool. A cluster in no
+    /// other pool than `default` (which values files and manifests without
+    /// `pool` give) joins it; one already in another pool (its manifest's, or
+    /// a pool file's listed earlier) is a `cluster-field-conflict`, since a
+    /// cluster lives in exactly one pool. A cluster known only from the
+    /// pool file is a cluster of the model.
+    fn join_pool(&mut self, membership: Proto, diagnostics: &mut Vec<Diagnostic>) {
+        let Some(pool) = membership
+            .fields
+            .iter()
+            .find(|(n, _)| *n == "pool")
+            .map(|(_, f)| f.clone())
+        else {
+            return;
+        };
+        let cluster = self
+            .entities
+            .get_mut(&Collection::Clusters)
+            .and_then(|clusters| clusters.iter_mut().find(|c| c.key == membership.key));
+        let Some(cluster) = cluster else {
+            let fields = membership.fields.into_iter().filter(|(n, _)| *n != "source").collect();
+            self.add(entity(
+                Collection::Clusters,
+                membership.key,
+                membership.location,
+                fields,
+            ));
+            return;
+        };
+        let current = cluster.field("pool").cloned();
+        match current {
+            Some(own) if own.value == pool.value => {}
+            Some(own) if own.as_str() != Some("default") => diagnostics.push(
+                Diagnostic::error(
+                    CLUSTER_FIELD_CONFLICT,
+                    format!(
+                        "cluster {} is listed as a member of pool {}, but it is in pool {}; a cluster lives in one pool",
+                        membership.key,
+                        pool.as_str().unwrap_or_default(),
+                        own.as_str().unwrap_or_default()
+                    ),
+                    pool.location,
+                )
+                .with_related(own.location, "the pool it is in"),
+            ),
+            _ => {
+                let cluster = Arc::make_mut(cluster);
+                cluster.fields.retain(|(n, _)| *n != "pool");
+                cluster.fields.push(("pool", pool));
+                cluster.fields.sort_by(|a, b| a.0.cmp(b.0));
+            }
+        }
+    }
+
     fn merge_into_manifest(&mut self, proto: &Proto, diagnostics: &mut Vec<Diagnostic>) -> bool {
         let Some(cluster) = self.entities.get_mut(&Collection::Clusters).and_then(|clusters| {
             clusters
@@ -637,8 +706,6 @@ impl ModelBuilder {
         true
     }
 
-    /// A cluster is production when a unit it serves (`units`) is; it is
-    /// non-production when it serves units and none is. Unknown otherwise.
     /// A domain's identity is production when the DataPlane says the domain
     /// is (`domains[].production`), located at the domain's declaration.
     fn derive_identity_production(&mut self) {
@@ -673,6 +740,8 @@ impl ModelBuilder {
         }
     }
 
+    /// A cluster is production when a unit it serves (`units`) is; it is
+    /// non-production when it serves units and none is. Unknown otherwise.
     fn derive_cluster_production(&mut self) {
         let production: FxHashMap<&str, bool> = self
             .entities

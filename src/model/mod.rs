@@ -6,6 +6,7 @@
 mod build;
 mod flyte;
 mod manifest;
+mod pools;
 mod unread;
 mod values;
 mod wrapped;
