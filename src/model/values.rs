@@ -105,6 +105,11 @@ const ORGANIZATION: &[&[&str]] = &[
     &["config", "operator", "clusterId", "organization"],
     &["operator", "clusterId", "organization"],
 ];
+const PROVIDER: &[&[&str]] = &[
+    &["provider"],
+    &["config", "operator", "clusterData", "cloudProvider"],
+    &["operator", "clusterData", "cloudProvider"],
+];
 const REGION: &[&[&str]] = &[
     &["storage", "region"],
     &["union", "storage", "s3", "region"],
@@ -178,7 +183,7 @@ pub fn extract(layers: &[(&Node, SourceId)], out: &mut Vec<Proto>) {
     let Some(name) = values.first(NAME) else {
         return;
     };
-    let provider = values.field(&["provider"]).or_else(|| {
+    let provider = values.first(PROVIDER).or_else(|| {
         // The legacy chart names only its storage type.
         let storage = values.field(&["union", "storage", "type"])?;
         let cloud = match storage.as_str()? {

@@ -295,8 +295,19 @@ enum Stop {
 }
 
 /// How many times one file's text may be relaxed (see [`Relaxed`]) and parsed
-/// again: each relaxation costs a parse of the whole file.
-const MAX_RELAXATIONS: usize = 32;
+/// again, at least: each relaxation costs a parse of the whole file.
+const MIN_RELAXATIONS: usize = 32;
+
+/// How much text the reparses of one file may read in all, past
+/// [`MIN_RELAXATIONS`]: a generated manifest of CRDs has a hundred long
+/// descriptions wrapped the way Helm accepts, and a small file may be
+/// relaxed more often than a large one.
+const RELAXATION_BUDGET_BYTES: usize = 128 << 20;
+
+/// How many relaxations `text` may have.
+fn relaxations_allowed(text: &str) -> usize {
+    MIN_RELAXATIONS.max(RELAXATION_BUDGET_BYTES / text.len().max(1))
+}
 
 pub fn load(text: &str, source: SourceId, limits: Limits) -> Loaded {
     // The parser lets some characters YAML forbids through (C0 controls in
@@ -318,13 +329,14 @@ pub fn load(text: &str, source: SourceId, limits: Limits) -> Loaded {
         return out;
     }
     let mut relaxed = Relaxed::default();
+    let allowed = relaxations_allowed(text);
     loop {
         let patched = relaxed.text.as_deref().unwrap_or(text);
         let (mut out, error) = parse(patched, &relaxed.values, source, limits);
         let Some((at, info)) = error else {
             return out;
         };
-        if relaxed.count < MAX_RELAXATIONS && relaxed.relax(text, at, &info) {
+        if relaxed.count < allowed && relaxed.relax(text, at, &info) {
             continue;
         }
         let (message, span) = match conflict_marker(text) {

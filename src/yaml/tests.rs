@@ -214,6 +214,22 @@ fn the_first_unprintable_character_is_found_past_ascii_and_multibyte_text() {
     assert_eq!(first_unprintable("x\u{FFFE}"), Some((1, '\u{FFFE}')));
 }
 
+/// A generated manifest of CRDs wraps a hundred descriptions at their key's
+/// own indentation: every one is relaxed, not only the first few.
+#[test]
+fn a_file_of_many_wrapped_quoted_scalars_is_read_whole() {
+    let text: String = (0..100)
+        .map(|i| format!("d{i}:\n  description: \"line {i}\n  wrapped\"\n"))
+        .collect();
+    let loaded = load_str(&text);
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    let node = loaded.documents[0].root.as_ref().unwrap();
+    assert_eq!(
+        node.get("d99").unwrap().get("description").unwrap().as_str(),
+        Some("line 99 wrapped")
+    );
+}
+
 // Issue 23: what libyaml (Helm, kubectl) accepts and saphyr does not.
 #[test]
 fn a_quoted_scalar_may_continue_less_indented_than_its_key() {
