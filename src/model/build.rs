@@ -727,17 +727,7 @@ impl ModelBuilder {
             .enumerate()
             .filter_map(|(at, identity)| Some((at, production.get(identity.key.as_ref())?.clone())))
             .collect();
-        let identities = self
-            .entities
-            .get_mut(&Collection::Identities)
-            .map_or(&mut [][..], Vec::as_mut_slice);
-        for (at, field) in derived {
-            if let Some(identity) = identities.get_mut(at) {
-                let identity = Arc::make_mut(identity);
-                identity.fields.push(("production", field));
-                identity.fields.sort_by(|a, b| a.0.cmp(b.0));
-            }
-        }
+        self.set_production(Collection::Identities, derived);
     }
 
     /// A cluster is production when a unit it serves (`units`) is; it is
@@ -783,15 +773,21 @@ impl ModelBuilder {
                 ))
             })
             .collect();
-        let clusters = self
+        self.set_production(Collection::Clusters, derived);
+    }
+
+    /// Gives the entities of `collection` at the positions of `derived`
+    /// their `production` field: only those are changed (copied when shared).
+    fn set_production(&mut self, collection: Collection, derived: Vec<(usize, Field)>) {
+        let entities = self
             .entities
-            .get_mut(&Collection::Clusters)
+            .get_mut(&collection)
             .map_or(&mut [][..], Vec::as_mut_slice);
         for (at, field) in derived {
-            if let Some(cluster) = clusters.get_mut(at) {
-                let cluster = Arc::make_mut(cluster);
-                cluster.fields.push(("production", field));
-                cluster.fields.sort_by(|a, b| a.0.cmp(b.0));
+            if let Some(entity) = entities.get_mut(at) {
+                let entity = Arc::make_mut(entity);
+                entity.fields.push(("production", field));
+                entity.fields.sort_by(|a, b| a.0.cmp(b.0));
             }
         }
     }
