@@ -231,6 +231,7 @@ fn parse_file(found: &Found, text: Arc<str>, options: &LoadOptions<'_>, id: Sour
         source: id,
         limits: options.yaml_limits,
         layer,
+        texts_read: Default::default(),
     };
     let (extracted, layer_root) =
         model::extract(&wrapping, loaded.documents, options.max_units, &mut loaded.diagnostics);

@@ -98,8 +98,8 @@ pub fn extract(
             pools::extract(&root, source, &mut extracted.entities);
             wrapped::extract(&root, wrapping, &mut extracted.entities, diagnostics);
             // A values file of the chart's defaults describes no cluster,
-            // but it was read.
-            if extracted.entities.len() > before || values::is_values(&root) {
+            // but it was read; a layered file is read with its group.
+            if extracted.entities.len() > before || layer || values::is_values(&root) {
                 extracted.documents_read += 1;
             } else {
                 extracted.unread.push(Unread::of(&root, source));
@@ -219,13 +219,7 @@ pub fn build(mut files: Vec<LoadedFile>, diagnostics: &mut Vec<Diagnostic>) -> V
     }
     split_organizations(&mut protos, models.get(&None));
     // Pool-file memberships join the clusters once every cluster is in place.
-    let (memberships, protos): (Vec<_>, Vec<_>) = protos.into_iter().partition(|(_, proto)| {
-        proto.collection == Collection::Clusters
-            && proto
-                .fields
-                .iter()
-                .any(|(n, f)| *n == "source" && f.as_str() == Some(pools::MEMBERSHIP))
-    });
+    let (memberships, protos): (Vec<_>, Vec<_>) = protos.into_iter().partition(|(_, proto)| is_membership(proto));
     for (owner, proto) in protos {
         let organization: Option<Arc<str>> = owner.as_deref().and_then(|o| o.strip_prefix('\0')).map(Arc::from);
         let builder = models.entry(owner).or_insert_with(|| {
@@ -245,6 +239,15 @@ pub fn build(mut files: Vec<LoadedFile>, diagnostics: &mut Vec<Diagnostic>) -> V
             .join_pool(membership, diagnostics);
     }
     models.into_values().map(ModelBuilder::finish).collect()
+}
+
+/// Whether `proto` is a cluster's membership in a pool file's pool.
+fn is_membership(proto: &Proto) -> bool {
+    proto.collection == Collection::Clusters
+        && proto
+            .fields
+            .iter()
+            .any(|(n, f)| *n == "source" && f.as_str() == Some(pools::MEMBERSHIP))
 }
 
 /// Without a DataPlane, values files of several organizations (`ORG_NAME`)
@@ -276,12 +279,40 @@ fn split_organizations(protos: &mut [(Option<String>, Proto)], unowned: Option<&
         .flatten()
         .map(|cluster| cluster.key.as_ref())
         .collect();
+    let mut moved: FxHashMap<Arc<str>, String> = FxHashMap::default();
     for (owner, proto) in protos.iter_mut().filter(|(owner, _)| owner.is_none()) {
         if manifest_clusters.contains(proto.key.as_ref()) {
             continue;
         }
         if let Some(name) = organization(proto) {
-            *owner = Some(format!("\0{name}"));
+            let organization_owner = format!("\0{name}");
+            moved.insert(proto.key.clone(), organization_owner.clone());
+            *owner = Some(organization_owner);
+        }
+    }
+    // A pool file's memberships follow their clusters, and the pool follows
+    // its members when they all went to one organization.
+    let mut pool_owners: BTreeMap<Arc<str>, BTreeSet<Option<String>>> = BTreeMap::new();
+    for (owner, proto) in protos
+        .iter_mut()
+        .filter(|(owner, proto)| owner.is_none() && is_membership(proto))
+    {
+        *owner = moved.get(&proto.key).cloned();
+        if let Some(pool) = proto
+            .fields
+            .iter()
+            .find(|(n, _)| *n == "pool")
+            .and_then(|(_, f)| f.as_str())
+        {
+            pool_owners.entry(Arc::from(pool)).or_default().insert(owner.clone());
+        }
+    }
+    for (owner, proto) in protos.iter_mut() {
+        if owner.is_none()
+            && proto.collection == Collection::Pools
+            && let Some(owners) = pool_owners.get(&proto.key).filter(|owners| owners.len() == 1)
+        {
+            *owner = owners.iter().next().cloned().flatten();
         }
     }
 }
@@ -611,13 +642,9 @@ impl ModelBuilder {
         self.entities.entry(entity.collection).or_default().push(entity);
     }
 
-    /// Folds a cluster read from a values file into the `Cluster` manifest of
-    /// the same name, if there is one: the manifest gives the pool, the values
-    /// file the fields the manifest leaves out, and a field both give with
-    /// different values is a finding on both. `false` when there is no manifest.
-    /// Puts the cluster a pool file lists in that pool. A cluster in no
-    /// other pool than `default` (which values files and manifests without
-    /// `pool` give) joins it; one already in another pool (its manifest's, or
+    /// Puts the cluster a pool file lists in that pool. A cluster whose pool
+    /// no file states (values files and manifests without `pool` give
+    /// `default`, at the cluster's name) joins it; one already in another pool (its manifest's, or
     /// a pool file's listed earlier) is a `cluster-field-conflict`, since a
     /// cluster lives in exactly one pool. A cluster known only from the
     /// pool file is a cluster of the model.
@@ -645,9 +672,10 @@ impl ModelBuilder {
             return;
         };
         let current = cluster.field("pool").cloned();
+        let stated = |own: &Field| own.as_str() != Some("default") || own.location != cluster.location;
         match current {
             Some(own) if own.value == pool.value => {}
-            Some(own) if own.as_str() != Some("default") => diagnostics.push(
+            Some(own) if stated(&own) => diagnostics.push(
                 Diagnostic::error(
                     CLUSTER_FIELD_CONFLICT,
                     format!(
@@ -669,6 +697,10 @@ impl ModelBuilder {
         }
     }
 
+    /// Folds a cluster read from a values file into the `Cluster` manifest of
+    /// the same name, if there is one: the manifest gives the pool, the values
+    /// file the fields the manifest leaves out, and a field both give with
+    /// different values is a finding on both. `false` when there is no manifest.
     fn merge_into_manifest(&mut self, proto: &Proto, diagnostics: &mut Vec<Diagnostic>) -> bool {
         let Some(cluster) = self.entities.get_mut(&Collection::Clusters).and_then(|clusters| {
             clusters
@@ -828,11 +860,19 @@ fn qualify_buckets_of_two_clouds(entities: &mut BTreeMap<Collection, Vec<Arc<Ent
         Some((Arc::from(entity.field("metadataBucket")?.as_str()?), scheme))
     };
     let mut clouds: BTreeMap<Arc<str>, BTreeSet<&'static str>> = BTreeMap::new();
+    // A bare name with no provider to tell its cloud (a pool's) could be
+    // either bucket: such a name stays unqualified everywhere.
+    let mut cloudless: BTreeSet<Arc<str>> = BTreeSet::new();
     for entity in entities.values().flatten() {
         if let Some((name, scheme)) = scheme(entity) {
             clouds.entry(name).or_default().insert(scheme);
+        } else if entity.field("provider").is_none()
+            && let Some(name) = entity.field("metadataBucket").and_then(Field::as_str)
+        {
+            cloudless.insert(Arc::from(name));
         }
     }
+    clouds.retain(|name, _| !cloudless.contains(name));
     if clouds.values().all(|schemes| schemes.len() < 2) {
         return;
     }
@@ -950,6 +990,7 @@ mod tests {
                                 source,
                                 limits: yaml::Limits::default(),
                                 layer: false,
+                                texts_read: Default::default(),
                             },
                             loaded.documents,
                             MAX_UNITS,

@@ -110,6 +110,15 @@ fn is_cluster_block(node: &Node) -> bool {
 }
 
 fn find_cluster_blocks(node: &Node, source: SourceId, depth: usize, out: &mut Vec<Proto>) {
+    // Lists too: a `kind: List`'s items, an Argo CD Application's sources.
+    if let Some(items) = node.as_sequence() {
+        if depth < SEARCH_DEPTH {
+            for item in items {
+                find_cluster_blocks(item, source, depth + 1, out);
+            }
+        }
+        return;
+    }
     let Some(entries) = node.as_mapping() else {
         return;
     };

@@ -261,16 +261,16 @@ pub fn extract(layers: &[(&Node, SourceId)], out: &mut Vec<Proto>) {
 }
 
 /// Whether `text` is a template's stand-in rather than a value: `<NAME>`,
-/// Terraform's or envsubst's `${name}`, or an IAM role ARN whose account is
-/// not an account number (`arn:aws:iam::ACCOUNT_ID:role/...`).
+/// Terraform's or envsubst's `${name}`, or an IAM ARN (of any AWS
+/// partition) whose account is not a twelve-digit number
+/// (`arn:aws:iam::ACCOUNT_ID:role/...`).
 pub(super) fn is_placeholder(text: &str) -> bool {
     let bracketed = text
         .find('<')
         .is_some_and(|open| text.get(open..).is_some_and(|rest| rest.contains('>')));
-    let arn_account = text
-        .strip_prefix("arn:aws:iam::")
-        .and_then(|rest| rest.split(':').next())
-        .is_some_and(|account| !account.bytes().all(|b| b.is_ascii_digit()));
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    let arn_account = matches!(parts.as_slice(), ["arn", partition, "iam", _, account, _]
+        if partition.starts_with("aws") && !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())));
     bracketed || text.contains("${") || arn_account
 }
 
@@ -486,12 +486,15 @@ mod tests {
             "<App Id from uctl create app>",
             "${cluster_name}",
             "arn:aws:iam::ACCOUNT_ID:role/flyte_project_role",
+            "arn:aws-us-gov:iam::ACCOUNT:role/x",
+            "arn:aws:iam:::role/x",
         ] {
             assert!(is_placeholder(text), "{text}");
         }
         for text in [
             "eks-prod",
             "arn:aws:iam::123456789012:role/worker",
+            "arn:aws-cn:iam::123456789012:role/worker",
             "a<b",
             "s3://acme/$prefix",
         ] {

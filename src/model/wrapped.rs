@@ -8,7 +8,9 @@
 use super::{Proto, flyte, values};
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceId;
-use crate::yaml::{self, Limits, Node, embedded};
+use crate::yaml::{self, Limits, Node, NodeKind, embedded};
+use rustc_hash::FxHashSet;
+use std::cell::RefCell;
 
 /// The file's text and where it came from, for the adapters.
 pub struct Wrapping<'a> {
@@ -17,6 +19,10 @@ pub struct Wrapping<'a> {
     pub limits: Limits,
     /// A layered values file's values are read with its group.
     pub layer: bool,
+    /// The texts already read, by the address of their value: aliases of
+    /// one anchored text share it, and it is read once, however many
+    /// aliases repeat it.
+    pub texts_read: RefCell<FxHashSet<usize>>,
 }
 
 /// Reads what the Kubernetes object `root` wraps, if it wraps config.
@@ -84,12 +90,15 @@ fn read_text(
     out: &mut Vec<Proto>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let Some(text) = node.as_str() else {
+    let (Some(text), NodeKind::Scalar { value, .. }) = (node.as_str(), &node.kind) else {
         return;
     };
     // Most data entries are not YAML: a mapping needs a `: ` or `:` at an
     // end of line before it is worth parsing.
     if !named_yaml && !text.contains(":\n") && !text.contains(": ") {
+        return;
+    }
+    if !wrapping.texts_read.borrow_mut().insert(value.as_ptr() as usize) {
         return;
     }
     let Some(loaded) = embedded::load_scalar(wrapping.text, node, wrapping.source, wrapping.limits) else {
@@ -103,5 +112,35 @@ fn read_text(
     for root in loaded.documents.iter().filter_map(|d| d.root.as_ref()) {
         values_of(root, wrapping, out);
         flyte::extract(root, wrapping.source, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Aliases of one anchored text are one text: it is read once, however
+    /// many ConfigMaps repeat it.
+    #[test]
+    fn an_aliased_text_is_read_once() {
+        let text = "kind: List\nitems:\n  - kind: ConfigMap\n    data:\n      config.yaml: &config |\n        operator:\n          clusterId: {name: c1}\n          clusterData: {metadataBucketPrefix: s3://b}\n  - {kind: ConfigMap, data: {config.yaml: *config}}\n  - {kind: ConfigMap, data: {config.yaml: *config}}\n";
+        let source = SourceId(0);
+        let limits = Limits::default();
+        let loaded = yaml::load(text, source, limits);
+        let root = loaded.documents[0].root.as_ref().expect("a document");
+        let wrapping = Wrapping {
+            text,
+            source,
+            limits,
+            layer: false,
+            texts_read: RefCell::default(),
+        };
+        let (mut out, mut diagnostics) = (Vec::new(), Vec::new());
+        extract(root, &wrapping, &mut out, &mut diagnostics);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let clusters: Vec<&str> = out.iter().map(|proto| proto.key.as_ref()).collect();
+        assert_eq!(clusters, ["c1"]);
+        // At its place in the file, inside the block scalar.
+        assert_eq!(out[0].location.span.start, text.find("c1}").expect("the name"));
     }
 }

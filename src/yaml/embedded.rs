@@ -4,12 +4,22 @@
 //! the enclosing file: exact for block scalars and for quoted scalars with
 //! escapes, since each decoded byte keeps the bytes it came from.
 
-use super::{Limits, Loaded, Node, NodeKind, Style, load};
+use super::{Limits, Loaded, Node, NodeKind, Style, load_within};
 use crate::source::{SourceId, Span};
 
 /// For each byte of a decoded scalar, the bytes of the enclosing text it
-/// was decoded from (an escape such as `\n` makes one byte of two).
-type Origins = Vec<(usize, usize)>;
+/// was decoded from (an escape such as `\n` makes one byte of two); `u32`,
+/// since files are far smaller than 4 GiB (a larger one maps every span to
+/// the whole scalar).
+type Origins = Vec<(u32, u32)>;
+
+/// How many times its own length the reparses of an embedded text may read
+/// when it is relaxed (see `yaml::load_within`).
+const EMBEDDED_REPARSES: usize = 4;
+
+fn narrow(at: usize) -> Option<u32> {
+    u32::try_from(at).ok()
+}
 
 /// Loads the text of the string scalar `node` of `text` as YAML documents,
 /// their spans (and those of the diagnostics) in `text`. `None` when the
@@ -24,10 +34,8 @@ pub fn load_scalar(text: &str, node: &Node, source: SourceId, limits: Limits) ->
         Style::Quoted => quoted(written, node.span.start, value),
         Style::Plain => None,
     }
-    // Decoded otherwise than planelint can follow: every span is then the
-    // whole scalar, still in the right place.
-    .unwrap_or_else(|| vec![(node.span.start, node.span.end); value.len()]);
-    let mut loaded = load(value, source, limits);
+    .unwrap_or_default();
+    let mut loaded = load_within(value, source, limits, value.len().saturating_mul(EMBEDDED_REPARSES));
     let map = |span: &mut Span| *span = outer(&origins, *span, node.span);
     for document in &mut loaded.documents {
         if let Some(root) = &mut document.root {
@@ -43,10 +51,19 @@ pub fn load_scalar(text: &str, node: &Node, source: SourceId, limits: Limits) ->
     Some(loaded)
 }
 
-/// Where the decoded bytes `inner` were written.
+/// Where the decoded bytes `inner` were written; without origins (decoded
+/// otherwise than planelint can follow), the whole scalar, still in the
+/// right place.
 fn outer(origins: &Origins, inner: Span, whole: Span) -> Span {
-    let start = origins.get(inner.start).map(|o| o.0);
-    let end = inner.end.checked_sub(1).and_then(|last| origins.get(last)).map(|o| o.1);
+    if origins.is_empty() {
+        return whole;
+    }
+    let start = origins.get(inner.start).map(|o| o.0 as usize);
+    let end = inner
+        .end
+        .checked_sub(1)
+        .and_then(|last| origins.get(last))
+        .map(|o| o.1 as usize);
     match (start, end) {
         (Some(start), Some(end)) if inner.end > inner.start => Span::new(start, end.max(start)),
         (Some(start), _) => Span::new(start, start),
@@ -74,9 +91,25 @@ fn remap(node: &mut Node, map: &impl Fn(&mut Span)) {
 /// that (it chomps trailing breaks). Folded scalars (`>`) join lines and
 /// are not followed.
 fn block(text: &str, span: Span, value: &str) -> Option<Origins> {
-    // The parser's span starts at the content; the header ends the line
-    // before the content's first line.
-    let line_start = text.get(..span.start)?.rfind('\n').map_or(0, |n| n + 1);
+    // The parser's span starts at the content, the header ending the line
+    // before; or, for a scalar with an anchor or a tag, at the anchor, on
+    // the header's line.
+    let own_line_end = text
+        .get(span.start..)?
+        .find('\n')
+        .map_or(text.len(), |n| span.start + n);
+    let on_header = text
+        .get(span.start..own_line_end)?
+        .split(" #")
+        .next()?
+        .trim_end()
+        .ends_with(|c: char| c == '|' || c == '>' || c == '-' || c == '+' || c.is_ascii_digit())
+        && text.get(span.start..own_line_end)?.contains(['|', '>']);
+    let line_start = if on_header {
+        own_line_end + 1
+    } else {
+        text.get(..span.start)?.rfind('\n').map_or(0, |n| n + 1)
+    };
     let before = text.get(..line_start)?.trim_end_matches(['\n', '\r']);
     let header_line = before.get(before.rfind('\n').map_or(0, |n| n + 1)..)?;
     let header = header_line.split(" #").next()?.trim_end();
@@ -86,10 +119,13 @@ fn block(text: &str, span: Span, value: &str) -> Option<Origins> {
     }
     let body = text.get(line_start..span.end.max(line_start))?;
     let offset = line_start;
+    // An indentation indicator counts from the indentation of the node
+    // that holds the block: the header's line.
+    let parent_indent = header_line.len() - header_line.trim_start_matches(' ').len();
     let indent = header
         .bytes()
         .find(u8::is_ascii_digit)
-        .map(|digit| usize::from(digit - b'0'))
+        .map(|digit| parent_indent + usize::from(digit - b'0'))
         .or_else(|| {
             body.lines()
                 .find(|line| !line.trim().is_empty())
@@ -105,11 +141,17 @@ fn block(text: &str, span: Span, value: &str) -> Option<Origins> {
         let text = content.get(skip..).unwrap_or_default();
         for (i, c) in text.char_indices() {
             let from = at + skip + i;
-            origins.extend(std::iter::repeat_n((from, from + c.len_utf8()), c.len_utf8()));
+            let origin = (narrow(from)?, narrow(from + c.len_utf8())?);
+            origins.extend(std::iter::repeat_n(origin, c.len_utf8()));
         }
         decoded.push_str(text);
         decoded.push('\n');
-        origins.push((at + content.len(), at + content.len() + 1));
+        // A line break is the line's own (`\r\n` included).
+        let break_end = at + line.len();
+        origins.push((
+            narrow(at + content.len())?,
+            narrow(break_end.max(at + content.len() + 1))?,
+        ));
         at += line.len();
     }
     if !decoded.starts_with(value) {
@@ -122,6 +164,8 @@ fn block(text: &str, span: Span, value: &str) -> Option<Origins> {
 /// A double- or single-quoted scalar: escapes and folded line breaks decode
 /// to bytes that keep the whole escape or break as their origin.
 fn quoted(written: &str, offset: usize, value: &str) -> Option<Origins> {
+    // Every origin below fits in a `u32` when the scalar's end does.
+    narrow(offset + written.len())?;
     let quote = written.chars().next()?;
     let inner = written.get(1..written.len().checked_sub(1)?)?;
     let start = offset + 1;
@@ -129,7 +173,8 @@ fn quoted(written: &str, offset: usize, value: &str) -> Option<Origins> {
     let mut origins = Origins::with_capacity(value.len());
     let mut push = |decoded: &mut String, c: char, from: usize, to: usize| {
         decoded.push(c);
-        origins.extend(std::iter::repeat_n((from, to), c.len_utf8()));
+        let origin = (narrow(from).unwrap_or(u32::MAX), narrow(to).unwrap_or(u32::MAX));
+        origins.extend(std::iter::repeat_n(origin, c.len_utf8()));
     };
     let bytes = inner.as_bytes();
     let mut i = 0;
@@ -204,6 +249,7 @@ fn hex(digits: &str) -> Option<char> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::yaml::load;
 
     fn spans_of(text: &str, key: &str) -> Vec<(String, String)> {
         let outer = load(text, SourceId(0), Limits::default());

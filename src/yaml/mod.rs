@@ -294,22 +294,28 @@ enum Stop {
     Limit,
 }
 
-/// How many times one file's text may be relaxed (see [`Relaxed`]) and parsed
-/// again, at least: each relaxation costs a parse of the whole file.
-const MIN_RELAXATIONS: usize = 32;
-
-/// How much text the reparses of one file may read in all, past
-/// [`MIN_RELAXATIONS`]: a generated manifest of CRDs has a hundred long
-/// descriptions wrapped the way Helm accepts, and a small file may be
-/// relaxed more often than a large one.
+/// How much text the reparses of one file may read in all (see
+/// [`Relaxed`]): each relaxation costs a parse of the whole text. A generated
+/// manifest of CRDs has a hundred long descriptions wrapped the way Helm
+/// accepts; a small file may be relaxed more often than a large one, and
+/// every file at least once.
 const RELAXATION_BUDGET_BYTES: usize = 128 << 20;
 
-/// How many relaxations `text` may have.
-fn relaxations_allowed(text: &str) -> usize {
-    MIN_RELAXATIONS.max(RELAXATION_BUDGET_BYTES / text.len().max(1))
+/// How many relaxations a text of `len` bytes may have within `budget`
+/// bytes of reparsing.
+fn relaxations_allowed(len: usize, budget: usize) -> usize {
+    (budget / len.max(1)).max(1)
 }
 
+/// Loads `text`, a file's. See [`load_within`].
 pub fn load(text: &str, source: SourceId, limits: Limits) -> Loaded {
+    load_within(text, source, limits, RELAXATION_BUDGET_BYTES)
+}
+
+/// Loads `text`, relaxing it within `budget` bytes of reparsing. YAML text
+/// inside a file's scalars gets a budget of a few times its own length, so
+/// that a file of many such texts costs a few parses of the file.
+pub fn load_within(text: &str, source: SourceId, limits: Limits, budget: usize) -> Loaded {
     // The parser lets some characters YAML forbids through (C0 controls in
     // places, DEL, C1): a binary file with a `.yaml` name must not pass as
     // a string. It is rejected whole, at its first such character.
@@ -329,7 +335,7 @@ pub fn load(text: &str, source: SourceId, limits: Limits) -> Loaded {
         return out;
     }
     let mut relaxed = Relaxed::default();
-    let allowed = relaxations_allowed(text);
+    let allowed = relaxations_allowed(text.len(), budget);
     loop {
         let patched = relaxed.text.as_deref().unwrap_or(text);
         let (mut out, error) = parse(patched, &relaxed.values, source, limits);
