@@ -294,22 +294,28 @@ enum Stop {
     Limit,
 }
 
-/// How much text the reparses of one file may read in all (see
-/// [`Relaxed`]): each relaxation costs a parse of the whole text. A generated
-/// manifest of CRDs has a hundred long descriptions wrapped the way Helm
-/// accepts; a small file may be relaxed more often than a large one, and
-/// every file at least once.
+/// How many times its own length the reparses of one file may read in all
+/// (see [`Relaxed`]): each relaxation costs a parse of the whole text. A
+/// generated manifest of CRDs has a hundred long descriptions wrapped the
+/// way Helm accepts; the work stays proportional to the repo's size.
+const RELAXATION_REPARSES: usize = 128;
+
+/// And at most this much text, however large the file.
 const RELAXATION_BUDGET_BYTES: usize = 128 << 20;
 
 /// How many relaxations a text of `len` bytes may have within `budget`
-/// bytes of reparsing.
+/// bytes of reparsing: at least one.
 fn relaxations_allowed(len: usize, budget: usize) -> usize {
     (budget / len.max(1)).max(1)
 }
 
 /// Loads `text`, a file's. See [`load_within`].
 pub fn load(text: &str, source: SourceId, limits: Limits) -> Loaded {
-    load_within(text, source, limits, RELAXATION_BUDGET_BYTES)
+    let budget = text
+        .len()
+        .saturating_mul(RELAXATION_REPARSES)
+        .min(RELAXATION_BUDGET_BYTES);
+    load_within(text, source, limits, budget)
 }
 
 /// Loads `text`, relaxing it within `budget` bytes of reparsing. YAML text
