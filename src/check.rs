@@ -457,20 +457,10 @@ pub fn check(options: &Options, cwd: &Path) -> Result<Run, CheckError> {
     skipped.sort_by(|a, b| (&a.found.name, &a.found.path).cmp(&(&b.found.name, &b.found.path)));
     run.skipped_files += skipped.len();
     run.skipped = skipped;
-    let shown = |source: SourceId| run.sources.get(source).is_some_and(|f| plan.shows(&f.path));
-    let documents_read: Vec<(SourceId, usize)> = run
-        .documents_read
-        .iter()
-        .copied()
-        .filter(|(source, _)| shown(*source))
-        .collect();
-    let unread: Vec<model::Unread> = run
-        .unread
-        .iter()
-        .filter(|u| shown(u.location.source))
-        .cloned()
-        .collect();
-    (run.documents_read, run.unread) = (documents_read, unread);
+    let sources = &run.sources;
+    let shown = |source: SourceId| sources.get(source).is_some_and(|f| plan.shows(&f.path));
+    run.documents_read.retain(|(source, _)| shown(*source));
+    run.unread.retain(|u| shown(u.location.source));
     if policy_sources.len() > 1 {
         // Roots that share a policy directory report its problems once.
         let mut seen = BTreeSet::new();

@@ -2,8 +2,8 @@
 //! scanned files, with an optional `until=YYYY-MM-DD`. A comment at the end
 //! of a line covers that line; one on a line of its own covers the next line
 //! that is not blank or a comment. Comments are not in the YAML tree, so they
-//! are found in the text. Imports `source`, `diagnostic`, `date` and
-//! `registry` (rule renames).
+//! are found in the text (where one starts: `yaml`). Imports `source`,
+//! `diagnostic`, `date`, `yaml` and `registry` (rule renames).
 
 use crate::date::Date;
 use crate::diagnostic::{
@@ -12,6 +12,7 @@ use crate::diagnostic::{
 };
 use crate::registry::Renames;
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
+use crate::yaml::comment_start;
 use std::collections::{BTreeMap, BTreeSet};
 
 const PREFIX: &str = "planelint:";
@@ -84,34 +85,6 @@ fn comments(file: &SourceFile) -> Vec<Parsed> {
         Parsed::Comment(c)
     }));
     found
-}
-
-/// The byte offset of the `#` that starts a comment on `line`: at the start
-/// or after whitespace, and not inside a quoted string.
-fn comment_start(line: &str) -> Option<usize> {
-    let mut quote: Option<char> = None;
-    let mut previous = ' ';
-    let mut chars = line.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match (quote, c) {
-            (Some('"'), '\\') => {
-                chars.next();
-            }
-            // `''` is a quote inside a single-quoted string.
-            (Some('\''), '\'') if chars.peek().is_some_and(|&(_, next)| next == '\'') => {
-                chars.next();
-            }
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') if previous.is_whitespace() || matches!(previous, ':' | '[' | '{' | ',' | '-') => {
-                quote = Some(c);
-            }
-            (None, '#') if previous.is_whitespace() => return Some(i),
-            _ => {}
-        }
-        previous = c;
-    }
-    None
 }
 
 /// Parses what follows `planelint:`; `at` is its byte offset in the file.

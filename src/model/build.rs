@@ -243,11 +243,7 @@ pub fn build(mut files: Vec<LoadedFile>, diagnostics: &mut Vec<Diagnostic>) -> V
 
 /// Whether `proto` is a cluster's membership in a pool file's pool.
 fn is_membership(proto: &Proto) -> bool {
-    proto.collection == Collection::Clusters
-        && proto
-            .fields
-            .iter()
-            .any(|(n, f)| *n == "source" && f.as_str() == Some(pools::MEMBERSHIP))
+    proto.collection == Collection::Clusters && proto.field("source").and_then(Field::as_str) == Some(pools::MEMBERSHIP)
 }
 
 /// Without a DataPlane, values files of several organizations (`ORG_NAME`)
@@ -259,10 +255,9 @@ fn is_membership(proto: &Proto) -> bool {
 /// without a DataPlane.
 fn split_organizations(protos: &mut [(Option<String>, Proto)], unowned: Option<&ModelBuilder>) {
     let organization = |proto: &Proto| -> Option<Arc<str>> {
-        let field = |name: &str| proto.fields.iter().find(|(n, _)| *n == name).map(|(_, f)| f);
-        let from_values = field("source").and_then(Field::as_str) == Some("values");
+        let from_values = proto.field("source").and_then(Field::as_str) == Some("values");
         (proto.collection == Collection::Clusters && from_values)
-            .then(|| field("organization").and_then(Field::as_str).map(Arc::from))
+            .then(|| proto.field("organization").and_then(Field::as_str).map(Arc::from))
             .flatten()
     };
     let organizations: BTreeSet<Arc<str>> = protos
@@ -298,12 +293,7 @@ fn split_organizations(protos: &mut [(Option<String>, Proto)], unowned: Option<&
         .filter(|(owner, proto)| owner.is_none() && is_membership(proto))
     {
         *owner = moved.get(&proto.key).cloned();
-        if let Some(pool) = proto
-            .fields
-            .iter()
-            .find(|(n, _)| *n == "pool")
-            .and_then(|(_, f)| f.as_str())
-        {
+        if let Some(pool) = proto.field("pool").and_then(Field::as_str) {
             pool_owners.entry(Arc::from(pool)).or_default().insert(owner.clone());
         }
     }
@@ -649,12 +639,7 @@ impl ModelBuilder {
     /// cluster lives in exactly one pool. A cluster known only from the
     /// pool file is a cluster of the model.
     fn join_pool(&mut self, membership: Proto, diagnostics: &mut Vec<Diagnostic>) {
-        let Some(pool) = membership
-            .fields
-            .iter()
-            .find(|(n, _)| *n == "pool")
-            .map(|(_, f)| f.clone())
-        else {
+        let Some(pool) = membership.field("pool").cloned() else {
             return;
         };
         let cluster = self
@@ -859,11 +844,13 @@ fn qualify_buckets_of_two_clouds(entities: &mut BTreeMap<Collection, Vec<Arc<Ent
         };
         Some((Arc::from(entity.field("metadataBucket")?.as_str()?), scheme))
     };
+    // Only clusters and pools have buckets.
+    let with_buckets = [Collection::Clusters, Collection::Pools];
     let mut clouds: BTreeMap<Arc<str>, BTreeSet<&'static str>> = BTreeMap::new();
     // A bare name with no provider to tell its cloud (a pool's) could be
     // either bucket: such a name stays unqualified everywhere.
     let mut cloudless: BTreeSet<Arc<str>> = BTreeSet::new();
-    for entity in entities.values().flatten() {
+    for entity in with_buckets.iter().filter_map(|c| entities.get(c)).flatten() {
         if let Some((name, scheme)) = scheme(entity) {
             clouds.entry(name).or_default().insert(scheme);
         } else if entity.field("provider").is_none()
@@ -872,8 +859,8 @@ fn qualify_buckets_of_two_clouds(entities: &mut BTreeMap<Collection, Vec<Arc<Ent
             cloudless.insert(Arc::from(name));
         }
     }
-    clouds.retain(|name, _| !cloudless.contains(name));
-    if clouds.values().all(|schemes| schemes.len() < 2) {
+    clouds.retain(|name, schemes| schemes.len() > 1 && !cloudless.contains(name));
+    if clouds.is_empty() {
         return;
     }
     // A bare name is the bucket of its cluster's own cloud, as the chart
@@ -887,11 +874,15 @@ fn qualify_buckets_of_two_clouds(entities: &mut BTreeMap<Collection, Vec<Arc<Ent
         };
         Some((Arc::from(entity.field("metadataBucket")?.as_str()?), scheme))
     };
-    for entity in entities.values_mut().flatten() {
+    for entity in entities
+        .iter_mut()
+        .filter(|(c, _)| with_buckets.contains(c))
+        .flat_map(|(_, list)| list)
+    {
         let Some((name, scheme)) = scheme(entity).or_else(|| provider_scheme(entity)) else {
             continue;
         };
-        if clouds.get(&name).is_none_or(|schemes| schemes.len() < 2) {
+        if !clouds.contains_key(&name) {
             continue;
         }
         let entity = Arc::make_mut(entity);

@@ -110,6 +110,12 @@ pub struct Proto {
     pub fields: Vec<(&'static str, Field)>,
 }
 
+impl Proto {
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|(n, _)| *n == name).map(|(_, f)| f)
+    }
+}
+
 /// One entity of a collection: a cluster, a pool, a placement, a unit...
 #[derive(Clone, Debug)]
 pub struct Entity {

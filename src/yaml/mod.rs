@@ -498,7 +498,10 @@ fn last_content_before(text: &str, at: usize) -> Option<Span> {
     loop {
         let line_start = before.get(..line_end)?.rfind('\n').map_or(0, |n| n + 1);
         let line = before.get(line_start..line_end)?;
-        let content = line.get(..comment_start(line)).unwrap_or(line).trim_end();
+        let content = line
+            .get(..comment_start(line).unwrap_or(line.len()))
+            .unwrap_or(line)
+            .trim_end();
         if let Some(c) = content.chars().next_back() {
             let end = line_start + content.len();
             return Some(Span::new(end - c.len_utf8(), end));
@@ -510,22 +513,32 @@ fn last_content_before(text: &str, at: usize) -> Option<Span> {
     }
 }
 
-/// Where a comment starts on `line` (its length if none): a `#` at the start
-/// or after a blank, outside quotes.
-fn comment_start(line: &str) -> usize {
-    let mut quote = None;
+/// The byte offset of the `#` that starts a comment on `line`: at the start
+/// or after whitespace, and not inside a quoted string.
+pub fn comment_start(line: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
     let mut previous = ' ';
-    for (i, c) in line.char_indices() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == '"' || c == '\'' => quote = Some(c),
-            None if c == '#' && previous.is_whitespace() => return i,
-            None => {}
+    let mut chars = line.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            (Some('"'), '\\') => {
+                chars.next();
+            }
+            // `''` is a quote inside a single-quoted string.
+            (Some('\''), '\'') if chars.peek().is_some_and(|&(_, next)| next == '\'') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') if previous.is_whitespace() || matches!(previous, ':' | '[' | '{' | ',' | '-') => {
+                quote = Some(c);
+            }
+            (None, '#') if previous.is_whitespace() => return Some(i),
+            _ => {}
         }
         previous = c;
     }
-    line.len()
+    None
 }
 
 /// Parses `text` into documents. A syntax error the parser stops at is
