@@ -3,7 +3,7 @@
 //! missing finding, no unexpected one.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use planelint::check::{Options, check};
+use planelint::check::{ConfigSource, Options, check};
 use planelint::expect;
 use planelint::policytest::Scope;
 use planelint::report::{Format, Style, render};
@@ -25,8 +25,13 @@ struct Linted {
 }
 
 fn lint(dir: &Path) -> Linted {
+    // Each fixture repo's own `.planelint.yaml` applies (its `layers:`).
     let options = Options {
         paths: vec![dir.to_path_buf()],
+        config: Some(ConfigSource {
+            explicit: Some(root().join(dir).join(".planelint.yaml")).filter(|file| file.is_file()),
+            ..ConfigSource::default()
+        }),
         ..Options::default()
     };
     let run = check(&options, &root()).unwrap();

@@ -53,7 +53,11 @@ fn markdown_dot_and_mermaid_match_their_snapshots() {
 /// spans inside a ConfigMap's text included.
 #[test]
 fn the_model_as_json_matches_its_snapshots() {
-    for fixture in ["mixed-values", "real-shapes/configmap-operator"] {
+    for fixture in [
+        "mixed-values",
+        "real-shapes/configmap-operator",
+        "real-shapes/flyte-storage",
+    ] {
         let (code, out) = planelint(&["report", &format!("fixtures/{fixture}"), "--format", "json"]);
         assert_eq!(code, 0);
         assert_snapshot(&format!("{}.model.json", fixture.replace('/', "-")), &out);

@@ -75,7 +75,7 @@ fn guess(root: &Node) -> String {
         ),
         (
             has("flyteadmin") || has("flytepropeller") || has("configuration"),
-            "Flyte chart values with no cluster configs, routes or per-domain identities",
+            "Flyte chart values naming no cluster, cluster configs, routes or per-domain identities",
         ),
         (
             has("global") || has("image") || has("replicaCount"),
@@ -154,7 +154,7 @@ mod tests {
         );
         assert_eq!(
             guessed("configmap:\n  clusters: {clusterConfigs: []}\nflyteadmin: {}\n"),
-            "Flyte chart values with no cluster configs, routes or per-domain identities"
+            "Flyte chart values naming no cluster, cluster configs, routes or per-domain identities"
         );
         assert_eq!(guessed("\"\\e[2J\": 1\n"), "a mapping of `\u{fffd}[2J`");
     }

@@ -161,6 +161,27 @@ const ROLE_ANNOTATIONS: &[&str] = &[
     "azure.workload.identity/client-id",
 ];
 
+/// Where Flyte's own charts name the cluster a deployment runs on: flyte-core
+/// passes `flytepropeller.clusterName` as `--propeller.cluster-id`; the
+/// same setting in propeller's config, for flyte-core and flyte-binary.
+const FLYTE_NAME: &[&[&str]] = &[
+    &["flytepropeller", "clusterName"],
+    &["configmap", "core", "propeller", "cluster-id"],
+    &["configuration", "inline", "propeller", "cluster-id"],
+];
+/// flyte-core keeps metadata and raw data in `storage.bucketName` (its raw
+/// output prefix defaults to that bucket); flyte-binary has two containers.
+const FLYTE_METADATA_BUCKET: &[&[&str]] = &[
+    &["configuration", "storage", "metadataContainer"],
+    &["storage", "bucketName"],
+];
+const FLYTE_USER_DATA_BUCKET: &[&[&str]] = &[
+    &["configuration", "storage", "userDataContainer"],
+    &["configmap", "core", "propeller", "rawoutput-prefix"],
+    &["storage", "bucketName"],
+];
+const FLYTE_STORAGE_TYPE: &[&[&str]] = &[&["configuration", "storage", "provider"], &["storage", "type"]];
+
 /// Whether `root` is a Union data-plane values document, in any shape.
 pub(super) fn is_values(root: &Node) -> bool {
     let has = |path: &[&str]| path.iter().try_fold(root, |node, key| node.get(key)).is_some();
@@ -175,10 +196,11 @@ pub(super) fn is_values(root: &Node) -> bool {
 /// The cluster that values documents describe, if they are values files: one
 /// document, or several layered (later wins).
 pub fn extract(layers: &[(&Node, SourceId)], out: &mut Vec<Proto>) {
+    let values = Values { layers };
     if !layers.iter().any(|(root, _)| is_values(root)) {
+        flyte_deployment(&values, out);
         return;
     }
-    let values = Values { layers };
     // An empty name is the chart's own defaults: a values file, no cluster.
     let Some(name) = values.first(NAME) else {
         return;
@@ -250,6 +272,78 @@ pub fn extract(layers: &[(&Node, SourceId)], out: &mut Vec<Proto>) {
             "fastRegistrationBucket",
             Field::string(bucket_name(text), bucket.location),
         ));
+    }
+    fields.push(("source", Field::string("values", name.location)));
+    out.push(Proto {
+        collection: Collection::Clusters,
+        key: Arc::from(name.as_str().unwrap_or_default()),
+        location: name.location,
+        fields,
+    });
+}
+
+/// The cluster a flyte-core or flyte-binary deployment runs on, when its
+/// values name it: its metadata and user-data buckets and its storage
+/// provider. Flyte has no cluster pools: the cluster is in the default pool
+/// unless a `Cluster` manifest or a pool file puts it in another. A deployment
+/// that names no cluster (a chart's defaults, an installation guide's
+/// example) describes none: its buckets belong to nobody planelint knows.
+fn flyte_deployment(values: &Values<'_>, out: &mut Vec<Proto>) {
+    let Some(name) = values.first(FLYTE_NAME) else {
+        return;
+    };
+    let storage_type = values.first(FLYTE_STORAGE_TYPE);
+    // The sandbox's bucket lives in the cluster's own MinIO.
+    if storage_type.as_ref().and_then(Field::as_str) == Some("sandbox") {
+        return;
+    }
+    let mut fields: Vec<(&'static str, Field)> = vec![
+        ("name", name.clone()),
+        ("pool", Field::string("default", name.location)),
+    ];
+    let buckets = [
+        ("metadataBucket", "metadataBucketUri", FLYTE_METADATA_BUCKET),
+        ("userDataBucket", "userDataBucketUri", FLYTE_USER_DATA_BUCKET),
+    ];
+    for (bucket_field, uri_field, paths) in buckets {
+        let uri = paths
+            .iter()
+            .filter_map(|path| values.field(path))
+            .find(|uri| !bucket_name(uri.as_str().unwrap_or_default()).is_empty());
+        if let Some(uri) = uri {
+            let text = uri.as_str().unwrap_or_default();
+            fields.push((bucket_field, Field::string(bucket_name(text), uri.location)));
+            fields.push((uri_field, uri));
+        }
+    }
+    if let Some(storage) = storage_type {
+        // Both charts keep every provider's settings; only the chosen one's count.
+        let (cloud, located): (&str, Option<(&str, Field)>) = match storage.as_str().unwrap_or_default() {
+            "s3" => (
+                "aws",
+                values
+                    .first(&[
+                        &["storage", "s3", "region"],
+                        &["configuration", "storage", "providerConfig", "s3", "region"],
+                    ])
+                    .map(|region| ("region", region)),
+            ),
+            "gcs" => (
+                "gcp",
+                values
+                    .first(&[
+                        &["storage", "gcs", "projectId"],
+                        &["configuration", "storage", "providerConfig", "gcs", "project"],
+                    ])
+                    .map(|project| ("account", project)),
+            ),
+            _ => ("", None),
+        };
+        if !cloud.is_empty() {
+            fields.push(("provider", Field::string(cloud, storage.location)));
+        }
+        fields.extend(located);
+        fields.push(("storageProvider", storage));
     }
     fields.push(("source", Field::string("values", name.location)));
     out.push(Proto {
@@ -503,5 +597,40 @@ mod tests {
         let fields = cluster("global: {CLUSTER_NAME: c, ORG_NAME: '<ORG_NAME>'}\nuserRoleAnnotationValue: ${role}\n");
         assert_eq!(value(&fields, "organization"), None);
         assert_eq!(value(&fields, "workerIdentity"), None);
+    }
+
+    #[test]
+    fn a_flyte_deployment_is_the_cluster_its_propeller_names() {
+        let fields = cluster(
+            "storage:\n  type: gcs\n  bucketName: acme-meta\n  gcs: {projectId: acme-prod}\n  s3: {region: us-east-1}\nflytepropeller: {clusterName: gke-1}\n",
+        );
+        assert_eq!(value(&fields, "name"), Some(("gke-1", 6)));
+        assert_eq!(value(&fields, "pool"), Some(("default", 6)));
+        assert_eq!(value(&fields, "metadataBucket"), Some(("acme-meta", 3)));
+        assert_eq!(value(&fields, "userDataBucket"), Some(("acme-meta", 3)));
+        assert_eq!(value(&fields, "provider"), Some(("gcp", 2)));
+        assert_eq!(value(&fields, "account"), Some(("acme-prod", 4)));
+        // The s3 block is the chart's default for another provider.
+        assert_eq!(value(&fields, "region"), None);
+        let fields = cluster(
+            "configuration:\n  storage:\n    provider: s3\n    metadataContainer: m\n    userDataContainer: 's3://d/raw'\n  inline: {propeller: {cluster-id: bin}}\n",
+        );
+        assert_eq!(value(&fields, "metadataBucket"), Some(("m", 4)));
+        assert_eq!(value(&fields, "userDataBucket"), Some(("d", 5)));
+        assert_eq!(value(&fields, "userDataBucketUri"), Some(("s3://d/raw", 5)));
+    }
+
+    #[test]
+    fn a_flyte_deployment_naming_no_cluster_or_in_the_sandbox_is_none() {
+        for text in [
+            "storage: {type: s3, bucketName: my-s3-bucket}\nflytepropeller: {clusterName: ''}\n",
+            "storage: {type: sandbox, bucketName: my-s3-bucket}\nflytepropeller: {clusterName: local}\n",
+        ] {
+            let loaded = yaml::load(text, SourceId(0), yaml::Limits::default());
+            let root = loaded.documents.into_iter().next().and_then(|d| d.root).unwrap();
+            let mut out = Vec::new();
+            extract(&[(&root, SourceId(0))], &mut out);
+            assert!(out.is_empty(), "{text}");
+        }
     }
 }
