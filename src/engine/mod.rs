@@ -45,6 +45,7 @@ struct CompiledValidation {
     message_expression: Option<Program>,
     field: Option<String>,
     related: Option<Program>,
+    related_field: Option<String>,
 }
 
 struct CompiledPolicy {
@@ -463,8 +464,9 @@ fn finding(
     if !compiled.policy.summary.is_empty() {
         diagnostic.help = Some(compiled.policy.summary.clone());
     }
+    let related_field = validation.related_field.as_deref().or(field);
     for entity in related {
-        let (location, path) = field_location(&entity, field);
+        let (location, path) = field_location(&entity, related_field);
         diagnostic.related.push(Related {
             location,
             message: path,
@@ -664,6 +666,7 @@ fn compile_policy(
                 message: v.message.clone(),
                 message_expression: message_expression.unwrap_or(None),
                 field: v.field.clone(),
+                related_field: v.related_field.clone(),
                 related: related.unwrap_or(None),
             })
         })

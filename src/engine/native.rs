@@ -955,7 +955,7 @@ mod tests {
         assert_eq!((locals, constants), (2, 1));
         let text = format!("{node:?}");
         assert!(text.contains("Variable(0)"), "{text}");
-        assert!(text.contains("Constant(0, Call(GroupBy, [Collection(7)"), "{text}");
+        assert!(text.contains("Constant(0, Call(GroupBy, [Collection(8)"), "{text}");
         assert!(text.contains("Append"), "{text}");
     }
 
@@ -968,7 +968,7 @@ mod tests {
         let text = format!("{node:?}");
         for part in [
             "ObjectHas(\"pool\")",
-            "In(ObjectField(\"pool\"), Collection(8))",
+            "In(ObjectField(\"pool\"), Collection(9))",
             "Key(Variable(0), Str(\"a\"))",
             "ObjectField(\"b\")",
         ] {

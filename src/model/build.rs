@@ -744,7 +744,7 @@ impl ModelBuilder {
             .enumerate()
             .filter_map(|(at, identity)| Some((at, production.get(identity.key.as_ref())?.clone())))
             .collect();
-        self.set_production(Collection::Identities, derived);
+        self.set_derived(Collection::Identities, "production", derived);
     }
 
     /// A cluster is production when a unit it serves (`units`) is; it is
@@ -790,12 +790,12 @@ impl ModelBuilder {
                 ))
             })
             .collect();
-        self.set_production(Collection::Clusters, derived);
+        self.set_derived(Collection::Clusters, "production", derived);
     }
 
     /// Gives the entities of `collection` at the positions of `derived`
-    /// their `production` field: only those are changed (copied when shared).
-    fn set_production(&mut self, collection: Collection, derived: Vec<(usize, Field)>) {
+    /// their field `name`: only those are changed (copied when shared).
+    fn set_derived(&mut self, collection: Collection, name: &'static str, derived: Vec<(usize, Field)>) {
         let entities = self
             .entities
             .get_mut(&collection)
@@ -803,13 +803,55 @@ impl ModelBuilder {
         for (at, field) in derived {
             if let Some(entity) = entities.get_mut(at) {
                 let entity = Arc::make_mut(entity);
-                entity.fields.push(("production", field));
+                entity.fields.push((name, field));
                 entity.fields.sort_by(|a, b| a.0.cmp(b.0));
             }
         }
     }
 
+    /// A unit's own execution cluster label: the flytectl file that names
+    /// its domain and project, else its project alone, else its domain
+    /// (a workflow's label covers one workflow, not the unit). The first
+    /// file in model order wins where two name the same scope.
+    fn derive_unit_labels(&mut self) {
+        let mut labels: FxHashMap<(Option<&str>, Option<&str>), &Field> = FxHashMap::default();
+        for label in self.entities.get(&Collection::ExecutionLabels).into_iter().flatten() {
+            let text = |name: &str| label.field(name).and_then(Field::as_str);
+            let scope = (text("domain"), text("project"));
+            if text("workflow").is_some() || scope == (None, None) {
+                continue;
+            }
+            if let Some(field) = label.field("label") {
+                labels.entry(scope).or_insert(field);
+            }
+        }
+        if labels.is_empty() {
+            return;
+        }
+        let derived: Vec<(usize, Field)> = self
+            .entities
+            .get(&Collection::Units)
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter_map(|(at, unit)| {
+                let domain = unit.field("domain").and_then(Field::as_str);
+                let project = unit.field("project").and_then(Field::as_str);
+                let own = match project {
+                    Some(_) => labels
+                        .get(&(domain, project))
+                        .or_else(|| labels.get(&(None, project)))
+                        .or_else(|| labels.get(&(domain, None))),
+                    None => labels.get(&(domain, None)),
+                };
+                own.map(|field| (at, (*field).clone()))
+            })
+            .collect();
+        self.set_derived(Collection::Units, "executionLabel", derived);
+    }
+
     fn finish(mut self) -> Model {
+        self.derive_unit_labels();
         self.derive_cluster_production();
         self.derive_identity_production();
         qualify_buckets_of_two_clouds(&mut self.entities);
@@ -1003,5 +1045,69 @@ mod tests {
         }
         // The fixtures make every collection, so the test covers them all.
         assert_eq!(seen.into_iter().collect::<Vec<_>>(), Collection::ALL);
+    }
+
+    /// The models of files given as texts, in order.
+    fn models_of(texts: &[&str]) -> Vec<Model> {
+        let mut diagnostics = Vec::new();
+        let files: Vec<LoadedFile> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let source = SourceId(u32::try_from(i).expect("few files"));
+                let loaded = yaml::load(text, source, yaml::Limits::default());
+                LoadedFile {
+                    source,
+                    root_relative: format!("{i}.yaml"),
+                    extracted: extract(
+                        &Wrapping {
+                            text,
+                            source,
+                            limits: yaml::Limits::default(),
+                            layer: false,
+                            texts_read: Default::default(),
+                        },
+                        loaded.documents,
+                        MAX_UNITS,
+                        &mut diagnostics,
+                    )
+                    .0,
+                }
+            })
+            .collect();
+        build(files, &mut diagnostics)
+    }
+
+    #[test]
+    fn a_unit_takes_the_label_of_its_most_specific_flytectl_file() {
+        let models = models_of(&[
+            "apiVersion: planelint/v1\nkind: DataPlane\nmetadata: {name: acme}\nspec:\n  isolation: project\n  \
+             domains: [{name: development}, {name: staging}]\n  projects: [a, b, c]\n",
+            "domain: development\nproject: a\nvalue: unit\n",
+            "project: a\nvalue: project\n",
+            "project: b\nvalue: project\n",
+            "domain: staging\nvalue: domain\n",
+            "domain: development\nproject: c\nworkflow: wf\nvalue: workflow\n",
+        ]);
+        let units: Vec<(String, Option<String>)> = models
+            .iter()
+            .flat_map(|model| model.collection(Collection::Units))
+            .map(|unit| {
+                let label = unit.field("executionLabel").and_then(Field::as_str).map(str::to_string);
+                (unit.key.to_string(), label)
+            })
+            .collect();
+        let label = |text: &str| Some(text.to_string());
+        assert_eq!(
+            units,
+            [
+                ("development/a".to_string(), label("unit")),
+                ("development/b".to_string(), label("project")),
+                ("development/c".to_string(), None),
+                ("staging/a".to_string(), label("project")),
+                ("staging/b".to_string(), label("project")),
+                ("staging/c".to_string(), label("domain")),
+            ]
+        );
     }
 }

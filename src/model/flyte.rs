@@ -85,6 +85,24 @@ fn attribute_file(root: &Node, source: SourceId, out: &mut Vec<Proto>) -> bool {
         location,
         fields: fields.clone(),
     });
+    // A cluster resource attribute file may set the unit's identity.
+    for entry in get("attributes").and_then(Node::as_mapping).unwrap_or_default() {
+        let Some(setting) = entry.key.as_str().filter(|n| IDENTITY_SETTINGS.contains(n)) else {
+            continue;
+        };
+        if let Some(identity) = string_field(&entry.value, source).filter(is_identity) {
+            let mut identity_fields = fields.clone();
+            identity_fields.push(("words", words(&identity)));
+            identity_fields.push(("identity", identity.clone()));
+            identity_fields.push(("setting", Field::string(setting, at(source, entry.key.span))));
+            out.push(Proto {
+                collection: Collection::Identities,
+                key: Arc::from(key.as_str()),
+                location: identity.location,
+                fields: identity_fields,
+            });
+        }
+    }
     if let Some(label) = get("value").and_then(|n| string_field(n, source)) {
         let mut label_fields = fields;
         label_fields.push(("label", label.clone()));
@@ -136,6 +154,7 @@ fn find_cluster_blocks(node: &Node, source: SourceId, depth: usize, out: &mut Ve
 /// One `clusters` block. Its `group` names it, so that cluster configs are
 /// compared within one `clusterConfigs` list and routes within one map.
 fn cluster_block(block: &Node, source: SourceId, out: &mut Vec<Proto>) {
+    let made_before = out.len();
     let group = Field::string(&format!("{}@{}", source.0, block.span.start), at(source, block.span));
     for config in block.get("clusterConfigs").and_then(Node::as_sequence).unwrap_or(&[]) {
         let Some(name) = config.get("name").and_then(|n| string_field(n, source)) else {
@@ -214,8 +233,9 @@ fn cluster_block(block: &Node, source: SourceId, out: &mut Vec<Proto>) {
             fields,
         });
     }
-    if let Some(label) = block.get("defaultExecutionLabel").and_then(|n| string_field(n, source)) {
-        let fields = vec![("label", label.clone()), ("group", group)];
+    let default_label = block.get("defaultExecutionLabel").and_then(|n| string_field(n, source));
+    if let Some(label) = &default_label {
+        let fields = vec![("label", label.clone()), ("group", group.clone())];
         out.push(Proto {
             collection: Collection::ExecutionLabels,
             key: label.as_str().map(Arc::from).unwrap_or_default(),
@@ -223,6 +243,33 @@ fn cluster_block(block: &Node, source: SourceId, out: &mut Vec<Proto>) {
             fields,
         });
     }
+    // An empty block (a chart's defaults) routes nothing.
+    if out.len() == made_before {
+        return;
+    }
+    // The block itself, where a finding on its routing as a whole points:
+    // its `labelClusterMap` key, else its `clusterConfigs` key.
+    let key_of = |name: &str| {
+        block
+            .as_mapping()
+            .unwrap_or_default()
+            .iter()
+            .find(|e| e.key.as_str() == Some(name))
+            .map(|e| at(source, e.key.span))
+    };
+    let location = key_of("labelClusterMap")
+        .or_else(|| key_of("clusterConfigs"))
+        .unwrap_or_else(|| at(source, block.span));
+    let mut fields = vec![("group", group)];
+    if let Some(label) = default_label {
+        fields.push(("defaultExecutionLabel", label));
+    }
+    out.push(Proto {
+        collection: Collection::ClusterBlocks,
+        key: Arc::from("clusters"),
+        location,
+        fields,
+    });
 }
 
 /// The settings of Flyte's cluster resource manager that name the identity a
@@ -233,6 +280,8 @@ const IDENTITY_SETTINGS: &[&str] = &["defaultIamRole", "defaultUserRoleValue", "
 /// `{name: {value: ...}}`. A domain's identity becomes an `identities`
 /// entity; a value still templated (`{{ ... }}`) or a placeholder is none.
 fn custom_data(node: &Node, source: SourceId, out: &mut Vec<Proto>) {
+    // Names the block, so that its domains' identities compare among themselves.
+    let group = Field::string(&format!("{}@{}", source.0, node.span.start), at(source, node.span));
     for per_domain in node.as_sequence().unwrap_or(&[]) {
         for domain_entry in per_domain.as_mapping().unwrap_or(&[]) {
             let Some(domain) = string_field(&domain_entry.key, source) else {
@@ -243,21 +292,22 @@ fn custom_data(node: &Node, source: SourceId, out: &mut Vec<Proto>) {
                     let Some(name) = entry.key.as_str().filter(|n| IDENTITY_SETTINGS.contains(n)) else {
                         continue;
                     };
-                    let Some(identity) = entry.value.get("value").and_then(|n| string_field(n, source)) else {
+                    let Some(identity) = entry
+                        .value
+                        .get("value")
+                        .and_then(|n| string_field(n, source))
+                        .filter(is_identity)
+                    else {
                         continue;
                     };
-                    if identity
-                        .as_str()
-                        .is_some_and(|text| text.contains("{{") || values::is_placeholder(text))
-                    {
-                        continue;
-                    }
                     out.push(Proto {
                         collection: Collection::Identities,
                         key: domain.as_str().map(Arc::from).unwrap_or_default(),
                         location: identity.location,
                         fields: vec![
                             ("domain", domain.clone()),
+                            ("group", group.clone()),
+                            ("words", words(&identity)),
                             ("identity", identity),
                             ("setting", Field::string(name, domain.location)),
                         ],
@@ -265,6 +315,29 @@ fn custom_data(node: &Node, source: SourceId, out: &mut Vec<Proto>) {
                 }
             }
         }
+    }
+}
+
+/// Whether an identity setting holds a real value: not still templated
+/// (`{{ .Values.x }}`, flyteadmin's `{{ domain }}`), not a placeholder.
+fn is_identity(identity: &Field) -> bool {
+    identity
+        .as_str()
+        .is_some_and(|text| !text.contains("{{") && !values::is_placeholder(text))
+}
+
+/// The words of an identity, lower-cased (`arn:aws:iam::1:role/flyte-dev`
+/// has `flyte` and `dev`): what it names, for `unit-identity-copied`.
+fn words(identity: &Field) -> Field {
+    let text = identity.as_str().unwrap_or_default().to_ascii_lowercase();
+    let words = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| Field::string(w, identity.location))
+        .collect();
+    Field {
+        value: Value::List(words),
+        location: identity.location,
     }
 }
 

@@ -25,6 +25,7 @@ use std::sync::Arc;
 /// to CEL. Declared in name order, which is the model's order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Collection {
+    ClusterBlocks,
     Clusters,
     DataPlanes,
     Domains,
@@ -41,7 +42,8 @@ pub enum Collection {
 }
 
 impl Collection {
-    pub const ALL: [Collection; 13] = [
+    pub const ALL: [Collection; 14] = [
+        Collection::ClusterBlocks,
         Collection::Clusters,
         Collection::DataPlanes,
         Collection::Domains,
@@ -60,6 +62,7 @@ impl Collection {
     /// Its name in CEL and in `forEach`.
     pub const fn name(self) -> &'static str {
         match self {
+            Collection::ClusterBlocks => "clusterBlocks",
             Collection::Clusters => "clusters",
             Collection::DataPlanes => "dataPlanes",
             Collection::Domains => "domains",

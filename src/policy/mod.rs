@@ -44,6 +44,8 @@ pub struct Validation {
     pub field: Option<String>,
     /// An expression giving the entities shown as related locations.
     pub related: Option<Expression>,
+    /// The field of each related entity they point at (else `field`).
+    pub related_field: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -202,6 +204,8 @@ const VALIDATION: &[Key] = &[
     key("messageExpression", Shape::Expression),
     key("field", Shape::String).doc("A dotted field path of the entity: where the finding points."),
     key("related", Shape::Expression).doc("The entities shown as related locations."),
+    key("relatedField", Shape::String)
+        .doc("A dotted field path of each related entity: where its location points (default: `field`)."),
 ];
 
 const METADATA: &[Key] = &[
@@ -320,6 +324,7 @@ fn read_policy(root: &Node, source: SourceId, origin: Origin, diagnostics: &mut 
                     message_expression: expression(validation, "messageExpression"),
                     field: text(validation, "field"),
                     related: expression(validation, "related"),
+                    related_field: text(validation, "relatedField"),
                 })
             })
             .collect(),
@@ -467,7 +472,7 @@ mod tests {
                 "5:1 missing required key `summary` in `spec`",
                 "6:13 `severity` must be one of `error`, `warning`, `note`, found `warn` (did you mean `warning`?)",
                 "7:3 unknown key `sumary` in `spec` (did you mean `summary`?)",
-                "8:12 `forEach` must be one of `clusters`, `dataPlanes`, `domains`, `executionLabels`, `flyteClusters`, \
+                "8:12 `forEach` must be one of `clusterBlocks`, `clusters`, `dataPlanes`, `domains`, `executionLabels`, `flyteClusters`, \
                  `identities`, `labels`, `placements`, `pools`, `projects`, `routes`, `unitRefs`, `units`, found `cluster` (did you mean `clusters`?)",
                 "9:16 `validations` must list at least one item",
                 "12:7 `kind` must be `Policy`, found `Cluster`",
