@@ -10,7 +10,7 @@ mod value;
 
 pub use guard::{ENGINE_STACK_BYTES, Limits};
 
-use crate::diagnostic::{Diagnostic, Location, POLICY_ERROR, Related};
+use crate::diagnostic::{Diagnostic, Location, POLICY_ERROR, Related, Severity};
 use crate::model::{Collection, Entity, Model};
 use crate::parallel;
 use crate::policy::{self, Expression, Policy};
@@ -46,6 +46,7 @@ struct CompiledValidation {
     field: Option<String>,
     related: Option<Program>,
     related_field: Option<String>,
+    severity: Option<Severity>,
 }
 
 struct CompiledPolicy {
@@ -459,7 +460,8 @@ fn finding(
     });
     let field = validation.field.as_deref();
     let (location, model_path) = field_location(anchor, field);
-    let mut diagnostic = Diagnostic::new(compiled.policy.id.as_str(), compiled.policy.severity, message, location);
+    let severity = validation.severity.unwrap_or(compiled.policy.severity);
+    let mut diagnostic = Diagnostic::new(compiled.policy.id.as_str(), severity, message, location);
     diagnostic.model_path = Some(model_path);
     if !compiled.policy.summary.is_empty() {
         diagnostic.help = Some(compiled.policy.summary.clone());
@@ -667,6 +669,7 @@ fn compile_policy(
                 message_expression: message_expression.unwrap_or(None),
                 field: v.field.clone(),
                 related_field: v.related_field.clone(),
+                severity: v.severity,
                 related: related.unwrap_or(None),
             })
         })

@@ -90,6 +90,9 @@ pub fn extract(
             extracted.documents_read += 1;
             manifest::read(&root, source, diagnostics)
         } else {
+            // Settings alone do not make a document read: a literal token
+            // is found in any file.
+            values::settings(&root, source, &mut extracted.entities);
             let before = extracted.entities.len();
             if !layer {
                 values::extract(&[(&root, source)], &mut extracted.entities);

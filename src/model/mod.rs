@@ -37,12 +37,13 @@ pub enum Collection {
     Pools,
     Projects,
     Routes,
+    Settings,
     UnitRefs,
     Units,
 }
 
 impl Collection {
-    pub const ALL: [Collection; 14] = [
+    pub const ALL: [Collection; 15] = [
         Collection::ClusterBlocks,
         Collection::Clusters,
         Collection::DataPlanes,
@@ -55,6 +56,7 @@ impl Collection {
         Collection::Pools,
         Collection::Projects,
         Collection::Routes,
+        Collection::Settings,
         Collection::UnitRefs,
         Collection::Units,
     ];
@@ -74,6 +76,7 @@ impl Collection {
             Collection::Pools => "pools",
             Collection::Projects => "projects",
             Collection::Routes => "routes",
+            Collection::Settings => "settings",
             Collection::UnitRefs => "unitRefs",
             Collection::Units => "units",
         }

@@ -7,7 +7,7 @@
 //! defaults) and placeholders are unset, so a file whose cluster name is
 //! empty describes no cluster.
 
-use super::{Collection, Field, Proto, bucket_name};
+use super::{Collection, Field, Proto, Value, bucket_name};
 use crate::diagnostic::Location;
 use crate::source::SourceId;
 use crate::yaml::{Node, Scalar};
@@ -352,6 +352,163 @@ fn flyte_deployment(values: &Values<'_>, out: &mut Vec<Proto>) {
         location: name.location,
         fields,
     });
+}
+
+/// Where Union's charts read the control plane's host: the setting, then
+/// its deprecated aliases, in the chart's precedence.
+const CONTROL_PLANE_HOSTS: &[&[&str]] = &[
+    &["global", "CONTROLPLANE_HOST"],
+    &["host"],
+    &["global", "UNION_CONTROL_PLANE_HOST"],
+];
+/// Settings that hold a credential: committed, it is a leaked secret.
+const SECRETS: &[&[&str]] = &[
+    &["secrets", "admin", "clientSecret"],
+    &["union", "secrets", "admin", "clientSecret"],
+    &["storage", "accessKey"],
+    &["storage", "secretKey"],
+    &["storage", "custom", "stow", "config", "key"],
+    &["storage", "custom", "stow", "config", "secret_key"],
+    &["storage", "s3", "accessKey"],
+    &["storage", "s3", "secretKey"],
+    &["union", "storage", "s3", "accessKey"],
+    &["union", "storage", "s3", "secretKey"],
+    &["configuration", "storage", "providerConfig", "s3", "accessKey"],
+    &["configuration", "storage", "providerConfig", "s3", "secretKey"],
+    &["configuration", "storage", "providerConfig", "azure", "key"],
+];
+/// What a value that only stands in for a credential says: a test's or a
+/// guide's dummy, or the well-known default of a local object store.
+const DUMMY_CREDENTIAL_WORDS: &[&str] = &[
+    "test",
+    "example",
+    "dummy",
+    "fake",
+    "not-real",
+    "notreal",
+    "changeme",
+    "change-me",
+    "placeholder",
+    "redacted",
+    "xxxx",
+    "my-secret",
+    "your-",
+];
+const LOCAL_STORE_DEFAULTS: &[&str] = &["minio", "minioadmin", "miniostorage", "rustfsadmin"];
+
+/// Whether the literal `value` of setting `key` is a stand-in, not a
+/// credential: a dummy word, the key's own name (`accessKey: accessKey`),
+/// or a local object store's default login.
+fn is_dummy_credential(key: &str, value: &str) -> bool {
+    let value = value.to_ascii_lowercase();
+    DUMMY_CREDENTIAL_WORDS.iter().any(|word| value.contains(word))
+        || value.eq_ignore_ascii_case(key)
+        || LOCAL_STORE_DEFAULTS.contains(&value.as_str())
+}
+
+/// Keys that hold a bearer token wherever they are (the `_file` forms hold
+/// a path, and are fine).
+const TOKEN_KEYS: &[&str] = &["bearer_token", "bearerToken"];
+
+/// The settings of a values document that rules check on their own, one
+/// entity each, keyed by the setting's path: the control plane's host (with
+/// its value), and every credential written as a literal (without its
+/// value, which no output may show; a dummy is no credential). A host in `host` counts only in a
+/// Union values document, where the chart reads it.
+pub fn settings(root: &Node, source: SourceId, out: &mut Vec<Proto>) {
+    let at_path = |path: &[&str]| path.iter().try_fold(root, |node, key| node.get(key));
+    let literal = |node: &Node| {
+        let text = match node.scalar()? {
+            Scalar::String(s) => s.trim().to_string(),
+            Scalar::Int(i) => i.to_string(),
+            _ => return None,
+        };
+        (!text.is_empty() && !text.contains("{{") && !is_placeholder(&text)).then_some(text)
+    };
+    let union_values = is_values(root) || at_path(&["global", "CONTROLPLANE_HOST"]).is_some();
+    let mut push = |path: String, node: &Node, value: Option<&str>| {
+        let location = Location {
+            source,
+            span: node.span,
+        };
+        let mut fields = vec![("setting", Field::string(&path, location))];
+        match value {
+            Some(value) => fields.push(("value", Field::string(value, location))),
+            None => fields.push((
+                "secret",
+                Field {
+                    value: Value::Bool(true),
+                    location,
+                },
+            )),
+        }
+        out.push(Proto {
+            collection: Collection::Settings,
+            key: Arc::from(path.as_str()),
+            location,
+            fields,
+        });
+    };
+    for path in CONTROL_PLANE_HOSTS {
+        if path == &["host"] && !union_values {
+            continue;
+        }
+        if let Some(node) = at_path(path)
+            && let Some(host) = literal(node)
+        {
+            push(path.join("."), node, Some(&host));
+        }
+    }
+    let credential = |key: &str, node: &Node| literal(node).is_some_and(|value| !is_dummy_credential(key, &value));
+    for path in SECRETS {
+        if let Some(node) = at_path(path)
+            && credential(path.last().copied().unwrap_or_default(), node)
+        {
+            push(path.join("."), node, None);
+        }
+    }
+    let mut tokens = Vec::new();
+    find_keys(root, TOKEN_KEYS, &mut String::new(), 0, &mut tokens);
+    for (path, node) in tokens {
+        let key = path.rsplit('.').next().unwrap_or_default();
+        if credential(key, node) {
+            push(path, node, None);
+        }
+    }
+}
+
+/// How deep `find_keys` looks.
+const KEY_SEARCH_DEPTH: usize = 12;
+
+/// Every value under one of `keys`, with its path (`a.b[0].c`).
+fn find_keys<'n>(node: &'n Node, keys: &[&str], path: &mut String, depth: usize, out: &mut Vec<(String, &'n Node)>) {
+    if depth >= KEY_SEARCH_DEPTH {
+        return;
+    }
+    let length = path.len();
+    if let Some(items) = node.as_sequence() {
+        for (at, item) in items.iter().enumerate() {
+            path.push_str(&format!("[{at}]"));
+            find_keys(item, keys, path, depth + 1, out);
+            path.truncate(length);
+        }
+        return;
+    }
+    for entry in node.as_mapping().unwrap_or_default() {
+        let Some(key) = entry.key.as_str() else {
+            continue;
+        };
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+        if keys.contains(&key) {
+            out.push((path.clone(), &entry.value));
+        } else {
+            find_keys(&entry.value, keys, path, depth + 1, out);
+        }
+        path.truncate(length);
+    }
 }
 
 /// Whether `text` is a template's stand-in rather than a value: `<NAME>`,

@@ -68,6 +68,7 @@ fn values_of(node: &Node, wrapping: &Wrapping<'_>, out: &mut Vec<Proto>) {
     if !wrapping.layer {
         values::extract(&[(node, wrapping.source)], out);
     }
+    values::settings(node, wrapping.source, out);
 }
 
 /// The entries of a ConfigMap's `data` (or a Secret's `stringData`): those

@@ -46,6 +46,8 @@ pub struct Validation {
     pub related: Option<Expression>,
     /// The field of each related entity they point at (else `field`).
     pub related_field: Option<String>,
+    /// The severity of its findings, when not the policy's.
+    pub severity: Option<Severity>,
 }
 
 #[derive(Clone, Debug)]
@@ -206,6 +208,8 @@ const VALIDATION: &[Key] = &[
     key("related", Shape::Expression).doc("The entities shown as related locations."),
     key("relatedField", Shape::String)
         .doc("A dotted field path of each related entity: where its location points (default: `field`)."),
+    key("severity", Shape::OneOf(SEVERITIES))
+        .doc("The severity of this validation's findings (default: the policy's)."),
 ];
 
 const METADATA: &[Key] = &[
@@ -325,6 +329,7 @@ fn read_policy(root: &Node, source: SourceId, origin: Origin, diagnostics: &mut 
                     field: text(validation, "field"),
                     related: expression(validation, "related"),
                     related_field: text(validation, "relatedField"),
+                    severity: text(validation, "severity").and_then(|s| Severity::parse(&s)),
                 })
             })
             .collect(),
@@ -473,7 +478,7 @@ mod tests {
                 "6:13 `severity` must be one of `error`, `warning`, `note`, found `warn` (did you mean `warning`?)",
                 "7:3 unknown key `sumary` in `spec` (did you mean `summary`?)",
                 "8:12 `forEach` must be one of `clusterBlocks`, `clusters`, `dataPlanes`, `domains`, `executionLabels`, `flyteClusters`, \
-                 `identities`, `labels`, `placements`, `pools`, `projects`, `routes`, `unitRefs`, `units`, found `cluster` (did you mean `clusters`?)",
+                 `identities`, `labels`, `placements`, `pools`, `projects`, `routes`, `settings`, `unitRefs`, `units`, found `cluster` (did you mean `clusters`?)",
                 "9:16 `validations` must list at least one item",
                 "12:7 `kind` must be `Policy`, found `Cluster`",
                 "21:19 `expression` is an empty expression",
