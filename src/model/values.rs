@@ -361,6 +361,18 @@ const CONTROL_PLANE_HOSTS: &[&[&str]] = &[
     &["host"],
     &["global", "UNION_CONTROL_PLANE_HOST"],
 ];
+/// Where a cluster's components read the template that maps a unit to its
+/// Kubernetes namespace: the Union chart's top level (its one source now)
+/// and its older `config.*` blocks, the executor's and the operator's own
+/// config, flyteadmin's config, and flyte-core's values.
+const NAMESPACE_TEMPLATES: &[&[&str]] = &[
+    &["namespace_mapping", "template"],
+    &["config", "namespace_mapping", "template"],
+    &["config", "namespace_config", "namespace_mapping", "template"],
+    &["executor", "raw_config", "namespace_mapping", "template"],
+    &["config", "operator", "org", "namespaceTemplate"],
+    &["configmap", "namespace_config", "namespace_mapping", "template"],
+];
 /// Settings that hold a credential: committed, it is a leaked secret.
 const SECRETS: &[&[&str]] = &[
     &["secrets", "admin", "clientSecret"],
@@ -426,12 +438,31 @@ pub fn settings(root: &Node, source: SourceId, out: &mut Vec<Proto>) {
         (!text.is_empty() && !text.contains("{{") && !is_placeholder(&text)).then_some(text)
     };
     let union_values = is_values(root) || at_path(&["global", "CONTROLPLANE_HOST"]).is_some();
+    // The document, so that one cluster's settings compare among themselves,
+    // and its organization, so that its data planes' do.
+    let document = Field::string(
+        &format!("{}@{}", source.0, root.span.start),
+        Location {
+            source,
+            span: root.span,
+        },
+    );
+    let layers = [(root, source)];
+    let organization = is_values(root)
+        .then(|| Values { layers: &layers }.first(ORGANIZATION))
+        .flatten();
     let mut push = |path: String, node: &Node, value: Option<&str>| {
         let location = Location {
             source,
             span: node.span,
         };
-        let mut fields = vec![("setting", Field::string(&path, location))];
+        let mut fields = vec![
+            ("setting", Field::string(&path, location)),
+            ("document", document.clone()),
+        ];
+        if let Some(organization) = &organization {
+            fields.push(("organization", organization.clone()));
+        }
         match value {
             Some(value) => fields.push(("value", Field::string(value, location))),
             None => fields.push((
@@ -459,6 +490,13 @@ pub fn settings(root: &Node, source: SourceId, out: &mut Vec<Proto>) {
             push(path.join("."), node, Some(&host));
         }
     }
+    for path in NAMESPACE_TEMPLATES {
+        if let Some(node) = at_path(path)
+            && let Some(text) = node.as_str().filter(|t| !t.trim().is_empty())
+        {
+            push(path.join("."), node, Some(&namespace_template(text)));
+        }
+    }
     let credential = |key: &str, node: &Node| literal(node).is_some_and(|value| !is_dummy_credential(key, &value));
     for path in SECRETS {
         if let Some(node) = at_path(path)
@@ -475,6 +513,29 @@ pub fn settings(root: &Node, source: SourceId, out: &mut Vec<Proto>) {
             push(path, node, None);
         }
     }
+}
+
+/// A namespace template as the component reads it: Helm's escape
+/// (``{{`{{ project }}`}}``) rendered, and `{{project}}` written as
+/// `{{ project }}`, so that templates compare by what they map to.
+fn namespace_template(text: &str) -> String {
+    let rendered = text.replace("{{`", "").replace("`}}", "");
+    let mut out = String::with_capacity(rendered.len());
+    let mut rest = rendered.trim();
+    while let Some(open) = rest.find("{{") {
+        out.push_str(rest.get(..open).unwrap_or_default());
+        let after = rest.get(open + 2..).unwrap_or_default();
+        let Some(close) = after.find("}}") else {
+            out.push_str(rest.get(open..).unwrap_or_default());
+            return out;
+        };
+        out.push_str("{{ ");
+        out.push_str(after.get(..close).unwrap_or_default().trim());
+        out.push_str(" }}");
+        rest = after.get(close + 2..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
 }
 
 /// How deep `find_keys` looks.
@@ -789,5 +850,19 @@ mod tests {
             extract(&[(&root, SourceId(0))], &mut out);
             assert!(out.is_empty(), "{text}");
         }
+    }
+
+    #[test]
+    fn namespace_templates_compare_as_rendered() {
+        use super::namespace_template;
+        assert_eq!(
+            namespace_template("test-{{`{{ project }}`}}-{{`{{domain}}`}}"),
+            "test-{{ project }}-{{ domain }}"
+        );
+        assert_eq!(
+            namespace_template(" {{project}}-{{ domain }} "),
+            "{{ project }}-{{ domain }}"
+        );
+        assert_eq!(namespace_template("a-{{ open"), "a-{{ open");
     }
 }
