@@ -13,11 +13,16 @@ mod generator;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    const USAGE: &str = "usage: generate OUT_DIR [--projects N] [--clusters N] [--pools N] [--seed N] [--violations N] [--isolation project|domain] [--one-account]";
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some((out, knobs)) = args.split_first() else {
-        eprintln!(
-            "usage: generate OUT_DIR [--projects N] [--clusters N] [--pools N] [--seed N] [--violations N] [--isolation project|domain] [--one-account]"
-        );
+    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    // An option where the output directory belongs would otherwise become a
+    // directory named after it.
+    let Some((out, knobs)) = args.split_first().filter(|(out, _)| !out.starts_with('-')) else {
+        eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
     let spec = match generator::Spec::from_args(knobs) {

@@ -45,6 +45,7 @@ pub struct Finding<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Status {
     Ok,
+    Misrouted,
     Missing,
     Duplicate,
     Shared,
@@ -54,6 +55,7 @@ impl Status {
     pub fn label(self) -> &'static str {
         match self {
             Status::Ok => "ok",
+            Status::Misrouted => "misrouted",
             Status::Missing => "missing",
             Status::Duplicate => "placed twice",
             Status::Shared => "shared account",
@@ -68,6 +70,8 @@ pub struct Row {
     pub production: bool,
     pub account: Option<String>,
     pub provider: Option<String>,
+    /// Where Flyte runs the unit's executions, when Flyte config routes them.
+    pub runs_on: Option<String>,
     pub status: Status,
     pub findings: Vec<usize>,
 }
@@ -94,6 +98,8 @@ pub struct Organization {
     pub isolation: String,
     pub rows: Vec<Row>,
     pub pools: Vec<PoolView>,
+    /// Whether Flyte config routes executions (the matrix says where).
+    pub routed: bool,
 }
 
 impl Organization {
@@ -188,19 +194,27 @@ impl Organization {
         } else {
             "Domain"
         };
+        let mut header = vec![unit, "Account", "Provider"];
+        if self.routed {
+            header.push("Runs on");
+        }
+        header.extend(["Status", "Findings"]);
         Table {
-            header: vec![unit, "Account", "Provider", "Status", "Findings"],
+            header,
             rows: self
                 .shown_rows()
                 .map(|row| {
                     let note = if row.production { " (production)" } else { "" };
-                    let cells = vec![
+                    let mut cells = vec![
                         Cell::Code(row.unit.clone(), note),
                         code_or_missing(row.account.as_ref()),
                         text_or_missing(row.provider.as_ref()),
-                        Cell::Status(row.status),
-                        Cell::Findings(row.findings.clone()),
                     ];
+                    if self.routed {
+                        cells.push(text_or_missing(row.runs_on.as_ref()));
+                    }
+                    cells.push(Cell::Status(row.status));
+                    cells.push(Cell::Findings(row.findings.clone()));
                     (cells, row.status != Status::Ok)
                 })
                 .collect(),
@@ -303,6 +317,130 @@ fn by_entity(findings: &[Finding<'_>]) -> BTreeMap<String, Vec<usize>> {
     index
 }
 
+/// The numbers of the findings on each entity, by its exact model path
+/// (`clusterBlocks[clusters]#2`): for entities whose keys repeat.
+fn by_exact_entity(findings: &[Finding<'_>]) -> BTreeMap<String, Vec<usize>> {
+    let mut index: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for finding in findings {
+        let Some(path) = finding.diagnostic.model_path.as_deref() else {
+            continue;
+        };
+        let Some(end) = path.find(']') else {
+            continue;
+        };
+        let rest = path.get(end + 1..).unwrap_or_default();
+        let occurrence = rest
+            .strip_prefix('#')
+            .map_or(0, |n| 1 + n.bytes().take_while(u8::is_ascii_digit).count());
+        index
+            .entry(path.get(..end + 1 + occurrence).unwrap_or(path).to_string())
+            .or_default()
+            .push(finding.number);
+    }
+    index
+}
+
+/// One Flyte `clusters` block, as the matrix follows a unit through it.
+struct Block<'m> {
+    entity: &'m Entity,
+    default_label: Option<String>,
+    labels: Vec<String>,
+    /// (label, cluster) of each route with a weight above zero.
+    routes: Vec<(String, String)>,
+    enabled: Vec<String>,
+}
+
+fn blocks(model: &Model) -> Vec<Block<'_>> {
+    let group_of = |entity: &Entity| text(entity, "group").unwrap_or_default();
+    model
+        .collection(Collection::ClusterBlocks)
+        .iter()
+        .map(|block| {
+            let group = group_of(block);
+            let in_group = |collection| {
+                model
+                    .collection(collection)
+                    .iter()
+                    .filter(|e| group_of(e) == group)
+                    .collect::<Vec<_>>()
+            };
+            let weight = |route: &Entity| match route.field("weight").map(|f| &f.value) {
+                Some(Value::Number(weight)) => *weight,
+                _ => 0.0,
+            };
+            Block {
+                entity: block,
+                default_label: text(block, "defaultExecutionLabel"),
+                labels: in_group(Collection::Labels).iter().map(|l| l.key.to_string()).collect(),
+                routes: in_group(Collection::Routes)
+                    .iter()
+                    .filter(|route| weight(route) > 0.0)
+                    .filter_map(|route| Some((route.key.to_string(), text(route, "cluster")?)))
+                    .collect(),
+                enabled: in_group(Collection::FlyteClusters)
+                    .iter()
+                    .filter(|c| text(c, "enabled").as_deref() == Some("true"))
+                    .map(|c| c.key.to_string())
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Where the unit's executions run by each block (its own label if the
+/// block maps it, else the block's default, else any enabled cluster), and
+/// the findings on the routes, labels or block that take them there.
+fn runs_on(
+    unit: &Entity,
+    blocks: &[Block<'_>],
+    index: &BTreeMap<String, Vec<usize>>,
+    exact: &BTreeMap<String, Vec<usize>>,
+) -> (Option<String>, Vec<usize>) {
+    let own = text(unit, "executionLabel");
+    let mut places: Vec<String> = Vec::new();
+    let mut numbers = Vec::new();
+    for block in blocks {
+        let label = own
+            .clone()
+            .filter(|label| block.labels.contains(label))
+            .or_else(|| block.default_label.clone());
+        let clusters: Vec<&str> = match &label {
+            Some(label) => {
+                numbers.extend(touching(
+                    index,
+                    &[
+                        format!("routes[{label}]"),
+                        format!("labels[{label}]"),
+                        format!("executionLabels[{label}]"),
+                    ],
+                ));
+                block
+                    .routes
+                    .iter()
+                    .filter(|(route, _)| route == label)
+                    .map(|(_, cluster)| cluster.as_str())
+                    .collect()
+            }
+            None => {
+                numbers.extend(exact.get(&block.entity.model_path()).into_iter().flatten());
+                match block.enabled.as_slice() {
+                    [only] => vec![only.as_str()],
+                    [] => Vec::new(),
+                    _ => vec!["any enabled cluster"],
+                }
+            }
+        };
+        for cluster in clusters {
+            if !places.iter().any(|p| p == cluster) {
+                places.push(cluster.to_string());
+            }
+        }
+    }
+    numbers.sort_unstable();
+    numbers.dedup();
+    ((!places.is_empty()).then(|| places.join(", ")), numbers)
+}
+
 fn touching(index: &BTreeMap<String, Vec<usize>>, entities: &[String]) -> Vec<usize> {
     let mut numbers: Vec<usize> = entities
         .iter()
@@ -327,6 +465,7 @@ fn status_of(findings: &[Finding<'_>], numbers: &[usize]) -> Status {
             "placement-account-shared" | "production-shares-with-nonproduction" | "on-demand-default-account" => {
                 Status::Shared
             }
+            rule if rule.starts_with("routing-") => Status::Misrouted,
             _ => Status::Ok,
         })
         .max()
@@ -340,6 +479,13 @@ fn organization(model: &Model, findings: &[Finding<'_>]) -> Organization {
         .and_then(|d| text(d, "isolation"))
         .unwrap_or_default();
     let index = by_entity(findings);
+    let exact = by_exact_entity(findings);
+    let blocks = blocks(model);
+    let cluster_accounts: BTreeMap<&str, Option<String>> = model
+        .collection(Collection::Clusters)
+        .iter()
+        .map(|cluster| (cluster.key.as_ref(), text(cluster, "account")))
+        .collect();
     // The first placement of each unit.
     let mut placements: BTreeMap<&str, &Entity> = BTreeMap::new();
     for placement in model.collection(Collection::Placements) {
@@ -351,12 +497,30 @@ fn organization(model: &Model, findings: &[Finding<'_>]) -> Organization {
         .map(|unit| {
             let key = unit.key.to_string();
             let placement = placements.get(key.as_str()).copied();
-            let numbers = touching(&index, &[format!("units[{key}]"), format!("placements[{key}]")]);
+            let mut numbers = touching(&index, &[format!("units[{key}]"), format!("placements[{key}]")]);
+            let (runs_on, routing) = runs_on(unit, &blocks, &index, &exact);
+            let account = placement.and_then(|p| text(p, "account"));
+            // A label that sends some of its units to another account does
+            // not concern those it sends to their own.
+            let crosses = |clusters: &str| {
+                clusters.split(", ").any(|cluster| {
+                    cluster_accounts
+                        .get(cluster)
+                        .is_some_and(|a| a.is_some() && *a != account)
+                })
+            };
+            numbers.extend(routing.into_iter().filter(|n| {
+                let rule = findings.get(n.saturating_sub(1)).map(|f| f.diagnostic.rule.as_str());
+                rule != Some("routing-account-mismatch") || runs_on.as_deref().is_some_and(crosses)
+            }));
+            numbers.sort_unstable();
+            numbers.dedup();
             Row {
                 domain: text(unit, "domain").unwrap_or_default(),
                 production: text(unit, "production").as_deref() == Some("true"),
-                account: placement.and_then(|p| text(p, "account")),
+                account,
                 provider: placement.and_then(|p| text(p, "provider")),
+                runs_on,
                 status: status_of(findings, &numbers),
                 findings: numbers,
                 unit: key,
@@ -397,6 +561,7 @@ fn organization(model: &Model, findings: &[Finding<'_>]) -> Organization {
         isolation,
         rows,
         pools: pools.into_values().collect(),
+        routed: !blocks.is_empty(),
     }
 }
 

@@ -82,6 +82,9 @@ pub enum Node {
     /// A function; a method's target is the first argument. [`function`]
     /// knows none that takes more than two in all.
     Call(Function, Vec<Node>),
+    /// `text.matches('literal')`: the expression compiled once, with the
+    /// policy, instead of once per evaluation.
+    Matches(Box<Node>, Arc<regex::Regex>),
     Comprehension(Box<Comprehension>),
     Unsupported,
 }
@@ -311,6 +314,10 @@ impl<'p> Compiler<'p> {
                 (None, [range]) => self.node(range),
                 _ => (Node::Unsupported, Reach::Dynamic),
             },
+            "matches" => match (target, args) {
+                (Some(text), [pattern]) | (None, [text, pattern]) => self.matches(text, pattern),
+                _ => (Node::Unsupported, Reach::Dynamic),
+            },
             _ => match function(name, target.is_some(), args.len()) {
                 Some(function) => {
                     let (nodes, reach) = self.many(target.into_iter().chain(args));
@@ -369,6 +376,20 @@ impl<'p> Compiler<'p> {
             result,
         };
         (Node::Comprehension(Box::new(comprehension)), Reach::Dynamic)
+    }
+
+    /// `matches` with a literal pattern, compiled as cel compiles it (so it
+    /// matches what cel matches); a pattern that is not a literal, or that
+    /// does not compile, is left to cel, which reports the error.
+    fn matches(&mut self, text: &IdedExpr, pattern: &IdedExpr) -> (Node, Reach) {
+        let Expr::Literal(LiteralValue::String(pattern)) = &pattern.expr else {
+            return (Node::Unsupported, Reach::Dynamic);
+        };
+        let Ok(expression) = regex::Regex::new(pattern.inner()) else {
+            return (Node::Unsupported, Reach::Dynamic);
+        };
+        let ([text], reach) = self.parts([text]);
+        (Node::Matches(text, Arc::new(expression)), reach)
     }
 
     fn slot(&mut self) -> usize {
@@ -578,6 +599,10 @@ fn eval<'f>(node: &'f Node, env: &'f Env<'_>, locals: &mut [Value]) -> Outcome<C
             let first = args.first().map(|arg| eval(arg, env, locals)).transpose()?;
             let second = args.get(1).map(|arg| eval(arg, env, locals)).transpose()?;
             owned(call(*function, first.as_deref(), second.as_deref())?)
+        }
+        Node::Matches(operand, expression) => {
+            let operand = eval(operand, env, locals)?;
+            owned(Value::Bool(expression.is_match(text(&operand)?)))
         }
         Node::Comprehension(comprehension) => owned(comprehend(comprehension, env, locals)?),
         Node::Unsupported => Err(Unsupported),
@@ -982,7 +1007,8 @@ mod tests {
         for text in [
             "objekt.name",
             "variables.y",
-            "object.name.matches('a')",
+            "object.name.matches(object.pool)",
+            "object.name.matches('(')",
             "b'x'",
             "{'a': 1}",
         ] {

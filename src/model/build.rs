@@ -4,7 +4,7 @@
 
 use super::manifest::{self, Kind, Manifest};
 use super::{Collection, Entity, Field, Model, Value, bucket_name};
-use super::{Proto, Unread, Wrapping, flyte, pools, values, wrapped};
+use super::{Proto, Unread, Wrapping, flyte, pools, templates, values, wrapped};
 use crate::diagnostic::{CLUSTER_FIELD_CONFLICT, Diagnostic, INPUT_LIMIT, Location, MANIFEST_SCHEMA};
 use crate::source::SourceId;
 use crate::yaml::Document;
@@ -98,6 +98,7 @@ pub fn extract(
                 values::extract(&[(&root, source)], &mut extracted.entities);
             }
             flyte::extract(&root, source, &mut extracted.entities);
+            templates::extract(&root, wrapping, &mut extracted.entities);
             pools::extract(&root, source, &mut extracted.entities);
             wrapped::extract(&root, wrapping, &mut extracted.entities, diagnostics);
             // A values file of the chart's defaults describes no cluster,

@@ -85,8 +85,20 @@ fn attribute_file(root: &Node, source: SourceId, out: &mut Vec<Proto>) -> bool {
         location,
         fields: fields.clone(),
     });
-    // A cluster resource attribute file may set the unit's identity.
+    // A cluster resource attribute sets a template variable for the unit,
+    // and may set its identity.
     for entry in get("attributes").and_then(Node::as_mapping).unwrap_or_default() {
+        if let Some(name) = entry.key.as_str().filter(|n| !n.is_empty()) {
+            let mut variable_fields = fields.clone();
+            variable_fields.push(("variable", Field::string(name, at(source, entry.key.span))));
+            variable_fields.push(("setting", Field::string("attributes", at(source, entry.key.span))));
+            out.push(Proto {
+                collection: Collection::TemplateVariables,
+                key: Arc::from(name),
+                location: at(source, entry.key.span),
+                fields: variable_fields,
+            });
+        }
         let Some(setting) = entry.key.as_str().filter(|n| IDENTITY_SETTINGS.contains(n)) else {
             continue;
         };

@@ -7,6 +7,7 @@ mod build;
 mod flyte;
 mod manifest;
 mod pools;
+mod templates;
 mod unread;
 mod values;
 mod wrapped;
@@ -38,12 +39,15 @@ pub enum Collection {
     Projects,
     Routes,
     Settings,
+    StorageBlocks,
+    TemplateReferences,
+    TemplateVariables,
     UnitRefs,
     Units,
 }
 
 impl Collection {
-    pub const ALL: [Collection; 15] = [
+    pub const ALL: [Collection; 18] = [
         Collection::ClusterBlocks,
         Collection::Clusters,
         Collection::DataPlanes,
@@ -57,6 +61,9 @@ impl Collection {
         Collection::Projects,
         Collection::Routes,
         Collection::Settings,
+        Collection::StorageBlocks,
+        Collection::TemplateReferences,
+        Collection::TemplateVariables,
         Collection::UnitRefs,
         Collection::Units,
     ];
@@ -77,6 +84,9 @@ impl Collection {
             Collection::Projects => "projects",
             Collection::Routes => "routes",
             Collection::Settings => "settings",
+            Collection::StorageBlocks => "storageBlocks",
+            Collection::TemplateReferences => "templateReferences",
+            Collection::TemplateVariables => "templateVariables",
             Collection::UnitRefs => "unitRefs",
             Collection::Units => "units",
         }

@@ -10,7 +10,7 @@
 use super::{Collection, Field, Proto, Value, bucket_name};
 use crate::diagnostic::Location;
 use crate::source::SourceId;
-use crate::yaml::{Node, Scalar};
+use crate::yaml::{Entry, Node, Scalar};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -201,6 +201,7 @@ pub fn extract(layers: &[(&Node, SourceId)], out: &mut Vec<Proto>) {
         flyte_deployment(&values, out);
         return;
     }
+    storage_block(&values, out);
     // An empty name is the chart's own defaults: a values file, no cluster.
     let Some(name) = values.first(NAME) else {
         return;
@@ -278,6 +279,111 @@ pub fn extract(layers: &[(&Node, SourceId)], out: &mut Vec<Proto>) {
         collection: Collection::Clusters,
         key: Arc::from(name.as_str().unwrap_or_default()),
         location: name.location,
+        fields,
+    });
+}
+
+/// The scheme of the metadata prefix the chart makes from each
+/// `storage.provider` when the values set none (`storage.metadata-prefix`).
+const CHART_PREFIX_SCHEMES: &[(&str, &str)] = &[
+    ("compat", "s3://"),
+    ("aws", "s3://"),
+    ("custom", "s3://"),
+    ("oci", "oci://"),
+    ("gcs", "gs://"),
+    ("azure", "azblob://"),
+];
+/// The chart's own operator prefix: the one `storage.*` makes.
+const CHART_PREFIX_INCLUDE: &str = "storage.metadata-prefix";
+
+/// The storage block of Union values, as the chart turns it into the
+/// executor's storage config: the custom block's `type` and `stow.kind`,
+/// the metadata prefix the operator gets (its own setting, else
+/// `storage.metadataPrefix`, else the chart's default for the storage
+/// provider) and an Azure storage account. Values with no `storage` block
+/// (an overlay that sets something else) have none.
+fn storage_block(values: &Values<'_>, out: &mut Vec<Proto>) {
+    let Some((storage, storage_source)) = values
+        .node(&["storage"])
+        .filter(|(node, _)| node.as_mapping().is_some())
+    else {
+        return;
+    };
+    let at = |node: &Node, source: SourceId| Location {
+        source,
+        span: node.span,
+    };
+    let location = at(storage, storage_source);
+    let raw = |path: &[&str]| {
+        let (node, source) = values.node(path)?;
+        let text = node.as_str()?.trim();
+        (!text.is_empty()).then(|| Field::string(text, at(node, source)))
+    };
+    let mut fields: Vec<(&'static str, Field)> = vec![("setting", Field::string("storage", location))];
+    if let Some(name) = values.first(NAME) {
+        fields.push(("cluster", name));
+    }
+    if let Some(provider) = values.first(PROVIDER) {
+        fields.push(("provider", provider));
+    }
+    let storage_provider = raw(&["storage", "provider"]);
+    let provider_name = storage_provider
+        .as_ref()
+        .and_then(Field::as_str)
+        .unwrap_or("compat")
+        .to_string();
+    if let Some(provider) = &storage_provider {
+        fields.push(("storageProvider", provider.clone()));
+    }
+    let custom = values
+        .key(&["storage", "custom"])
+        .filter(|(entry, _)| entry.value.as_mapping().is_some_and(|entries| !entries.is_empty()));
+    if provider_name == "custom"
+        && let Some((custom, source)) = custom
+    {
+        fields.push((
+            "customStorage",
+            Field {
+                value: Value::Bool(true),
+                location: at(&custom.key, source),
+            },
+        ));
+        if let Some(kind) = raw(&["storage", "custom", "type"]) {
+            fields.push(("type", kind));
+        }
+        if let Some(kind) = raw(&["storage", "custom", "stow", "kind"]) {
+            fields.push(("stowKind", kind));
+        }
+        if let Some(account) = values.field(&["storage", "custom", "stow", "config", "account"]) {
+            fields.push(("account", account));
+        }
+    }
+    let explicit = [
+        &["config", "operator", "clusterData", "metadataBucketPrefix"][..],
+        &["storage", "metadataPrefix"],
+    ]
+    .into_iter()
+    .find_map(|path| raw(path).filter(|prefix| !prefix.as_str().is_some_and(|t| t.contains(CHART_PREFIX_INCLUDE))));
+    let prefix = explicit.or_else(|| {
+        let scheme = CHART_PREFIX_SCHEMES.iter().find(|(name, _)| *name == provider_name)?.1;
+        let bucket = values.field(&["storage", "bucketName"]);
+        let bucket = bucket.as_ref().and_then(Field::as_str).unwrap_or_default();
+        let location = storage_provider.as_ref().map_or(location, |provider| provider.location);
+        Some(Field::string(&format!("{scheme}{bucket}"), location))
+    });
+    if let Some(prefix) = prefix {
+        fields.push(("metadataPrefix", prefix));
+    }
+    // Keyed by its cluster, when the values name one.
+    let key = fields
+        .iter()
+        .find(|(name, _)| *name == "cluster")
+        .and_then(|(_, cluster)| cluster.as_str())
+        .unwrap_or("storage");
+    out.push(Proto {
+        collection: Collection::StorageBlocks,
+        key: Arc::from(key),
+        location,
         fields,
     });
 }
@@ -602,6 +708,16 @@ impl Values<'_> {
         })
     }
 
+    /// The entry of the last layer that sets `path`: its key, to point at.
+    fn key(&self, path: &[&str]) -> Option<(&Entry, SourceId)> {
+        let (last, parents) = path.split_last()?;
+        self.layers.iter().rev().find_map(|(root, source)| {
+            let parent = parents.iter().try_fold(*root, |node, key| node.get(key))?;
+            let entry = parent.as_mapping()?.iter().find(|e| e.key.as_str() == Some(last))?;
+            Some((entry, *source))
+        })
+    }
+
     /// The non-empty string at `path`, references resolved, located at the
     /// value that was finally used; a placeholder is no value.
     fn field(&self, path: &[&str]) -> Option<Field> {
@@ -676,7 +792,7 @@ fn reference(expression: &str) -> Option<Vec<&str>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Layering, extract, is_placeholder, reference};
+    use super::{Collection, Layering, extract, is_placeholder, reference};
     use crate::source::SourceId;
     use crate::yaml;
     use std::path::{Path, PathBuf};
@@ -738,6 +854,7 @@ mod tests {
         let root = loaded.documents.into_iter().next().and_then(|d| d.root).unwrap();
         let mut out = Vec::new();
         extract(&[(&root, SourceId(0))], &mut out);
+        out.retain(|proto| proto.collection == Collection::Clusters);
         assert_eq!(out.len(), 1, "{text}");
         let line = |at: usize| text[..at].matches('\n').count() + 1;
         out[0]

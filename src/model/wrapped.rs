@@ -5,7 +5,7 @@
 //! inside a `kind: List`. What is inside is read by the other adapters, with
 //! spans in the enclosing file.
 
-use super::{Proto, flyte, values};
+use super::{Proto, flyte, templates, values};
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceId;
 use crate::yaml::{self, Limits, Node, NodeKind, embedded};
@@ -113,6 +113,7 @@ fn read_text(
     for root in loaded.documents.iter().filter_map(|d| d.root.as_ref()) {
         values_of(root, wrapping, out);
         flyte::extract(root, wrapping.source, out);
+        templates::extract(root, wrapping, out);
     }
 }
 

@@ -478,7 +478,7 @@ mod tests {
                 "6:13 `severity` must be one of `error`, `warning`, `note`, found `warn` (did you mean `warning`?)",
                 "7:3 unknown key `sumary` in `spec` (did you mean `summary`?)",
                 "8:12 `forEach` must be one of `clusterBlocks`, `clusters`, `dataPlanes`, `domains`, `executionLabels`, `flyteClusters`, \
-                 `identities`, `labels`, `placements`, `pools`, `projects`, `routes`, `settings`, `unitRefs`, `units`, found `cluster` (did you mean `clusters`?)",
+                 `identities`, `labels`, `placements`, `pools`, `projects`, `routes`, `settings`, `storageBlocks`, `templateReferences`, `templateVariables`, `unitRefs`, `units`, found `cluster` (did you mean `clusters`?)",
                 "9:16 `validations` must list at least one item",
                 "12:7 `kind` must be `Policy`, found `Cluster`",
                 "21:19 `expression` is an empty expression",

@@ -51,6 +51,35 @@ pub fn load_scalar(text: &str, node: &Node, source: SourceId, limits: Limits) ->
     Some(loaded)
 }
 
+/// Where the bytes `inner` of the string scalar `node`'s value are written
+/// in `text`: exact for block and quoted scalars, the whole scalar when
+/// planelint cannot follow how it was decoded.
+pub fn span_within(text: &str, node: &Node, inner: Span) -> Span {
+    let NodeKind::Scalar { value, style, .. } = &node.kind else {
+        return node.span;
+    };
+    let origins = match style {
+        Style::Block => block(text, node.span, value),
+        Style::Quoted => text
+            .get(node.span.start..node.span.end)
+            .and_then(|written| quoted(written, node.span.start, value)),
+        Style::Plain => plain(text, node.span, value),
+    }
+    .unwrap_or_default();
+    outer(&origins, inner, node.span)
+}
+
+/// A plain scalar on one line is its own text.
+fn plain(text: &str, span: Span, value: &str) -> Option<Origins> {
+    let written = text.get(span.start..span.end)?;
+    if written != value {
+        return None;
+    }
+    (0..value.len())
+        .map(|i| Some((narrow(span.start + i)?, narrow(span.start + i + 1)?)))
+        .collect()
+}
+
 /// Where the decoded bytes `inner` were written; without origins (decoded
 /// otherwise than planelint can follow), the whole scalar, still in the
 /// right place.
