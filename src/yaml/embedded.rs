@@ -332,4 +332,22 @@ mod tests {
         let span = inner.diagnostics[0].location.span;
         assert_eq!(&text[span.start..span.end], "2");
     }
+
+    #[test]
+    fn a_part_of_a_scalar_is_where_it_is_written() {
+        let text = "a: gsa-{{ domain }}@x\nb: \"\\t{{ domain }}\"\nc: |\n  x\n  y {{ domain }}\n";
+        let root = load(text, SourceId(0), Limits::default())
+            .documents
+            .remove(0)
+            .root
+            .unwrap();
+        // Plain, quoted after an escape (decoded offsets differ), block.
+        for key in ["a", "b", "c"] {
+            let node = root.get(key).unwrap();
+            let value = node.as_str().unwrap();
+            let at = value.find("{{").unwrap();
+            let span = span_within(text, node, Span::new(at, at + "{{ domain }}".len()));
+            assert_eq!(&text[span.start..span.end], "{{ domain }}", "{key}");
+        }
+    }
 }
