@@ -334,11 +334,30 @@ pub fn plan(options: &Options, cwd: &Path) -> Result<Planned, CheckError> {
             files,
         ));
     }
+    // A root whose config says `helmTemplates: lint` lints its templates.
+    let mut skipped = discovered.skipped;
+    skipped.retain(|skip| {
+        if !matches!(skip.reason, SkipReason::HelmTemplate) {
+            return true;
+        }
+        // The deepest root holding the file, as for the other files.
+        let owner = roots
+            .iter_mut()
+            .filter(|(root, _)| skip.found.path.starts_with(&root.root.dir))
+            .max_by_key(|(root, _)| root.root.dir.as_os_str().len());
+        match owner {
+            Some((root, files)) if root.settings.as_ref().is_some_and(|s| s.lint_helm_templates.value) => {
+                files.push(skip.found.clone());
+                false
+            }
+            _ => true,
+        }
+    });
     Ok(Planned {
         plan,
         roots,
         unreadable: discovered.unreadable,
-        skipped: discovered.skipped,
+        skipped,
         discover_time,
     })
 }

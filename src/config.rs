@@ -26,6 +26,8 @@ const CONFIG: &[Key] = &[
     key("exclude", Shape::List(&Shape::String)),
     key("failLevel", Shape::OneOf(&["error", "warning", "note"])),
     key("format", Shape::OneOf(&Format::NAMES)),
+    key("helmTemplates", Shape::OneOf(&["skip", "lint"]))
+        .doc("Whether the files of a Helm chart's templates/ are skipped (the default: they are Go templates) or linted."),
     key("layers", Shape::List(&Shape::NonEmptyList(&Shape::String))).doc(
         "Helm values files that together describe one cluster, each list in layering order (later wins), relative to this file.",
     ),
@@ -95,6 +97,8 @@ pub struct Config {
     pub exclude: Option<Setting<Vec<String>>>,
     pub fail_level: Option<Setting<Severity>>,
     pub format: Option<Setting<String>>,
+    /// Whether Helm chart templates are linted.
+    pub lint_helm_templates: Option<Setting<bool>>,
     /// Helm values files that together describe one cluster, each list in
     /// layering order (later wins), resolved against the config file's
     /// directory.
@@ -123,6 +127,8 @@ pub struct Settings {
     pub exclude: Setting<Vec<String>>,
     pub fail_level: Setting<Severity>,
     pub format: Setting<String>,
+    /// `helmTemplates: lint`: the files of a chart's `templates/` are linted.
+    pub lint_helm_templates: Setting<bool>,
     pub layers: Vec<Setting<Vec<PathBuf>>>,
 }
 
@@ -365,6 +371,7 @@ pub fn settings(file: Option<PathBuf>, config: Config, flags: Flags) -> Settings
             },
             None => config.format.unwrap_or(Setting::default("human".to_string())),
         },
+        lint_helm_templates: config.lint_helm_templates.unwrap_or(Setting::default(false)),
         layers: config.layers,
     }
 }
@@ -440,6 +447,12 @@ pub fn read(sources: &SourceMap, source: SourceId) -> (Config, Vec<Diagnostic>) 
             "format" => {
                 config.format = field.as_str().map(|value| Setting {
                     value: value.to_string(),
+                    from: from(&field),
+                });
+            }
+            "helmTemplates" => {
+                config.lint_helm_templates = field.as_str().map(|value| Setting {
+                    value: value == "lint",
                     from: from(&field),
                 });
             }
@@ -547,6 +560,15 @@ pub fn show(settings: &Settings, sources: &SourceMap, cwd: &Path) -> String {
         "format: {}  # {}\n",
         settings.format.value,
         from(&settings.format.from)
+    ));
+    out.push_str(&format!(
+        "helmTemplates: {}  # {}\n",
+        if settings.lint_helm_templates.value {
+            "lint"
+        } else {
+            "skip"
+        },
+        from(&settings.lint_helm_templates.from)
     ));
     if !settings.layers.is_empty() {
         out.push_str("layers:\n");

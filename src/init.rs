@@ -17,6 +17,8 @@ exclude: []
 failLevel: error
 # human | json | sarif | github | junit
 format: human
+# The files of a Helm chart's templates/: skip (Go templates, not YAML) | lint.
+helmTemplates: skip
 ";
 
 /// A clean project-isolation data plane with two domains and a pool.

@@ -99,6 +99,7 @@ include: [\"**/*.yaml\", \"**/*.yml\"]  # default
 exclude: [\"charts/*/templates/**\"]  # .planelint.yaml:5:10
 failLevel: warning  # --fail-level
 format: json  # .planelint.yaml:6:9
+helmTemplates: skip  # default
 "
     );
 }

@@ -239,6 +239,33 @@ fn hidden_files_are_linted_and_only_the_repositorys_ignore_files_count() {
 }
 
 #[test]
+fn a_config_can_lint_helm_templates() {
+    let dir = repo(&[
+        ("charts/c/Chart.yaml", "name: c\n"),
+        ("charts/c/templates/d.yaml", "a: {{ .Values.x }}\n"),
+        ("charts/c/templates/cluster.yaml", &cluster("c1", "nowhere", "b")),
+    ]);
+    let out = planelint_in(dir.path(), &["check"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "no findings in 1 file (2 skipped, 1 document not read)\n")
+    );
+    write(dir.path(), ".planelint.yaml", "helmTemplates: lint\n");
+    let out = planelint_in(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(
+        findings(&out),
+        ["charts/c/templates/cluster.yaml:6:9 cluster-pool-unknown"]
+    );
+    assert_eq!(json(&out)["summary"]["skipped_files"], 0);
+    let out = planelint_in(dir.path(), &["check", "--show-config"]);
+    assert!(
+        out.stdout.contains("helmTemplates: lint  # .planelint.yaml:1:16\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
 fn outside_a_git_repository_no_ignore_file_applies() {
     let dir = repo(&[
         (".gitignore", "ignored/\n"),
