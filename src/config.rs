@@ -316,7 +316,13 @@ pub fn load_file(file: Option<PathBuf>, flags: Flags, cwd: &Path) -> Result<(Set
         return Ok((settings(None, Config::default(), flags), sources));
     };
     let absolute = cwd.join(&path);
-    let text = std::fs::read_to_string(&absolute).map_err(|error| LoadError::Unreadable { path, error })?;
+    let text =
+        crate::load::read_told(&absolute, absolute.parent(), crate::load::TOLD_FILE_BYTES).map_err(|reason| {
+            LoadError::Unreadable {
+                path,
+                error: std::io::Error::other(reason),
+            }
+        })?;
     let name = discover::display_name(&absolute, cwd);
     let source = sources.add(SourceFile::new(name, absolute.clone(), std::sync::Arc::from(text)));
     let (config, mut problems) = read(&sources, source);

@@ -263,14 +263,57 @@ impl Opener {
                 self.directory = std::fs::File::open(parent).ok().map(|dir| (parent.to_path_buf(), dir));
             }
             if let Some((_, directory)) = &self.directory {
-                use rustix::fs::{Mode, OFlags};
-                let file = rustix::fs::openat(directory, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+                let file = rustix::fs::openat(directory, name, READ_FLAGS, rustix::fs::Mode::empty())?;
                 return Ok(std::fs::File::from(file));
             }
         }
+        #[cfg(unix)]
+        return Ok(std::fs::File::from(rustix::fs::open(
+            path,
+            READ_FLAGS,
+            rustix::fs::Mode::empty(),
+        )?));
+        #[cfg(not(unix))]
         std::fs::File::open(path)
     }
 }
+
+/// Non-blocking: a file swapped for a FIFO after discovery would otherwise
+/// block the open until something writes to it. A regular file reads the
+/// same, and what was opened is checked before it is read.
+#[cfg(unix)]
+const READ_FLAGS: rustix::fs::OFlags = rustix::fs::OFlags::RDONLY
+    .union(rustix::fs::OFlags::CLOEXEC)
+    .union(rustix::fs::OFlags::NONBLOCK);
+
+/// Reads a file planelint is told about rather than one it lints (a config,
+/// a policy, a baseline): only a regular file, only up to `max` bytes, and
+/// never through a symbolic link that leaves `within` (a repo's config or
+/// policy must not make planelint read, and echo in its errors, a file from
+/// elsewhere on the machine).
+pub fn read_told(path: &Path, within: Option<&Path>, max: u64) -> Result<String, String> {
+    if let Some(within) = within
+        && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+    {
+        let target = std::fs::canonicalize(path).map_err(|e| e.to_string())?;
+        let allowed = std::fs::canonicalize(within).map_err(|e| e.to_string())?;
+        if !target.starts_with(&allowed) {
+            return Err(format!(
+                "it is a symbolic link to a file outside {}; it was not read",
+                within.display()
+            ));
+        }
+    }
+    let bytes = Opener::default()
+        .open(path)
+        .and_then(|file| read_bounded(file, max))
+        .map_err(|e| e.to_string())?
+        .map_err(|size| format!("the file is {size} bytes, over the limit of {max} bytes"))?;
+    String::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_string())
+}
+
+/// The size limit of a file planelint is told about, when no flag sets one.
+pub const TOLD_FILE_BYTES: u64 = 64 << 20;
 
 /// Reads an open regular file of at most `max` bytes: `Ok(Err(size))` when
 /// it is larger. The size is checked on the open handle and the read is
@@ -329,5 +372,25 @@ mod tests {
         assert!(read("c/none.yaml").is_err());
         std::fs::write(dir.path().join("a/x.yaml"), "x: 10\n").expect("file");
         assert_eq!(read("a/x.yaml"), Ok(Err(6)));
+    }
+
+    /// A FIFO where a file was found (swapped in after discovery) is opened
+    /// without waiting for a writer, and refused without being read.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_opened_without_blocking_and_not_read() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let fifo = dir.path().join("swapped.yaml");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .expect("a FIFO");
+        let mut opener = Opener::default();
+        let read = opener.open(&fifo).and_then(|file| read_bounded(file, 100));
+        assert_eq!(read.map_err(|e| e.to_string()), Err(discover::NOT_REGULAR.to_string()));
     }
 }

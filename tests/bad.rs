@@ -776,3 +776,53 @@ fn a_panic_is_exit_3_and_names_the_file_being_processed() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_config_policy_or_baseline_is_read_only_from_inside_and_only_when_regular() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "TOP-SECRET-TOKEN";
+    write(dir.path(), "outside/secret.yaml", format!("{secret}: [\n"));
+    let outside = "a symbolic link to a file outside";
+    let run = |args: &[&str]| planelint_within(dir.path(), args, Duration::from_secs(20));
+    let refused = |out: &Output, what: &str| {
+        assert_eq!(out.code, 2, "{what}: {}", out.stderr);
+        assert!(
+            !out.stderr.contains(secret) && !out.stdout.contains(secret),
+            "{what}: {}",
+            out.stderr
+        );
+    };
+
+    write(dir.path(), "a/c.yaml", format!("{CLUSTER}metadata: {{name: c1}}\n"));
+    symlink("../outside/secret.yaml", dir.path().join("a/.planelint.yaml")).unwrap();
+    let out = run(&["check", "a"]);
+    refused(&out, "config");
+    assert!(out.stderr.contains(outside), "{}", out.stderr);
+
+    write(dir.path(), "b/c.yaml", format!("{CLUSTER}metadata: {{name: c1}}\n"));
+    std::fs::create_dir_all(dir.path().join("b-policies")).unwrap();
+    symlink("../outside/secret.yaml", dir.path().join("b-policies/p.yaml")).unwrap();
+    let out = run(&["check", "b", "--policy", "b-policies"]);
+    refused(&out, "policy");
+    assert!(out.stderr.contains(outside), "{}", out.stderr);
+
+    symlink("../outside/secret.yaml", dir.path().join("b/baseline.json")).unwrap();
+    let out = planelint_within(
+        &dir.path().join("b"),
+        &["check", "--baseline", "baseline.json"],
+        Duration::from_secs(20),
+    );
+    refused(&out, "baseline");
+    assert!(out.stderr.contains(outside), "{}", out.stderr);
+
+    // A FIFO is refused without waiting for a writer.
+    mkfifo(&dir.path().join("fifo.json"));
+    let out = run(&["check", "b", "--baseline", "fifo.json"]);
+    refused(&out, "FIFO baseline");
+    assert!(out.stderr.contains("not a regular file"), "{}", out.stderr);
+    write(dir.path(), "c/c.yaml", format!("{CLUSTER}metadata: {{name: c1}}\n"));
+    mkfifo(&dir.path().join("c/.planelint.yaml"));
+    let out = run(&["check", "c", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(findings(&out), ["c/.planelint.yaml:1:1 file-unreadable"]);
+}

@@ -265,3 +265,25 @@ fn a_spent_step_budget_gives_the_same_report() {
         assert_eq!(same_either_way(dir.path(), &args), if steps == "100" { 0 } else { 1 });
     }
 }
+
+#[test]
+fn related_locations_are_capped_and_the_rest_counted() {
+    let policy = "apiVersion: planelint/v1\nkind: Policy\nmetadata:\n  name: crowd\nspec:\n  summary: Related to all.\n  validations:\n    - expression: 'false'\n      message: every pool\n      related: model.pools\n";
+    let pools: String = (1..=13)
+        .map(|n| format!("apiVersion: planelint/v1\nkind: ClusterPool\nmetadata: {{name: p{n:02}}}\nspec: {{metadataBucket: s3://p{n}}}\n---\n"))
+        .collect();
+    let dir = repo(&[("policies/p.yaml", policy), ("repo/pools.yaml", &pools)]);
+    let args = ["repo", "--policy", "policies", "--no-builtin"];
+    assert_eq!(same_either_way(dir.path(), &args), 1);
+    let out = planelint_in(dir.path(), &[&["check", "--format", "json"], &args[..]].concat());
+    let finding = &common::json(&out)["diagnostics"][0];
+    assert_eq!(finding["message"], "every pool (3 more related locations not listed)");
+    let related: Vec<&str> = finding["related"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(related.len(), 10);
+    assert_eq!((related[0], related[9]), ("pools[p01]", "pools[p10]"));
+}

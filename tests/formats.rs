@@ -358,6 +358,29 @@ fn one_run_writes_annotations_to_stdout_and_sarif_and_junit_to_files() {
     let junit = std::fs::read_to_string(dir.path().join("report.xml")).unwrap();
     assert!(junit.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"planelint\""));
 
+    // Files are written whole, through a file beside them: none is left.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["report.sarif"]);
+    // What cannot be replaced is not: the write fails, nothing is left over.
+    std::fs::create_dir(dir.path().join("taken.xml")).unwrap();
+    let taken = planelint_env(dir.path(), &["check", "--output", "junit=taken.xml", "plane.yaml"], &[]);
+    assert_eq!(taken.status.code(), Some(2));
+    assert!(dir.path().join("taken.xml").is_dir());
+    assert!(
+        !std::fs::read_dir(dir.path())
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".tmp"))
+    );
+    // A device is written in place.
+    if cfg!(unix) {
+        let device = planelint_env(dir.path(), &["check", "--output", "junit=/dev/null", "plane.yaml"], &[]);
+        assert_eq!(device.status.code(), Some(1));
+    }
+
     let bad = planelint_env(dir.path(), &["check", "--output", "yaml=x", "."], &[]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown format `yaml`"));

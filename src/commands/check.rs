@@ -2,7 +2,7 @@
 //! (and to `--output` files, the GitHub step summary, a baseline), and gives
 //! the exit code.
 
-use super::{config_error, config_source, print_text, today, with_limits, write_to};
+use super::{config_error, config_source, print_text, today, with_limits, write_file, write_to};
 use crate::cli::{CheckArgs, EvaluatorArg, Level};
 use planelint::baseline::{self, Baseline};
 use planelint::check::{self, Options, Planned};
@@ -12,7 +12,7 @@ use planelint::exit::Exit;
 use planelint::registry::Registry;
 use planelint::report::{self, Format, Style};
 use planelint::workspace::RootRule;
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -46,8 +46,7 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> Exit {
         };
     }
     let baseline = match &args.baseline {
-        Some(path) => match std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
+        Some(path) => match planelint::load::read_told(path, Some(cwd), planelint::load::TOLD_FILE_BYTES)
             .and_then(|text| Baseline::parse(&text).map_err(|e| e.to_string()))
         {
             Ok(baseline) => Some(baseline),
@@ -125,8 +124,7 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> Exit {
         }
     }
     if let Some(path) = &args.write_baseline {
-        let file = File::create(path);
-        if let Err(error) = write_to(file, |out| baseline::write(out, &run.diagnostics, &run.sources)) {
+        if let Err(error) = write_file(path, |out| baseline::write(out, &run.diagnostics, &run.sources)) {
             eprintln!("planelint: cannot write {}: {error}", path.display());
             return Exit::Usage;
         }
@@ -149,8 +147,9 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> Exit {
     let workspace = env_path("GITHUB_WORKSPACE");
     let report = run.report(&run.diagnostics, workspace.as_deref());
     for output in &args.outputs {
-        let file = File::create(&output.path);
-        if let Err(error) = write_to(file, |out| report::render(out, output.format, &report, Style::Plain)) {
+        if let Err(error) = write_file(&output.path, |out| {
+            report::render(out, output.format, &report, Style::Plain)
+        }) {
             eprintln!("planelint: cannot write {}: {error}", output.path.display());
             return Exit::Usage;
         }

@@ -134,6 +134,29 @@ pub fn today() -> Date {
     Date::from_days_since_epoch(i64::try_from(seconds / 86_400).unwrap_or(0))
 }
 
+/// Writes `path` whole or not at all: into a file beside it that is then
+/// renamed over it, so that an interrupted run (Ctrl-C, a full disk) never
+/// leaves a truncated report or baseline where the last good one was. A
+/// path that is not a regular file (`/dev/stdout`, a pipe) is written in
+/// place.
+pub fn write_file(path: &Path, render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> std::io::Result<()> {
+    let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+    if special {
+        return write_to(File::create(path), render);
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{name}.planelint-{}.tmp", std::process::id()));
+    let written = write_to(File::create(&temporary), render).and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
+        // Best effort: the error that matters is the one returned.
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
 pub fn write_to(
     file: std::io::Result<File>,
     render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,

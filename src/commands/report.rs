@@ -1,6 +1,6 @@
 //! `report` and `graph`.
 
-use super::{config_error, config_source, today, with_limits, write_to};
+use super::{config_error, config_source, today, with_limits, write_file};
 use crate::cli::{GraphFormat, LimitArgs, PolicyArgs, ReportFormat};
 use planelint::audit;
 use planelint::check::{self, Options};
@@ -9,7 +9,6 @@ use planelint::diagnostic::POLICY_ERROR;
 use planelint::exit::Exit;
 use planelint::report::Format;
 use planelint::workspace::RootRule;
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -76,7 +75,7 @@ pub fn run_report(
         (None, _) => audit::render_dot(out, &audit),
     };
     let written = match output {
-        Some(path) => write_to(File::create(path), render),
+        Some(path) => write_file(path, render),
         None => {
             let mut out = BufWriter::new(std::io::stdout().lock());
             render(&mut out).and_then(|()| out.flush())

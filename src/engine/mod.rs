@@ -467,7 +467,16 @@ fn finding(
         diagnostic.help = Some(compiled.policy.summary.clone());
     }
     let related_field = validation.related_field.as_deref().or(field);
-    for entity in related {
+    // A finding related to every cluster of a 50,000-cluster pool says so
+    // in a line, instead of listing them all in every output.
+    if related.len() > MAX_RELATED {
+        let more = related.len() - MAX_RELATED;
+        diagnostic.message.push_str(&format!(
+            " ({more} more related location{} not listed)",
+            if more == 1 { "" } else { "s" }
+        ));
+    }
+    for entity in related.into_iter().take(MAX_RELATED) {
         let (location, path) = field_location(&entity, related_field);
         diagnostic.related.push(Related {
             location,
@@ -476,6 +485,9 @@ fn finding(
     }
     diagnostic
 }
+
+/// How many related locations a finding lists.
+const MAX_RELATED: usize = 10;
 
 /// The entities of a native `related` value, as [`related_entities`].
 fn native_entities(value: native::Value) -> Result<Vec<Arc<Entity>>, native::Unsupported> {

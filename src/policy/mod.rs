@@ -119,11 +119,7 @@ pub fn load_set(sources: &mut SourceMap, options: &SetOptions<'_>) -> Result<Set
                 path: PathBuf::from(&name),
                 reason,
             };
-            let bytes = std::fs::File::open(&path)
-                .and_then(|file| load::read_bounded(file, options.max_file_bytes))
-                .map_err(|e| refused(e.to_string()))?
-                .map_err(|size| refused(format!("the file is {size} bytes, over the limit")))?;
-            let text = String::from_utf8(bytes).map_err(|_| refused("not valid UTF-8".into()))?;
+            let text = load::read_told(&path, Some(&options.cwd.join(dir)), options.max_file_bytes).map_err(refused)?;
             files.push((sources.add(SourceFile::new(name, path, Arc::from(text))), Origin::File));
         }
     }
