@@ -124,7 +124,7 @@ pub fn load(
         .zip(files.iter())
         .map(|((place, root), file)| (*place, root.as_ref(), file.source))
         .collect();
-    for (last, entities) in layering.extract(&layered) {
+    for (last, entities) in layering.extract(&layered, &mut out.diagnostics) {
         if let Some(file) = files.get_mut(last) {
             file.extracted.entities.extend(entities);
         }

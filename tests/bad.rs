@@ -128,6 +128,24 @@ const CASES: &[Case] = &[
     fixture("merge-key-not-mapping", &["c.yaml:5:7 yaml-syntax"], 1, [0, 0, 0]),
     fixture("alias-unknown-anchor", &["c.yaml:4:7 yaml-syntax"], 1, [0, 0, 0]),
     fixture("billion-laughs", &["lol.yaml:6:8 input-limit"], 1, [0, 0, 1]),
+    fixture(
+        "values-references-fan-out",
+        &["values.yaml:12:5 input-limit"],
+        1,
+        [0, 0, 1],
+    ),
+    fixture(
+        "values-references-cycle",
+        &["values.yaml:7:29 input-limit"],
+        1,
+        [0, 0, 1],
+    ),
+    fixture(
+        "values-references-deep",
+        &["values.yaml:11:5 input-limit"],
+        1,
+        [0, 0, 1],
+    ),
     fixture("alias-depth-chain", &["chain.yaml:2:109 input-limit"], 1, [0, 0, 1]),
     fixture(
         "numbers-for-strings",
@@ -825,4 +843,22 @@ fn a_config_policy_or_baseline_is_read_only_from_inside_and_only_when_regular() 
     let out = run(&["check", "c", "--format", "json"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(findings(&out), ["c/.planelint.yaml:1:1 file-unreadable"]);
+}
+
+#[test]
+fn values_whose_references_are_cut_short_are_still_read() {
+    for case in ["values-references-fan-out", "values-references-cycle"] {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&root().join("fixtures/bad").join(case), dir.path());
+        let out = planelint_within(
+            dir.path(),
+            &["report", "--format", "json", "."],
+            Duration::from_secs(20),
+        );
+        let model = json(&out);
+        let clusters = &model["models"][0]["collections"]["clusters"];
+        assert_eq!(clusters[0]["key"], "acme-east-1", "{case}: {}", out.stdout);
+        // The bucket was not read: a value cut short is no value.
+        assert!(clusters[0]["fields"].get("metadataBucket").is_none(), "{case}");
+    }
 }

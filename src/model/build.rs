@@ -95,7 +95,7 @@ pub fn extract(
             values::settings(&root, source, &mut extracted.entities);
             let before = extracted.entities.len();
             if !layer {
-                values::extract(&[(&root, source)], &mut extracted.entities);
+                values::extract(&[(&root, source)], &mut extracted.entities, diagnostics);
             }
             flyte::extract(&root, source, &mut extracted.entities);
             templates::extract(&root, wrapping, &mut extracted.entities);

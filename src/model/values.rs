@@ -8,9 +8,10 @@
 //! empty describes no cluster.
 
 use super::{Collection, Field, Proto, Value, bucket_name};
-use crate::diagnostic::Location;
+use crate::diagnostic::{Diagnostic, INPUT_LIMIT, Location};
 use crate::source::SourceId;
 use crate::yaml::{Entry, Node, Scalar};
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -54,7 +55,11 @@ impl Layering {
     /// entities, and the index (in `files`) of the group's last, most
     /// specific file, where they belong. `files` holds, per file, its place,
     /// its tree (kept for the group) and its source.
-    pub fn extract(&self, files: &[(Option<Place>, Option<&Node>, SourceId)]) -> Vec<(usize, Vec<Proto>)> {
+    pub fn extract(
+        &self,
+        files: &[(Option<Place>, Option<&Node>, SourceId)],
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Vec<(usize, Vec<Proto>)> {
         // Each group's members, as (position in the group, index in `files`).
         let mut groups: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
         for (i, (place, _, _)) in files.iter().enumerate() {
@@ -73,7 +78,7 @@ impl Layering {
                 continue;
             };
             let mut entities = Vec::new();
-            extract(&layers, &mut entities);
+            extract(&layers, &mut entities, diagnostics);
             out.push((last, entities));
         }
         out
@@ -195,13 +200,18 @@ pub(super) fn is_values(root: &Node) -> bool {
 
 /// The cluster that values documents describe, if they are values files: one
 /// document, or several layered (later wins).
-pub fn extract(layers: &[(&Node, SourceId)], out: &mut Vec<Proto>) {
-    let values = Values { layers };
+pub fn extract(layers: &[(&Node, SourceId)], out: &mut Vec<Proto>, diagnostics: &mut Vec<Diagnostic>) {
+    let values = Values::new(layers);
+    read(&values, layers, out);
+    diagnostics.extend(values.problem.into_inner());
+}
+
+fn read(values: &Values<'_>, layers: &[(&Node, SourceId)], out: &mut Vec<Proto>) {
     if !layers.iter().any(|(root, _)| is_values(root)) {
-        flyte_deployment(&values, out);
+        flyte_deployment(values, out);
         return;
     }
-    storage_block(&values, out);
+    storage_block(values, out);
     // An empty name is the chart's own defaults: a values file, no cluster.
     let Some(name) = values.first(NAME) else {
         return;
@@ -555,7 +565,7 @@ pub fn settings(root: &Node, source: SourceId, out: &mut Vec<Proto>) {
     );
     let layers = [(root, source)];
     let organization = is_values(root)
-        .then(|| Values { layers: &layers }.first(ORGANIZATION))
+        .then(|| Values::new(&layers).first(ORGANIZATION))
         .flatten();
     let mut push = |path: String, node: &Node, value: Option<&str>| {
         let location = Location {
@@ -692,9 +702,44 @@ pub(super) fn is_placeholder(text: &str) -> bool {
     bracketed || text.contains("${") || arn_account
 }
 
+/// References one file (or layer group) may follow, all its lookups
+/// together: real values follow a few dozen; a file whose references fan out
+/// at every level would otherwise take exponential time.
+const MAX_REFERENCE_STEPS: usize = 10_000;
+/// The longest value references may build.
+const MAX_RESOLVED_BYTES: usize = 64 << 10;
+
 /// Values files in layering order.
 struct Values<'a> {
     layers: &'a [(&'a Node, SourceId)],
+    /// Reference steps left.
+    steps: Cell<usize>,
+    /// The first reference not followed (over a bound, or a cycle): one
+    /// `input-limit` finding per file is enough to say the values were not
+    /// fully read.
+    problem: RefCell<Option<Diagnostic>>,
+}
+
+impl<'a> Values<'a> {
+    fn new(layers: &'a [(&'a Node, SourceId)]) -> Values<'a> {
+        Values {
+            layers,
+            steps: Cell::new(MAX_REFERENCE_STEPS),
+            problem: RefCell::new(None),
+        }
+    }
+
+    /// Records why the reference at `location` was not followed.
+    fn stop(&self, location: Location, why: String) {
+        let mut problem = self.problem.borrow_mut();
+        if problem.is_none() {
+            *problem = Some(Diagnostic::error(
+                INPUT_LIMIT,
+                format!("{why}; the values that use it were not read"),
+                location,
+            ));
+        }
+    }
 }
 
 impl Values<'_> {
@@ -728,7 +773,7 @@ impl Values<'_> {
         } else {
             &[]
         };
-        self.resolve(node, source, scope, 0)
+        self.resolve(node, source, scope, &mut Vec::new())
             .filter(|field| !field.as_str().is_some_and(is_placeholder))
     }
 
@@ -737,7 +782,9 @@ impl Values<'_> {
         paths.iter().find_map(|path| self.field(path))
     }
 
-    fn resolve(&self, node: &Node, source: SourceId, scope: &[&str], depth: usize) -> Option<Field> {
+    /// `node`'s value with its references substituted; `chain` holds the
+    /// references being followed, to stop at a cycle.
+    fn resolve(&self, node: &Node, source: SourceId, scope: &[&str], chain: &mut Vec<String>) -> Option<Field> {
         let text = match node.scalar()? {
             Scalar::String(s) => s.to_string(),
             Scalar::Int(i) => i.to_string(),
@@ -750,7 +797,11 @@ impl Values<'_> {
         if !text.contains("{{") {
             return (!text.trim().is_empty()).then(|| Field::string(text.trim(), location));
         }
-        if depth >= MAX_RESOLUTION_DEPTH {
+        if chain.len() >= MAX_RESOLUTION_DEPTH {
+            self.stop(
+                location,
+                format!("references nest more than {MAX_RESOLUTION_DEPTH} deep here"),
+            );
             return None;
         }
         // Substitute every reference; anything else in braces is a template
@@ -762,10 +813,38 @@ impl Values<'_> {
             resolved.push_str(rest.get(..open)?);
             let after = rest.get(open + 2..)?;
             let close = after.find("}}")?;
-            let path = reference(after.get(..close)?)?;
+            let written = after.get(..close)?;
+            let path = reference(written)?;
+            let steps = self.steps.get();
+            if steps == 0 {
+                self.stop(
+                    location,
+                    format!("the values' references take more than {MAX_REFERENCE_STEPS} steps"),
+                );
+                return None;
+            }
+            self.steps.set(steps - 1);
             let (target, target_source) = self.node(&[scope, &path].concat()).or_else(|| self.node(&path))?;
-            let value = self.resolve(target, target_source, scope, depth + 1)?;
+            let key = path.join(".");
+            if chain.contains(&key) {
+                self.stop(
+                    location,
+                    format!("the reference to .Values.{key} refers back to itself"),
+                );
+                return None;
+            }
+            chain.push(key);
+            let value = self.resolve(target, target_source, scope, chain);
+            chain.pop();
+            let value = value?;
             resolved.push_str(value.as_str()?);
+            if resolved.len() > MAX_RESOLVED_BYTES {
+                self.stop(
+                    location,
+                    format!("the values' references build a value over {MAX_RESOLVED_BYTES} bytes"),
+                );
+                return None;
+            }
             used = Some(value.location);
             rest = after.get(close + 2..)?;
         }
@@ -817,7 +896,9 @@ mod tests {
             (layering.place(Path::new("base.yaml")), Some(&base), SourceId(1)),
             (None, Some(&other), SourceId(2)),
         ];
-        let extracted = layering.extract(&files);
+        let mut problems = Vec::new();
+        let extracted = layering.extract(&files, &mut problems);
+        assert!(problems.is_empty());
         assert_eq!(extracted.len(), 1);
         let (owner, clusters) = &extracted[0];
         assert_eq!((*owner, clusters.len()), (0, 1));
@@ -853,7 +934,7 @@ mod tests {
         let loaded = yaml::load(text, SourceId(0), yaml::Limits::default());
         let root = loaded.documents.into_iter().next().and_then(|d| d.root).unwrap();
         let mut out = Vec::new();
-        extract(&[(&root, SourceId(0))], &mut out);
+        extract(&[(&root, SourceId(0))], &mut out, &mut Vec::new());
         out.retain(|proto| proto.collection == Collection::Clusters);
         assert_eq!(out.len(), 1, "{text}");
         let line = |at: usize| text[..at].matches('\n').count() + 1;
@@ -964,7 +1045,7 @@ mod tests {
             let loaded = yaml::load(text, SourceId(0), yaml::Limits::default());
             let root = loaded.documents.into_iter().next().and_then(|d| d.root).unwrap();
             let mut out = Vec::new();
-            extract(&[(&root, SourceId(0))], &mut out);
+            extract(&[(&root, SourceId(0))], &mut out, &mut Vec::new());
             assert!(out.is_empty(), "{text}");
         }
     }

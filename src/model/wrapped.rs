@@ -41,7 +41,7 @@ pub fn extract(root: &Node, wrapping: &Wrapping<'_>, out: &mut Vec<Proto>, diagn
         Some("Secret") => texts(root.get("stringData"), wrapping, out, diagnostics),
         Some("HelmRelease") => {
             if let Some(values) = root.get("spec").and_then(|spec| spec.get("values")) {
-                values_of(values, wrapping, out);
+                values_of(values, wrapping, out, diagnostics);
             }
         }
         Some("Application") => {
@@ -53,7 +53,7 @@ pub fn extract(root: &Node, wrapping: &Wrapping<'_>, out: &mut Vec<Proto>, diagn
                 .unwrap_or_default();
             for helm in single.chain(many).filter_map(|source| source.get("helm")) {
                 if let Some(object) = helm.get("valuesObject") {
-                    values_of(object, wrapping, out);
+                    values_of(object, wrapping, out, diagnostics);
                 }
                 if let Some(text) = helm.get("values") {
                     read_text(text, wrapping, true, out, diagnostics);
@@ -64,9 +64,9 @@ pub fn extract(root: &Node, wrapping: &Wrapping<'_>, out: &mut Vec<Proto>, diagn
     }
 }
 
-fn values_of(node: &Node, wrapping: &Wrapping<'_>, out: &mut Vec<Proto>) {
+fn values_of(node: &Node, wrapping: &Wrapping<'_>, out: &mut Vec<Proto>, diagnostics: &mut Vec<Diagnostic>) {
     if !wrapping.layer {
-        values::extract(&[(node, wrapping.source)], out);
+        values::extract(&[(node, wrapping.source)], out, diagnostics);
     }
     values::settings(node, wrapping.source, out);
 }
@@ -111,7 +111,7 @@ fn read_text(
     }
     diagnostics.extend(loaded.diagnostics);
     for root in loaded.documents.iter().filter_map(|d| d.root.as_ref()) {
-        values_of(root, wrapping, out);
+        values_of(root, wrapping, out, diagnostics);
         flyte::extract(root, wrapping.source, out);
         templates::extract(root, wrapping, out);
     }
