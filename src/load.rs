@@ -132,6 +132,30 @@ pub fn load(
     out
 }
 
+/// Parses one text that is not read from disk (an editor's buffer, a fuzz
+/// input) as the file `name` at the root: the same reading as `load`'s,
+/// with the text added to `sources`.
+pub fn load_text(
+    name: &str,
+    text: &str,
+    sources: &mut SourceMap,
+    options: &LoadOptions<'_>,
+) -> (LoadedFile, Vec<Diagnostic>) {
+    let found = Found {
+        path: PathBuf::from(name),
+        name: name.to_string(),
+    };
+    let id = SourceId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
+    let parsed = parse_file(&found, Arc::from(text), options, id, false);
+    let source = sources.add(parsed.source);
+    let file = LoadedFile {
+        source,
+        root_relative: name.to_string(),
+        extracted: parsed.extracted,
+    };
+    (file, parsed.diagnostics)
+}
+
 /// `path` below `root`, with `/` separators: the name that places a file in
 /// its model, whatever the working directory.
 fn root_relative(path: &Path, root: &Path) -> Option<String> {
@@ -345,6 +369,39 @@ pub fn read_bounded(file: std::fs::File, max: u64) -> std::io::Result<Result<Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_loads_as_the_same_text_read_from_a_file() {
+        let text = "apiVersion: planelint/v1\nkind: Cluster\nmetadata: {name: c1}\nspec: {pool: p, metadataBucket: \"s3://b\"}\n---\nglobal: {CLUSTER_NAME: c2, METADATA_BUCKET: b2}\n---\n[";
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("c.yaml");
+        std::fs::write(&path, text).expect("file");
+        let options = LoadOptions {
+            max_file_bytes: 1 << 20,
+            yaml_limits: yaml::Limits::default(),
+            max_units: 10,
+            layers: &[],
+            done: None,
+        };
+        let pool = parallel::pool(1, 1 << 20).expect("a pool");
+        let found = [Found {
+            path: path.clone(),
+            name: "c.yaml".into(),
+        }];
+        let mut sources = SourceMap::default();
+        let from_disk = load(&found, dir.path(), &mut sources, &options, &pool);
+        let mut sources = SourceMap::default();
+        let (file, diagnostics) = load_text("c.yaml", text, &mut sources, &options);
+        let [on_disk] = from_disk.files.as_slice() else {
+            panic!("one file loaded");
+        };
+        assert_eq!(file.root_relative, on_disk.root_relative);
+        assert_eq!(format!("{:?}", file.extracted), format!("{:?}", on_disk.extracted));
+        assert_eq!(format!("{diagnostics:?}"), format!("{:?}", from_disk.diagnostics));
+        assert_eq!(file.extracted.documents_read, 2);
+        let rules: Vec<&str> = diagnostics.iter().map(|d| d.rule.as_str()).collect();
+        assert_eq!(rules, ["yaml-syntax"], "the unclosed flow sequence: {diagnostics:?}");
+    }
 
     #[test]
     fn the_opener_reads_files_from_one_directory_after_another_as_by_path() {
