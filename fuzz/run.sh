@@ -15,7 +15,7 @@ seconds=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(yaml_load manifest_read policy_compile)
+    targets=(yaml_load manifest_read policy_compile values_read)
 fi
 export RUSTC_BOOTSTRAP=1
 mkdir -p logs

@@ -1,62 +1,56 @@
 //! The policy reader and compiler on arbitrary text, then an evaluation of
-//! what compiled on a small fixed model, on a thread with the engine's stack
-//! (as `check` does). Never panics, never overflows the stack.
+//! what compiled on the seed table's model, on the engine's pool (as `check`
+//! runs it). Never panics, never overflows the stack.
 #![no_main]
 
+#[path = "spans.rs"]
+mod spans;
+
 use libfuzzer_sys::fuzz_target;
-use planelint::engine::{ENGINE_STACK_BYTES, Engine, Limits};
-use planelint::model::{self, COLLECTIONS, LoadedFile};
+use planelint::engine::{ENGINE_STACK_BYTES, Engine, Evaluator, Limits};
+use planelint::load::{self, LoadOptions};
+use planelint::model;
+use planelint::parallel::{self, Pool};
 use planelint::policy::{self, Origin};
 use planelint::source::{SourceFile, SourceMap};
 use planelint::yaml;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 const MODEL: &str = include_str!("../../fixtures/seed-table/dataplane.yaml");
+
+static POOL: LazyLock<Pool> = LazyLock::new(|| parallel::pool(1, ENGINE_STACK_BYTES).expect("a thread for the engine"));
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    let options = LoadOptions {
+        max_file_bytes: 1 << 20,
+        yaml_limits: yaml::Limits::default(),
+        max_units: 10_000,
+        layers: &[],
+        done: None,
+    };
     let mut sources = SourceMap::default();
-    let model_source = sources.add(SourceFile::new(
-        "model.yaml".into(),
-        "model.yaml".into(),
-        Arc::from(MODEL),
-    ));
+    let (file, mut diagnostics) = load::load_text("model.yaml", MODEL, &mut sources, &options);
+    let models = model::build(vec![file], &mut diagnostics);
     let policy_source = sources.add(SourceFile::new(
         "policy.yaml".into(),
         "policy.yaml".into(),
         Arc::from(text),
     ));
-    let mut diagnostics = Vec::new();
-    let files = [LoadedFile {
-        source: model_source,
-        root_relative: "model.yaml".into(),
-        documents: yaml::load(MODEL, model_source, yaml::Limits::default()).documents,
-    }];
-    let models = model::build(&files, &mut diagnostics);
-    let (policies, _) = policy::read(&sources, policy_source, Origin::File, COLLECTIONS);
+    let (policies, read_errors) = policy::read(&sources, policy_source, Origin::File);
+    diagnostics.extend(read_errors);
     let limits = Limits {
         deadline: Duration::from_millis(200),
         ..Limits::default()
     };
-    let sources = &sources;
-    let joined = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .stack_size(ENGINE_STACK_BYTES)
-            .spawn_scoped(scope, || {
-                let (engine, _) = Engine::compile(policies, sources, limits);
-                for model in &models {
-                    engine.evaluate(model);
-                }
-            })
-            .map(|handle| handle.join())
-    });
-    match joined {
-        Ok(Ok(())) => {}
-        // A panic on the engine thread is a finding: re-raise it here.
-        Ok(Err(payload)) => std::panic::resume_unwind(payload),
-        Err(error) => panic!("cannot spawn the engine thread: {error}"),
+    // Compiled on the engine's thread too: a deep expression recurses there.
+    let (engine, compile_errors) = POOL.install(|| Engine::compile(policies, &sources, limits, |_| true));
+    diagnostics.extend(compile_errors);
+    for model in &models {
+        diagnostics.extend(engine.evaluate(model, &POOL, Evaluator::Native).diagnostics);
     }
+    spans::assert_inside(&diagnostics, &sources);
 });

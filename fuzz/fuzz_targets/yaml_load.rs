@@ -2,20 +2,20 @@
 //! never panics, and every diagnostic span lies inside the text.
 #![no_main]
 
+#[path = "spans.rs"]
+mod spans;
+
 use libfuzzer_sys::fuzz_target;
-use planelint::source::SourceId;
+use planelint::source::{SourceFile, SourceMap};
 use planelint::yaml::{self, Limits};
+use std::sync::Arc;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let loaded = yaml::load(text, SourceId(0), Limits::default());
-    for diagnostic in &loaded.diagnostics {
-        let span = diagnostic.location.span;
-        assert!(
-            span.start <= span.end && span.end <= text.len(),
-            "span {span:?} outside the text"
-        );
-    }
+    let mut sources = SourceMap::default();
+    let source = sources.add(SourceFile::new("fuzz.yaml".into(), "fuzz.yaml".into(), Arc::from(text)));
+    let loaded = yaml::load(text, source, Limits::default());
+    spans::assert_inside(&loaded.diagnostics, &sources);
 });

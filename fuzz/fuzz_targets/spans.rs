@@ -1,0 +1,28 @@
+//! What every target checks of the diagnostics it gets: each span, primary
+//! or related, lies inside its file's text and on character boundaries (the
+//! renderers slice the text there).
+
+use planelint::diagnostic::{Diagnostic, Location};
+use planelint::source::SourceMap;
+
+pub fn assert_inside(diagnostics: &[Diagnostic], sources: &SourceMap) {
+    for diagnostic in diagnostics {
+        let related = diagnostic.related.iter().map(|r| &r.location);
+        for location in std::iter::once(&diagnostic.location).chain(related) {
+            assert_location(location, sources, diagnostic);
+        }
+    }
+}
+
+fn assert_location(location: &Location, sources: &SourceMap, diagnostic: &Diagnostic) {
+    let Some(file) = sources.get(location.source) else {
+        panic!("a location in no file: {diagnostic:?}");
+    };
+    let span = location.span;
+    let text = &file.text;
+    assert!(
+        span.start <= span.end && text.get(span.start..span.end).is_some(),
+        "span {span:?} outside the text of {} or not on character boundaries: {diagnostic:?}",
+        file.name
+    );
+}
