@@ -118,6 +118,17 @@ impl SourceFile {
         if start == 0 { text.trim_start_matches(BOM) } else { text }
     }
 
+    /// Each line's offset and text, without its terminator: lines end at
+    /// `\n`, `\r\n` or a lone `\r`, as in [`SourceFile::line_col`].
+    pub fn lines(&self) -> impl Iterator<Item = (usize, &str)> {
+        let starts = self.line_starts();
+        starts.iter().enumerate().map(move |(index, &start)| {
+            let end = starts.get(index + 1).copied().unwrap_or(self.text.len());
+            let line = self.text.get(start..end).unwrap_or("");
+            (start, line.trim_end_matches(['\n', '\r']))
+        })
+    }
+
     pub fn line_count(&self) -> usize {
         self.line_starts().len()
     }

@@ -51,12 +51,8 @@ fn comments(file: &SourceFile) -> Vec<Parsed> {
     }
     // Own-line comments wait for the next content line.
     let mut pending: Vec<Comment> = Vec::new();
-    let mut offset = 0;
-    for (index, line) in file.text.split_inclusive('\n').enumerate() {
+    for (index, (start, line)) in file.lines().enumerate() {
         let number = index + 1;
-        let start = offset;
-        offset += line.len();
-        let line = line.trim_end_matches(['\n', '\r']);
         let hash = comment_start(line);
         let before = hash.map_or(line, |at| line.get(..at).unwrap_or(""));
         let own_line = before.trim().is_empty();

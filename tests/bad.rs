@@ -92,6 +92,16 @@ const CASES: &[Case] = &[
         1,
         [0, 0, 0],
     ),
+    // A suppression comment covers the next line in a file whose lines end
+    // with a lone CR (old Mac); the unsuppressed finding is on line 12.
+    fixture(
+        "cr-only-suppression",
+        &["c.yaml:12:9 cluster-pool-unknown"],
+        0,
+        [0, 0, 0],
+    ),
+    // A finding on a block scalar starts at its `|-` indicator.
+    fixture("block-scalar-value", &["c.yaml:5:9 cluster-pool-unknown"], 0, [0, 0, 0]),
     fixture("empty", &[], 0, [0, 0, 0]),
     fixture("only-comments", &[], 0, [0, 0, 0]),
     fixture("only-separators", &[], 0, [0, 0, 0]),
@@ -527,7 +537,7 @@ const CASES: &[Case] = &[
             write(dir, "repo/c.yaml", format!("{CLUSTER}metadata: {{name: c1}}\n"));
         },
         args: &["repo", "--policy", "policies"],
-        ..fixture("policy-long-sum", &["policies/p.yaml:10:9 policy-error"], 2, [0, 1, 0])
+        ..fixture("policy-long-sum", &["policies/p.yaml:9:19 policy-error"], 2, [0, 1, 0])
     },
     Case {
         name: "policy-step-budget",

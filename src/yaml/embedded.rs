@@ -120,33 +120,25 @@ fn remap(node: &mut Node, map: &impl Fn(&mut Span)) {
 /// that (it chomps trailing breaks). Folded scalars (`>`) join lines and
 /// are not followed.
 fn block(text: &str, span: Span, value: &str) -> Option<Origins> {
-    // The parser's span starts at the content, the header ending the line
-    // before; or, for a scalar with an anchor or a tag, at the anchor, on
-    // the header's line.
-    let own_line_end = text
+    // The span starts on the header's line (at the indicator, or at an
+    // anchor or a tag before it) and ends at the last content line; the
+    // value goes on over the blank lines after it (`|+` keeps them).
+    let header_start = text.get(..span.start)?.rfind('\n').map_or(0, |n| n + 1);
+    let header_end = text
         .get(span.start..)?
         .find('\n')
         .map_or(text.len(), |n| span.start + n);
-    let on_header = text
-        .get(span.start..own_line_end)?
-        .split(" #")
-        .next()?
-        .trim_end()
-        .ends_with(|c: char| c == '|' || c == '>' || c == '-' || c == '+' || c.is_ascii_digit())
-        && text.get(span.start..own_line_end)?.contains(['|', '>']);
-    let line_start = if on_header {
-        own_line_end + 1
-    } else {
-        text.get(..span.start)?.rfind('\n').map_or(0, |n| n + 1)
-    };
-    let before = text.get(..line_start)?.trim_end_matches(['\n', '\r']);
-    let header_line = before.get(before.rfind('\n').map_or(0, |n| n + 1)..)?;
+    let header_line = text.get(header_start..header_end)?.trim_end_matches('\r');
     let header = header_line.split(" #").next()?.trim_end();
     let header = header.get(header.rfind(['|', '>'])?..)?;
     if !header.starts_with('|') {
         return None;
     }
-    let body = text.get(line_start..span.end.max(line_start))?;
+    let line_start = (header_end + 1).min(text.len());
+    let after = text.get(span.end..)?;
+    let blank_after = after.len() - after.trim_start_matches([' ', '\t', '\n', '\r']).len();
+    let body_end = span.end + after.get(..blank_after)?.rfind('\n').map_or(0, |n| n + 1);
+    let body = text.get(line_start..body_end.max(line_start))?;
     let offset = line_start;
     // An indentation indicator counts from the indentation of the node
     // that holds the block: the header's line.

@@ -651,7 +651,8 @@ impl Builder<'_> {
                         span.start,
                         quoted_end(self.text, span.start).unwrap_or(span.end).min(span.end),
                     ),
-                    _ => span,
+                    Style::Block => block_span(self.text, span).unwrap_or(span),
+                    Style::Plain => span,
                 };
                 let relaxed_value = match style {
                     Style::Quoted if !self.quoted_values.is_empty() => self
@@ -890,6 +891,40 @@ fn quoted_end(text: &str, start: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// A block scalar's span from its `|`/`>` indicator (or its anchor or tag,
+/// where the parser starts it) to the end of its last content line. The
+/// parser starts it at its first content line and ends it after the blank
+/// lines that follow. `None` when the header is not where it should be.
+fn block_span(text: &str, span: Span) -> Option<Span> {
+    let written = text.get(span.start..span.end)?;
+    let start = if written.starts_with(['&', '!']) {
+        span.start
+    } else {
+        // Back over the content line's indentation and any blank lines
+        // before it, to the header's line.
+        let before = text.get(..span.start)?;
+        let header_end = before.trim_end_matches([' ', '\t', '\n', '\r']).len();
+        let header_line = before.get(before.get(..header_end)?.rfind('\n').map_or(0, |n| n + 1)..header_end)?;
+        let header = header_line.split(" #").next()?.trim_end();
+        let indicator = header.rfind(['|', '>'])?;
+        let indicators = header.get(indicator + 1..)?;
+        if !indicators.bytes().all(|b| b == b'+' || b == b'-' || b.is_ascii_digit()) {
+            return None;
+        }
+        header_end - header_line.len() + indicator
+    };
+    let content = written.trim_end_matches([' ', '\t', '\n', '\r']);
+    // An empty scalar has only its header, comment aside.
+    let header_end = text.get(start..)?.find(['\n', '\r']).map_or(text.len(), |n| start + n);
+    let header_end = start + text.get(start..header_end)?.split(" #").next()?.trim_end().len();
+    let end = if content.is_empty() || span.start + content.len() < header_end {
+        header_end
+    } else {
+        span.start + content.len()
+    };
+    Some(Span::new(start, end))
 }
 
 /// Finds a mapping's earlier key with a given text: by scanning its entries

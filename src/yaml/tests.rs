@@ -296,3 +296,25 @@ fn a_syntax_error_at_the_end_of_the_input_covers_the_last_content_not_a_comment(
     let d = &load_str(text).diagnostics[0];
     assert_eq!(d.location.span, Span::new(7, 8));
 }
+
+#[test]
+fn a_block_scalar_spans_its_indicator_to_its_last_content_line() {
+    let cases = [
+        ("a: |\n  one\n  two\n\nb: 1\n", "|\n  one\n  two"),
+        ("a: >-\n  one\n  two\n\n\nb: 1\n", ">-\n  one\n  two"),
+        ("a: |+ # keep\n  one\n\n\n", "|+ # keep\n  one"),
+        ("a: |2\n\n    one  \n", "|2\n\n    one"),
+        ("a: &x |\n  one\n", "&x |\n  one"),
+        ("a: |\r\n  one\r\n  two\r\n", "|\r\n  one\r\n  two"),
+        ("a: |\n  one\n  two", "|\n  one\n  two"),
+        ("a: | # nothing\nb: 1\n", "|"),
+    ];
+    for (text, spanned) in cases {
+        let node = root(text);
+        let value = node.get("a").unwrap();
+        assert_eq!(&text[value.span.start..value.span.end], spanned, "{text:?}");
+    }
+    let node = root("- !!str |\n  x\n- y\n");
+    let first = node.as_sequence().and_then(|items| items.first()).unwrap();
+    assert_eq!(first.span, Span::new(2, 13));
+}
