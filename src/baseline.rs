@@ -114,6 +114,6 @@ pub fn write(out: &mut dyn Write, diagnostics: &[Diagnostic], sources: &SourceMa
         version: VERSION,
         findings,
     };
-    serde_json::to_writer_pretty(&mut *out, &file).map_err(io::Error::from)?;
+    crate::report::escape::to_json_writer(&mut *out, &file)?;
     writeln!(out)
 }

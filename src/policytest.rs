@@ -7,7 +7,7 @@
 use crate::diagnostic::Diagnostic;
 use crate::expect;
 use crate::policy::Policy;
-use crate::report::xml::escape as escape_xml;
+use crate::report::escape::xml as escape_xml;
 use crate::source::{SourceId, SourceMap};
 use std::collections::BTreeSet;
 use std::io::{self, Write};

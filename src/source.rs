@@ -109,13 +109,32 @@ impl SourceFile {
 
     /// The text of the 1-based line `line`, without its line terminator.
     pub fn line_text(&self, line: usize) -> &str {
+        let range = self.line_range(line);
+        self.text.get(range.start..range.end).unwrap_or("")
+    }
+
+    /// Where the 1-based line `line` is, without its line terminator (nor,
+    /// on the first line, a byte-order mark); empty past the last line.
+    pub fn line_range(&self, line: usize) -> Span {
         let line_starts = self.line_starts();
         let Some(&start) = line_starts.get(line.wrapping_sub(1)) else {
-            return "";
+            return Span::new(self.text.len(), self.text.len());
         };
         let end = line_starts.get(line).copied().unwrap_or(self.text.len());
-        let text = self.text.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r']);
-        if start == 0 { text.trim_start_matches(BOM) } else { text }
+        let text = self.text.get(start..end).unwrap_or("");
+        let end = start + text.trim_end_matches(['\n', '\r']).len();
+        let start = if start == 0 && text.starts_with(BOM) {
+            BOM.len_utf8().min(end)
+        } else {
+            start
+        };
+        Span::new(start, end)
+    }
+
+    /// The 1-based line that holds byte `offset` (clamped to the text).
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.line_starts()
+            .partition_point(|&start| start <= offset.min(self.text.len()))
     }
 
     /// Each line's offset and text, without its terminator: lines end at

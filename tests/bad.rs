@@ -712,6 +712,121 @@ fn scanned_text_cannot_break_the_output_formats() {
     assert!(human.stdout.lines().all(|l| !l.starts_with("::")));
 }
 
+/// What no output may carry raw from `fixtures/bad/hostile-names`: the
+/// controls and the bidirectional override of its names.
+const HIDDEN: &[char] = &['\u{202e}', '\u{85}', '\u{1b}', '\0'];
+
+#[test]
+fn hostile_names_are_inert_in_every_output() {
+    let dir = root().join("fixtures/bad/hostile-names");
+    let written = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = planelint_within(&dir, args, Duration::from_secs(20));
+        assert!(out.code <= 1, "{args:?}: {}", out.stderr);
+        assert!(!out.stdout.contains(HIDDEN), "{args:?} writes a hidden character raw");
+        out.stdout
+    };
+    let report = |format: &str| {
+        let path = written.path().join(format);
+        let path = path.to_str().unwrap();
+        run(&["report", "--format", format, "--output", path]);
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(
+            !text.contains(HIDDEN),
+            "the {format} report writes a hidden character raw"
+        );
+        text
+    };
+    // Markdown: no HTML, link, mention, issue reference or bare URL outside
+    // code spans; the organization's name is one code span, its backticks
+    // inside.
+    let markdown = report("markdown");
+    let findings = markdown.split("## Findings").nth(1).unwrap();
+    for raw in ["<img", "[x](", "@acme", "#12", "#1 ", "https://", "www.evil"] {
+        assert!(
+            !findings.contains(raw),
+            "the Markdown report holds {raw:?} raw:\n{markdown}"
+        );
+    }
+    assert!(markdown.contains("## Organization ```org`` <img src=x onerror=alert(1)> @acme/owners #12```\n"));
+    assert!(markdown.contains("\\[x\\](https:&#8203;//evil.example); each unit needs its own account\n"));
+    // Mermaid: every label on its own line, with no directive or comment.
+    let mermaid = run(&["graph", "--format", "mermaid"]);
+    assert!(!mermaid.contains("%%") && !mermaid.contains('<'), "{mermaid}");
+    assert!(
+        mermaid.contains("    p0[\"pool-a #37;#37; comment click a call alert()\"]\n"),
+        "{mermaid}"
+    );
+    assert!(
+        mermaid.lines().all(|l| !l.trim_start().starts_with("click")),
+        "{mermaid}"
+    );
+    // DOT: quotes escaped, so the label does not end early.
+    let dot = run(&["graph", "--format", "dot"]);
+    assert!(
+        dot.contains("    p1 [label=\"pool-b\\\"]; x [label=\\\"\u{fffd}\"];\n"),
+        "{dot}"
+    );
+    // HTML: no element from a name.
+    let html = report("html");
+    assert!(
+        !html.contains("<img") && html.contains("&lt;img src=x"),
+        "the HTML report"
+    );
+    // JSON and SARIF: the hidden characters as `\u` escapes, the data exact.
+    for format in ["json", "sarif"] {
+        let out = run(&["check", "--format", format]);
+        assert!(out.contains("prod\\u202e\\u0085\\u001b[2J"), "{format}: {out}");
+    }
+    // The step summary is Markdown too.
+    let summary_dir = tempfile::tempdir().unwrap();
+    let summary = summary_dir.path().join("summary.md");
+    let out = common::planelint_env(
+        &dir,
+        &["check", "--format", "github"],
+        &[("GITHUB_STEP_SUMMARY", &summary)],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let summary = std::fs::read_to_string(summary).unwrap();
+    for raw in ["[x](", "https://", "www.evil"] {
+        assert!(!summary.contains(raw), "the step summary holds {raw:?} raw:\n{summary}");
+    }
+    assert!(!summary.contains(HIDDEN));
+}
+
+#[test]
+fn the_step_summary_stays_under_githubs_limit_and_counts_what_it_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let clusters: String = (0..9_000)
+        .map(|n| {
+            format!(
+                "---\n{CLUSTER}metadata: {{name: cluster-{n}}}\nspec: {{pool: missing-{n}, metadataBucket: gs://b}}\n"
+            )
+        })
+        .collect();
+    write(dir.path(), "clusters.yaml", clusters);
+    let summary = dir.path().join("summary.md");
+    // An earlier writer of the same step: its bytes count toward the limit.
+    std::fs::write(&summary, "x".repeat(1_000)).unwrap();
+    let out = common::planelint_env(
+        dir.path(),
+        &["check", "--format", "github", "clusters.yaml"],
+        &[("GITHUB_STEP_SUMMARY", &summary)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert!(written.len() <= 1 << 20, "{} bytes", written.len());
+    let rows = written.lines().filter(|l| l.starts_with("| warning |")).count();
+    assert!(rows > 5_000, "{rows} rows");
+    assert_eq!(
+        written.lines().rev().find(|l| !l.is_empty()).unwrap(),
+        format!(
+            "{} findings not shown here: a step summary holds at most 1 MiB. The annotations, a SARIF report or `planelint check` list them all.",
+            9_000 - rows
+        )
+    );
+}
+
 #[test]
 fn a_file_name_with_control_characters_is_shown_escaped_in_every_format() {
     let dir = tempfile::tempdir().unwrap();

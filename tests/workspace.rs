@@ -88,7 +88,7 @@ fn report_and_graph_from_a_subdirectory_see_the_whole_root() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
         out.stdout
-            .contains("| `prod` | `prod-meta` | `c1` | — | — | `other-meta` | #1 |"),
+            .contains("| `prod` | `prod-meta` | `c1` | — | — | `other-meta` | #&#8203;1 |"),
         "{}",
         out.stdout
     );

@@ -3,7 +3,7 @@
 //! Edges of entities with findings are marked as violating.
 
 use super::{Audit, Status};
-use crate::report::xml::escape;
+use crate::report::escape::{self, xml as escape};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -103,23 +103,15 @@ fn id(column: usize, index: usize) -> String {
     )
 }
 
-/// A DOT string literal.
-fn dot_quote(text: &str) -> String {
-    format!(
-        "\"{}\"",
-        text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-    )
-}
-
 pub fn render_dot(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()> {
     let g = graph(audit);
     writeln!(out, "digraph planelint {{")?;
     writeln!(out, "  rankdir=LR;")?;
     writeln!(out, "  node [shape=box, fontname=\"sans-serif\"];")?;
     for (column, (nodes, title)) in g.columns.iter().zip(COLUMNS).enumerate() {
-        writeln!(out, "  subgraph cluster_{column} {{ label={};", dot_quote(title))?;
+        writeln!(out, "  subgraph cluster_{column} {{ label={};", escape::dot(title))?;
         for (i, label) in nodes.iter().enumerate() {
-            writeln!(out, "    {} [label={}];", id(column, i), dot_quote(label))?;
+            writeln!(out, "    {} [label={}];", id(column, i), escape::dot(label))?;
         }
         writeln!(out, "  }}")?;
     }
@@ -130,19 +122,14 @@ pub fn render_dot(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()> {
     writeln!(out, "}}")
 }
 
-/// A Mermaid label: quotes are the one character it cannot hold.
-fn mermaid_quote(text: &str) -> String {
-    format!("\"{}\"", text.replace('"', "#quot;"))
-}
-
 pub fn render_mermaid(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()> {
     let g = graph(audit);
     writeln!(out, "flowchart LR")?;
     let names = ["units", "accounts", "clusters", "pools", "buckets"];
     for (column, ((nodes, title), name)) in g.columns.iter().zip(COLUMNS).zip(names).enumerate() {
-        writeln!(out, "  subgraph {name}[{}]", mermaid_quote(title))?;
+        writeln!(out, "  subgraph {name}[{}]", escape::mermaid(title))?;
         for (i, label) in nodes.iter().enumerate() {
-            writeln!(out, "    {}[{}]", id(column, i), mermaid_quote(label))?;
+            writeln!(out, "    {}[{}]", id(column, i), escape::mermaid(label))?;
         }
         writeln!(out, "  end")?;
     }

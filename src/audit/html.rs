@@ -5,7 +5,7 @@ use super::graph::svg;
 use super::{Audit, Cell, Table};
 use crate::diagnostic::Severity;
 use crate::report::counted;
-use crate::report::xml::escape;
+use crate::report::escape::xml as escape;
 use std::io::{self, Write};
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}\

@@ -31,7 +31,7 @@ pub fn render_model_json(out: &mut dyn Write, models: &[Model], sources: &Source
         })
         .collect();
     let document = json!({"version": VERSION, "models": models});
-    serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::from)?;
+    crate::report::escape::to_json_writer(&mut *out, &document)?;
     writeln!(out)
 }
 

@@ -4,18 +4,17 @@
 use super::{Audit, Cell, Status, Table};
 use crate::diagnostic::Severity;
 use crate::report::counted;
+use crate::report::escape::{markdown, markdown_code};
 use std::io::{self, Write};
 
-/// A table cell: pipes and line breaks would break the table.
-fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
+/// A finding's number, as the findings list below numbers them; escaped,
+/// or GitHub would link `#3` to issue 3.
+fn number(n: usize) -> String {
+    markdown(&format!("#{n}"))
 }
 
-/// Finding numbers, as the findings list below numbers them.
 fn links(numbers: &[usize]) -> String {
-    numbers.iter().map(|n| format!("#{n}")).collect::<Vec<_>>().join(" ")
+    numbers.iter().map(|&n| number(n)).collect::<Vec<_>>().join(" ")
 }
 
 fn table(out: &mut dyn Write, table: &Table) -> io::Result<()> {
@@ -25,8 +24,8 @@ fn table(out: &mut dyn Write, table: &Table) -> io::Result<()> {
         let shown: Vec<String> = cells
             .iter()
             .map(|c| match c {
-                Cell::Text(text) => cell(text),
-                Cell::Code(text, note) => format!("`{}`{note}", cell(text)),
+                Cell::Text(text) => markdown(text),
+                Cell::Code(text, note) => format!("{}{note}", markdown_code(text, true)),
                 Cell::Missing => "—".to_string(),
                 Cell::Status(Status::Ok) => "ok".to_string(),
                 Cell::Status(status) => format!("**{}**", status.label()),
@@ -52,9 +51,9 @@ pub fn render_markdown(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()>
         audit.generated_at
     )?;
     for org in &audit.organizations {
-        writeln!(out, "## Organization `{}`\n", cell(&org.name))?;
+        writeln!(out, "## Organization {}\n", markdown_code(&org.name, false))?;
         if !org.rows.is_empty() {
-            writeln!(out, "### Isolation ({} isolation)\n", cell(&org.isolation))?;
+            writeln!(out, "### Isolation ({} isolation)\n", markdown(&org.isolation))?;
             if let Some(domains) = org.domain_table() {
                 table(out, &domains)?;
                 writeln!(out, "{} units; the rows with findings:\n", org.rows.len())?;
@@ -75,16 +74,15 @@ pub fn render_markdown(out: &mut dyn Write, audit: &Audit<'_>) -> io::Result<()>
         writeln!(out, "No findings.")?;
     }
     for (rule, findings) in audit.by_rule() {
-        writeln!(out, "### `{rule}` ({})\n", findings.len())?;
+        writeln!(out, "### {} ({})\n", markdown_code(rule, false), findings.len())?;
         for f in findings {
             writeln!(
                 out,
-                "- #{} {} `{}:{}`: {}",
-                f.number,
+                "- {} {} {}: {}",
+                number(f.number),
                 f.diagnostic.severity,
-                cell(f.file),
-                f.line,
-                cell(&f.diagnostic.message)
+                markdown_code(&format!("{}:{}", f.file, f.line), false),
+                markdown(&f.diagnostic.message)
             )?;
         }
         writeln!(out)?;

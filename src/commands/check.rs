@@ -158,7 +158,14 @@ pub fn run_check(args: CheckArgs, cwd: &Path) -> Exit {
     if let Some(summary) = env_path("GITHUB_STEP_SUMMARY").filter(|_| github) {
         // GitHub collects the summary from this file; other steps append too.
         let file = OpenOptions::new().append(true).create(true).open(&summary);
-        if let Err(error) = write_to(file, |out| report::render_github_summary(out, &report)) {
+        // What earlier writers of this step put there counts toward the limit.
+        let used = file
+            .as_ref()
+            .ok()
+            .and_then(|f| f.metadata().ok())
+            .map_or(0, |m| usize::try_from(m.len()).unwrap_or(usize::MAX));
+        let budget = report::STEP_SUMMARY_BYTES.saturating_sub(used);
+        if let Err(error) = write_to(file, |out| report::render_github_summary(out, &report, budget)) {
             eprintln!(
                 "planelint: cannot write the step summary {}: {error}",
                 summary.display()

@@ -1,10 +1,11 @@
 //! The `github` format: one GitHub Actions workflow command per finding,
 //! most severe first (GitHub shows only 10 annotations per level and step),
 //! escaped exactly as `@actions/core` escapes them so no scanned text can
-//! start a command of its own; and a Markdown table of every finding for
-//! `$GITHUB_STEP_SUMMARY`.
+//! start a command of its own; and a Markdown table of the findings for
+//! `$GITHUB_STEP_SUMMARY`, within GitHub's size limit.
 
-use super::{Report, Totals, position, summary_line};
+use super::escape::markdown;
+use super::{Report, Totals, counted, position, summary_line};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::{SourceId, path_below};
 use std::io::{self, Write};
@@ -30,33 +31,51 @@ pub fn render_github(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()>
     Ok(())
 }
 
-/// The Markdown summary: the counts, then every finding (annotations beyond
-/// GitHub's limit show only here).
-pub fn render_github_summary(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
+/// GitHub's limit on one step's summary: a larger one is not shown at all.
+pub const STEP_SUMMARY_BYTES: usize = 1 << 20;
+
+/// Room kept for the line that counts the findings left out.
+const LEFT_OUT_LINE_BYTES: usize = 256;
+
+/// The Markdown summary: the counts, then the findings, most severe first
+/// (annotations beyond GitHub's limit show only here), in at most `budget`
+/// bytes: the findings that do not fit are counted in a last line.
+pub fn render_github_summary(out: &mut dyn Write, report: &Report<'_>, budget: usize) -> io::Result<()> {
     let paths = Paths::new(report);
-    writeln!(
-        out,
-        "### planelint: {}\n",
+    let mut summary = format!(
+        "### planelint: {}\n\n",
         summary_line(report.diagnostics, &Totals::of(report))
-    )?;
-    if report.diagnostics.is_empty() {
-        return Ok(());
+    );
+    if !report.diagnostics.is_empty() {
+        summary.push_str("| Severity | Rule | Location | Message |\n| --- | --- | --- | --- |\n");
+        let ordered = by_severity(report.diagnostics);
+        let mut shown = 0;
+        for d in &ordered {
+            let at = position(report.sources, &d.location);
+            let location = format!("{}:{}:{}", paths.shown(d.location.source, at.file), at.line, at.column);
+            let row = format!(
+                "| {} | {} | {} | {} |\n",
+                d.severity,
+                markdown(d.rule.as_str()),
+                markdown(&location),
+                markdown(&d.message)
+            );
+            if summary.len() + row.len() + LEFT_OUT_LINE_BYTES > budget {
+                break;
+            }
+            summary.push_str(&row);
+            shown += 1;
+        }
+        summary.push('\n');
+        let left_out = ordered.len() - shown;
+        if left_out > 0 {
+            summary.push_str(&format!(
+                "{} not shown here: a step summary holds at most 1 MiB. The annotations, a SARIF report or `planelint check` list them all.\n\n",
+                counted(left_out, "finding", "findings")
+            ));
+        }
     }
-    writeln!(out, "| Severity | Rule | Location | Message |")?;
-    writeln!(out, "| --- | --- | --- | --- |")?;
-    for d in by_severity(report.diagnostics) {
-        let at = position(report.sources, &d.location);
-        let location = format!("{}:{}:{}", paths.shown(d.location.source, at.file), at.line, at.column);
-        writeln!(
-            out,
-            "| {} | {} | {} | {} |",
-            d.severity,
-            markdown_cell(d.rule.as_str()),
-            markdown_cell(&location),
-            markdown_cell(&d.message)
-        )?;
-    }
-    writeln!(out)
+    out.write_all(summary.as_bytes())
 }
 
 /// Most severe first; within a severity, in file order.
@@ -109,25 +128,6 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// Text for a Markdown table cell: the characters that could start markup
-/// (links, images, emphasis, code, HTML, entities, math, a new cell) are
-/// backslash-escaped, as CommonMark allows for any ASCII punctuation; line
-/// breaks become spaces.
-fn markdown_cell(text: &str) -> String {
-    let mut cell = String::with_capacity(text.len());
-    for c in text.chars() {
-        if "\\`*_[]<>|!~&$".contains(c) {
-            cell.push('\\');
-            cell.push(c);
-        } else if c.is_control() {
-            cell.push(' ');
-        } else {
-            cell.push(c);
-        }
-    }
-    cell
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,10 +137,5 @@ mod tests {
         assert_eq!(escape_data("50% a\r\nb: c, d"), "50%25 a%0D%0Ab: c, d");
         assert_eq!(escape_property("50% a\r\nb: c, d"), "50%25 a%0D%0Ab%3A c%2C d");
         assert_eq!(escape_data("%0A"), "%250A");
-    }
-
-    #[test]
-    fn markdown_cells_cannot_break_the_table() {
-        assert_eq!(markdown_cell("a|b\n[x](y) <img>"), "a\\|b \\[x\\](y) \\<img\\>");
     }
 }

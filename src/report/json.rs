@@ -176,6 +176,6 @@ pub fn render_json(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
             documents_unread: report.unread.len(),
         },
     };
-    serde_json::to_writer_pretty(&mut *out, &output).map_err(io::Error::from)?;
+    super::escape::to_json_writer(&mut *out, &output)?;
     writeln!(out)
 }

@@ -3,7 +3,7 @@
 //! fails when it has a finding at or above the fail level; findings below it
 //! go to `<system-out>`. Everything taken from scanned files is escaped.
 
-use super::xml::escape;
+use super::escape::xml as escape;
 use super::{Report, position};
 use crate::diagnostic::Diagnostic;
 use crate::registry::Registry;

@@ -2,15 +2,15 @@
 //! `diagnostic`, `source`, `policy` and the rule `registry`; writes to the
 //! `io::Write` it is given and never prints.
 
+pub mod escape;
 mod github;
 mod human;
 mod json;
 mod junit;
 mod rules;
 mod sarif;
-pub mod xml;
 
-pub use github::{render_github, render_github_summary};
+pub use github::{STEP_SUMMARY_BYTES, render_github, render_github_summary};
 pub use human::{Style, render_human};
 pub use json::render_json;
 pub use junit::render_junit;

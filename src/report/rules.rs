@@ -91,7 +91,7 @@ pub fn render_rules_json(
             source: rule.source,
         })
         .collect();
-    serde_json::to_writer_pretty(&mut *out, &rules).map_err(io::Error::from)?;
+    super::escape::to_json_writer(&mut *out, &rules)?;
     writeln!(out)
 }
 

@@ -158,7 +158,7 @@ pub fn render_sarif(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> 
             // A file outside the root (a policy directory elsewhere, or a
             // built-in policy) still gets a relative URI: its shown name,
             // never absolute and never climbing out with `../`.
-            below.map_or_else(|| encode_uri(strip_escapes(&file.name)), |path| encode_uri(&path))
+            encode_uri(&super::escape::relative_path(below.as_deref().unwrap_or(&file.name)))
         })
         .collect();
     let location = |location: &Location| PhysicalLocation {
@@ -234,7 +234,7 @@ pub fn render_sarif(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> 
             results,
         }],
     };
-    serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::from)?;
+    super::escape::to_json_writer(&mut *out, &log)?;
     writeln!(out)
 }
 
@@ -292,15 +292,6 @@ fn pascal_case(id: &str) -> String {
         .collect()
 }
 
-/// A shown name without a leading `/`, `./` or `../`.
-fn strip_escapes(name: &str) -> &str {
-    let mut name = name.trim_start_matches('/');
-    while let Some(rest) = name.strip_prefix("../").or_else(|| name.strip_prefix("./")) {
-        name = rest.trim_start_matches('/');
-    }
-    name
-}
-
 /// Percent-encodes a relative path for a URI: everything but RFC 3986's
 /// unreserved characters and `/`.
 fn encode_uri(path: &str) -> String {
@@ -333,8 +324,7 @@ mod tests {
     #[test]
     fn uris_are_percent_encoded_and_relative() {
         assert_eq!(encode_uri("a b/c%d,e:f.yaml"), "a%20b/c%25d%2Ce%3Af.yaml");
-        assert_eq!(strip_escapes("../../x/y.yaml"), "x/y.yaml");
-        assert_eq!(strip_escapes("/etc/p.yaml"), "etc/p.yaml");
+        assert_eq!(super::super::escape::relative_path("/etc/p.yaml"), "etc/p.yaml");
         assert_eq!(directory_uri(Path::new("/work/my repo")), "file:///work/my%20repo/");
     }
 
