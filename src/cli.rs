@@ -111,6 +111,9 @@ pub struct LimitArgs {
     /// Comprehension steps one policy may take on one entity.
     #[arg(long, value_name = "N")]
     pub max_eval_steps: Option<u64>,
+    /// Bytes of strings and lists one policy may build on one entity.
+    #[arg(long, value_name = "BYTES")]
+    pub max_eval_bytes: Option<u64>,
     /// Wall time one policy may take on one entity, in milliseconds.
     #[arg(long, value_name = "MS")]
     pub eval_deadline_ms: Option<u64>,

@@ -587,6 +587,68 @@ const CASES: &[Case] = &[
             [0, 5, 0],
         )
     },
+    Case {
+        name: "policy-regex-too-large",
+        make: |dir| {
+            write(
+                dir,
+                "policies/p.yaml",
+                policy("big-regex", "object.name.matches('(a{1000}){1000}')"),
+            );
+            five_clusters(dir);
+        },
+        args: &["repo", "--policy", "policies", "--no-builtin"],
+        ..fixture(
+            "policy-regex-too-large",
+            &[
+                "repo/c.yaml:3:18 policy-error",
+                "repo/c.yaml:7:18 policy-error",
+                "repo/c.yaml:11:18 policy-error",
+                "repo/c.yaml:15:18 policy-error",
+                "repo/c.yaml:19:18 policy-error",
+            ],
+            1,
+            [0, 5, 0],
+        )
+    },
+    Case {
+        name: "policy-doubling-string",
+        make: five_clusters_and_a_doubling_policy,
+        args: &["repo", "--policy", "policies", "--no-builtin"],
+        // The first cluster's evaluation runs out of bytes; the rest are not
+        // evaluated (fail closed).
+        ..fixture(
+            "policy-doubling-string",
+            &[
+                "repo/c.yaml:3:18 policy-error",
+                "repo/c.yaml:7:18 policy-error",
+                "repo/c.yaml:11:18 policy-error",
+                "repo/c.yaml:15:18 policy-error",
+                "repo/c.yaml:19:18 policy-error",
+            ],
+            1,
+            [0, 5, 0],
+        )
+    },
+    Case {
+        name: "policy-finding-then-budget",
+        make: a_finding_then_an_exhausted_budget,
+        args: &["repo", "--policy", "policies", "--no-builtin", "--max-eval-steps", "10"],
+        // Each cluster's finding from the first validation is dropped: only
+        // the policy error stands.
+        ..fixture(
+            "policy-finding-then-budget",
+            &[
+                "repo/c.yaml:3:18 policy-error",
+                "repo/c.yaml:7:18 policy-error",
+                "repo/c.yaml:11:18 policy-error",
+                "repo/c.yaml:15:18 policy-error",
+                "repo/c.yaml:19:18 policy-error",
+            ],
+            1,
+            [0, 5, 0],
+        )
+    },
 ];
 
 fn policy(name: &str, expression: &str) -> String {
@@ -598,10 +660,46 @@ fn policy(name: &str, expression: &str) -> String {
 fn five_clusters_and_a_cubic_policy(dir: &Path) {
     let expression = "model.clusters.all(a, model.clusters.all(b, model.clusters.all(c, a.name != '')))";
     write(dir, "policies/p.yaml", policy("cubic", expression));
+    five_clusters(dir);
+}
+
+/// A policy whose variables double a string 40 times (a terabyte at the
+/// end), on five clusters.
+fn five_clusters_and_a_doubling_policy(dir: &Path) {
+    let variables: String = (1..=40)
+        .map(|i| {
+            format!(
+                "    - name: v{i}\n      expression: variables.v{} + variables.v{}\n",
+                i - 1,
+                i - 1
+            )
+        })
+        .collect();
+    write(
+        dir,
+        "policies/p.yaml",
+        format!(
+            "apiVersion: planelint/v1\nkind: Policy\nmetadata:\n  name: doubling\nspec:\n  summary: Hostile.\n  forEach: clusters\n  variables:\n    - name: v0\n      expression: object.name\n{variables}  validations:\n    - expression: size(variables.v40) > 0\n"
+        ),
+    );
+    five_clusters(dir);
+}
+
+fn five_clusters(dir: &Path) {
     let clusters: String = (0..5)
         .map(|i| format!("{CLUSTER}metadata: {{name: c{i}}}\n---\n"))
         .collect();
     write(dir, "repo/c.yaml", clusters);
+}
+
+/// A policy that finds something, then runs out of steps.
+fn a_finding_then_an_exhausted_budget(dir: &Path) {
+    write(
+        dir,
+        "policies/p.yaml",
+        "apiVersion: planelint/v1\nkind: Policy\nmetadata:\n  name: half-done\nspec:\n  summary: Hostile.\n  forEach: clusters\n  validations:\n    - expression: \"false\"\n      message: found before the budget ran out\n    - expression: model.clusters.all(a, model.clusters.all(b, a.name != ''))\n",
+    );
+    five_clusters(dir);
 }
 
 fn symlinks_out_of_root(dir: &Path) {

@@ -287,3 +287,157 @@ fn related_locations_are_capped_and_the_rest_counted() {
     assert_eq!(related.len(), 10);
     assert_eq!((related[0], related[9]), ("pools[p01]", "pools[p10]"));
 }
+
+/// A seeded generator of CEL expressions over [`CLUSTERS`]: operators,
+/// functions, macros and views, well and badly typed, nested a few deep.
+struct Expressions {
+    state: u64,
+}
+
+impl Expressions {
+    fn new(seed: u64) -> Self {
+        Expressions { state: seed.max(1) }
+    }
+
+    /// xorshift64*: enough for a test, and the same on every machine.
+    fn below(&mut self, n: usize) -> usize {
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        let value = self.state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33;
+        usize::try_from(value).unwrap() % n
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+
+    fn atom(&mut self, bound: &[&str]) -> String {
+        const ATOMS: &[&str] = &[
+            "object.name",
+            "object.pool",
+            "object.units",
+            "object.account",
+            "object.missing",
+            "object",
+            "model.clusters",
+            "model.pools",
+            "model.clusters[0]",
+            "model.clusters.groupBy('pool')",
+            "model.clusters.having('units').groupBy('pool')",
+            "model.clusters.having('units')",
+            "variables.pools",
+            "variables.mine",
+            "'c1'",
+            "'blue'",
+            "''",
+            "'a/b'",
+            "1",
+            "0",
+            "-1",
+            "2u",
+            "1.5",
+            "true",
+            "false",
+            "null",
+            "[1, 2]",
+            "['c1', 'c2']",
+            "[]",
+            "{}",
+            "{'b': 1, 'a': 2, 'c': 3}",
+            "{1: 'x', 2: 'y'}",
+        ];
+        if !bound.is_empty() && self.below(3) == 0 {
+            return self.pick(bound).to_string();
+        }
+        self.pick(ATOMS).to_string()
+    }
+
+    fn expression(&mut self, depth: usize, bound: &[&str]) -> String {
+        if depth == 0 || self.below(4) == 0 {
+            return self.atom(bound);
+        }
+        let sub = |this: &mut Self| this.expression(depth - 1, bound);
+        match self.below(14) {
+            0..=2 => {
+                let operator = self.pick(&["+", "==", "!=", "<", ">=", "in", "&&", "||", "-", "*"]);
+                format!("({} {operator} {})", sub(self), sub(self))
+            }
+            3 => format!("({} ? {} : {})", sub(self), sub(self), sub(self)),
+            4 => format!("{}({})", self.pick(&["size", "string", "int", "!"]), sub(self)),
+            5 => format!("has(object.{})", self.pick(&["units", "pool", "missing"])),
+            6 => {
+                let method = self.pick(&["startsWith", "endsWith", "contains", "split", "matches"]);
+                format!("{}.{method}({})", sub(self), sub(self))
+            }
+            7 => format!("{}.join({})", sub(self), self.pick(&["", "','", "1"])),
+            8 => format!(
+                "{}.{}('{}')",
+                sub(self),
+                self.pick(&["groupBy", "having"]),
+                self.pick(&["pool", "name", "units", "nope"])
+            ),
+            9 => format!("{}[{}]", sub(self), sub(self)),
+            10 => format!("{}.{}", sub(self), self.pick(&["name", "pool", "blue", "units"])),
+            11 => format!("{}.before(object)", sub(self)),
+            _ => {
+                let variable = self.pick(&["x", "y"]);
+                let mut inner: Vec<&str> = bound.to_vec();
+                inner.push(variable);
+                let range = self.expression(depth - 1, bound);
+                let body = self.expression(depth - 1, &inner);
+                let comprehension = self.pick(&["exists", "all", "exists_one", "map", "filter"]);
+                format!("{range}.{comprehension}({variable}, {body})")
+            }
+        }
+    }
+}
+
+#[test]
+fn random_expressions_give_the_same_report() {
+    let mut generator = Expressions::new(0x5eed_cafe);
+    let expressions: Vec<String> = (0..2_000).map(|_| generator.expression(4, &[])).collect();
+    let expressions: Vec<&str> = expressions.iter().map(String::as_str).collect();
+    let dir = repo(&[
+        ("policies/probe.yaml", &policies(&expressions)),
+        ("repo/clusters.yaml", CLUSTERS),
+    ]);
+    let args = ["repo", "--policy", "policies", "--no-builtin"];
+    let native = planelint_in(dir.path(), &[&["check", "--format", "json"], &args[..]].concat());
+    let cel = planelint_in(
+        dir.path(),
+        &[&["check", "--format", "json", "--evaluator", "cel"], &args[..]].concat(),
+    );
+    assert_eq!(native.code, cel.code, "{}", native.stderr);
+    // The first expression whose reports differ, for a readable failure.
+    let messages = |out: &common::Output| -> Vec<String> {
+        common::json(out)["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (native_messages, cel_messages) = (messages(&native), messages(&cel));
+    if let Some((ours, theirs)) = native_messages.iter().zip(&cel_messages).find(|(a, b)| a != b) {
+        panic!("native: {ours}\ncel:    {theirs}");
+    }
+    assert_eq!(native.stdout, cel.stdout);
+    // Some expressions evaluate, natively, and some fail: both paths ran.
+    let timed = planelint_in(dir.path(), &[&["check", "--timings"], &args[..]].concat());
+    let counts = timed
+        .stderr
+        .lines()
+        .find(|l| l.contains("evaluations,"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(counts.contains("(4000 evaluations, "), "{}", timed.stderr);
+    let failures = native_messages
+        .iter()
+        .filter(|m| m.contains("could not be evaluated"))
+        .count();
+    assert!(
+        (400..3_600).contains(&failures),
+        "{failures} of 4000 evaluations failed"
+    );
+}

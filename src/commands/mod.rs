@@ -117,6 +117,7 @@ pub fn with_limits(options: Options, limits: &LimitArgs) -> Options {
         },
         engine_limits: planelint::engine::Limits {
             max_steps: limits.max_eval_steps.unwrap_or(engine.max_steps),
+            max_built_bytes: limits.max_eval_bytes.unwrap_or(engine.max_built_bytes),
             deadline: limits
                 .eval_deadline_ms
                 .map_or(engine.deadline, std::time::Duration::from_millis),

@@ -1,11 +1,15 @@
-//! Static and dynamic bounds on CEL: the AST is measured before it runs
-//! (depth, node count, comprehension nesting), every comprehension range is
-//! wrapped in a counting iterator, and each evaluation has a step budget and
-//! a deadline. No policy can hang the run or overflow the stack.
+//! Static and dynamic bounds on CEL, as Kubernetes bounds admission
+//! policies: the AST is measured before it runs (depth, node count,
+//! comprehension nesting), every comprehension range is wrapped in a
+//! counting iterator, every call that builds a string or a list is charged
+//! for what it builds before it builds it ([`super::cost`]), and each
+//! evaluation has a step budget, a byte budget and a deadline from its
+//! start. No policy can hang the run, exhaust memory or overflow the stack.
 
 use cel::common::ast::{CallExpr, EntryExpr, Expr, LiteralValue, operators};
 use cel::common::traits::{Iterable, Iterator as CelIterator};
 use cel::common::types::Type;
+use cel::common::types::{CelMap, CelMapKey};
 use cel::common::value::{CowVal, Val};
 use cel::{ExecutionError, FunctionContext, IdedExpr};
 use std::cell::Cell;
@@ -29,8 +33,11 @@ pub struct Limits {
     pub max_comprehension_nesting: usize,
     /// Comprehension steps one evaluation may take.
     pub max_steps: u64,
+    /// Bytes of strings and lists one evaluation may build, all its calls
+    /// together (a list element counts [`super::cost::LIST_ELEMENT_BYTES`]).
+    pub max_built_bytes: u64,
     /// Wall time one evaluation (one policy on one entity) may take, from
-    /// its first comprehension step (without one, it is bounded by its AST).
+    /// its start.
     pub deadline: Duration,
 }
 
@@ -42,6 +49,7 @@ impl Default for Limits {
             max_ast_nodes: 10_000,
             max_comprehension_nesting: 3,
             max_steps: 1_000_000,
+            max_built_bytes: 32 << 20,
             deadline: Duration::from_secs(2),
         }
     }
@@ -76,6 +84,7 @@ pub fn check_and_instrument(expr: &mut IdedExpr, limits: &Limits, variables: &[&
             Expr::Unspecified => return Err("the expression has an empty part".into()),
             Expr::Ident(_) | Expr::Literal(_) => {}
             Expr::Call(call) => {
+                super::cost::instrument(call);
                 if let Some(target) = call.target.as_deref_mut() {
                     stack.push((target, depth + 1, nesting, scope));
                 }
@@ -210,14 +219,16 @@ fn negation_as_conditional(node: &mut IdedExpr) {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exhausted {
     Steps,
+    Bytes,
     Deadline,
 }
 
 struct Budget {
     steps_left: Cell<u64>,
-    time_allowed: Cell<Duration>,
-    /// Set at the first step: an evaluation without a comprehension (most
-    /// of them) is bounded by its AST and never reads the clock.
+    bytes_left: Cell<u64>,
+    /// Whether a step or a charge was taken: an evaluation with neither is
+    /// bounded by its AST, and its end does not read the clock.
+    worked: Cell<bool>,
     deadline: Cell<Option<Instant>>,
     exhausted: Cell<Option<Exhausted>>,
 }
@@ -225,18 +236,21 @@ struct Budget {
 thread_local! {
     static BUDGET: Budget = const { Budget {
         steps_left: Cell::new(u64::MAX),
-        time_allowed: Cell::new(Duration::MAX),
+        bytes_left: Cell::new(u64::MAX),
+        worked: Cell::new(false),
         deadline: Cell::new(None),
         exhausted: Cell::new(None),
     } };
 }
 
-/// Starts the budget of one evaluation on this thread.
+/// Starts the budget of one evaluation on this thread: its deadline runs
+/// from now.
 pub fn start(limits: &Limits) {
     BUDGET.with(|b| {
         b.steps_left.set(limits.max_steps);
-        b.time_allowed.set(limits.deadline);
-        b.deadline.set(None);
+        b.bytes_left.set(limits.max_built_bytes);
+        b.worked.set(false);
+        b.deadline.set(Instant::now().checked_add(limits.deadline));
         b.exhausted.set(None);
     });
 }
@@ -244,11 +258,15 @@ pub fn start(limits: &Limits) {
 /// Whether the evaluation that ran since [`start`] ran out of budget.
 pub fn exhausted() -> Option<Exhausted> {
     BUDGET.with(|b| {
-        if b.exhausted.get().is_none() && b.deadline.get().is_some_and(|d| Instant::now() > d) {
+        if b.exhausted.get().is_none() && b.worked.get() && past(b.deadline.get()) {
             b.exhausted.set(Some(Exhausted::Deadline));
         }
         b.exhausted.get()
     })
+}
+
+fn past(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|d| Instant::now() > d)
 }
 
 /// Takes one step; `false` once the budget is spent. The clock is read every
@@ -264,10 +282,30 @@ pub(super) fn step() -> bool {
             return false;
         }
         b.steps_left.set(left - 1);
-        if b.deadline.get().is_none() {
-            b.deadline.set(Instant::now().checked_add(b.time_allowed.get()));
+        b.worked.set(true);
+        if left % 1024 == 0 && past(b.deadline.get()) {
+            b.exhausted.set(Some(Exhausted::Deadline));
+            return false;
         }
-        if left % 1024 == 0 && b.deadline.get().is_some_and(|d| Instant::now() > d) {
+        true
+    })
+}
+
+/// Charges `bytes` about to be built; `false` (and nothing may be built)
+/// once the budget is spent. A large charge reads the clock: building takes
+/// time too.
+pub(super) fn charge(bytes: u64) -> bool {
+    BUDGET.with(|b| {
+        if b.exhausted.get().is_some() {
+            return false;
+        }
+        let Some(left) = b.bytes_left.get().checked_sub(bytes) else {
+            b.exhausted.set(Some(Exhausted::Bytes));
+            return false;
+        };
+        b.bytes_left.set(left);
+        b.worked.set(true);
+        if bytes >= 1 << 16 && past(b.deadline.get()) {
             b.exhausted.set(Some(Exhausted::Deadline));
             return false;
         }
@@ -327,6 +365,14 @@ impl<'v> Iterable for Budgeted<'v> {
     where
         Self: 'w,
     {
+        // cel's maps iterate in hash order, which changes from run to run:
+        // their keys are iterated sorted, so output is the same every run.
+        if let Some(map) = self.inner.downcast_ref::<CelMap<'v>>() {
+            let mut keys: Vec<&'b CelMapKey<'v>> = map.inner().keys().collect();
+            keys.sort_by(|a, b| key_order(a).cmp(&key_order(b)));
+            let inner: Box<dyn CelIterator<'b, 'v> + 'b> = Box::new(SortedKeys { keys: keys.into_iter() });
+            return Box::new(Counted { inner });
+        }
         let iterable: Option<&'b (dyn Iterable + 'v)> = self.inner.as_iterable();
         match iterable {
             Some(iterable) => {
@@ -350,6 +396,28 @@ impl<'b, 'v: 'w, 'w> CelIterator<'b, 'w> for Counted<'b, 'v> {
         } else {
             None
         }
+    }
+}
+
+/// Map keys in a fixed order: booleans, integers, unsigned integers, then
+/// strings, each by value.
+fn key_order<'k>(key: &'k CelMapKey<'_>) -> (u8, i128, &'k str) {
+    match key {
+        CelMapKey::Bool(b) => (0, i128::from(*b.inner()), ""),
+        CelMapKey::Int(i) => (1, i128::from(*i.inner()), ""),
+        CelMapKey::UInt(u) => (2, i128::from(*u.inner()), ""),
+        CelMapKey::String(s) => (3, 0, s.inner()),
+    }
+}
+
+/// A map's keys, in order.
+struct SortedKeys<'b, 'v> {
+    keys: std::vec::IntoIter<&'b CelMapKey<'v>>,
+}
+
+impl<'b, 'v: 'w, 'w> CelIterator<'b, 'w> for SortedKeys<'b, 'v> {
+    fn next(&mut self) -> Option<&'b (dyn Val + 'w)> {
+        self.keys.next().map(|key| key.inner() as &'b (dyn Val + 'w))
     }
 }
 
@@ -398,6 +466,33 @@ mod tests {
             ),
             other => format!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn the_deadline_runs_from_the_start_of_an_evaluation() {
+        let limits = Limits {
+            deadline: Duration::ZERO,
+            ..Limits::default()
+        };
+        start(&limits);
+        std::thread::sleep(Duration::from_millis(1));
+        // No step was taken before the deadline passed: the first large
+        // charge sees it.
+        assert!(!charge(1 << 16));
+        assert_eq!(exhausted(), Some(Exhausted::Deadline));
+    }
+
+    #[test]
+    fn charges_past_the_byte_budget_are_refused() {
+        let limits = Limits {
+            max_built_bytes: 100,
+            ..Limits::default()
+        };
+        start(&limits);
+        assert!(charge(60));
+        assert!(!charge(41));
+        assert_eq!(exhausted(), Some(Exhausted::Bytes));
+        assert!(!charge(0), "nothing more once spent");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! evaluation cannot. Findings and policy errors come out as diagnostics.
 //! Imports `source`, `diagnostic`, `model` and `policy`.
 
+mod cost;
 mod guard;
 mod native;
 mod value;
@@ -243,6 +244,11 @@ impl Engine {
         root.add_variable_as_val(MODEL, Box::new(model.clone()));
         // The names are ours and are not overloads of the environment.
         let _ = root.add_function(guard::BUDGET_FUNCTION, as_function(guard::budget_function));
+        let _ = root.add_function(cost::ADD, as_function(cost::add));
+        let _ = root.add_function(cost::MATCHES, as_function(cost::matches));
+        let _ = root.add_function(cost::CHARGE_JOIN, as_function(cost::charge_join));
+        let _ = root.add_function(cost::CHARGE_REPLACE, as_function(cost::charge_replace));
+        let _ = root.add_function(cost::CHARGE_FORMAT, as_function(cost::charge_format));
         let _ = root.add_function("groupBy", as_function(group_by));
         let _ = root.add_function("before", as_function(before));
         let _ = root.add_function("having", as_function(having));
@@ -315,6 +321,10 @@ impl Engine {
                 "evaluation exceeded its budget of {} steps",
                 self.limits.max_steps
             )),
+            (Some(guard::Exhausted::Bytes), _) => Some(format!(
+                "evaluation exceeded its budget of {} bytes built",
+                self.limits.max_built_bytes
+            )),
             (Some(guard::Exhausted::Deadline), _) => Some(format!(
                 "evaluation exceeded its deadline of {} ms",
                 self.limits.deadline.as_millis()
@@ -323,6 +333,11 @@ impl Engine {
             (None, Ok(())) => None,
         };
         if let Some(reason) = failure {
+            // A budget spent mid-way ends comprehensions early, so what the
+            // evaluation found may be wrong: only the error stands.
+            if exhausted.is_some() {
+                out.truncate(mark);
+            }
             let what = if object.is_some() {
                 anchor.model_path()
             } else {
@@ -577,10 +592,48 @@ fn evaluate_bool(program: &Program, scope: &Context<'_, 'static>) -> Result<bool
         .ok_or_else(|| located(program, format!("expected a boolean, got {}", value.get_type().name())))
 }
 
+/// cel's message for an error, except that the values in it are shown by
+/// [`shown`]: cel prints a map in its hash order, which changes from run to
+/// run, and the same input must give the same bytes.
 fn describe(error: &ExecutionError) -> String {
+    use ExecutionError as E;
     match error {
-        ExecutionError::NoSuchKey(key) => format!("no such key: {key}"),
+        E::NoSuchKey(key) => format!("no such key: {key}"),
+        E::UnsupportedTargetType { target } => format!("Invalid argument type: {}", shown(target)),
+        E::NotSupportedAsMethod { method, target } => {
+            format!("Method '{method}' not supported on type '{}'", shown(target))
+        }
+        E::UnsupportedKeyType(value) => format!("Unable to use value '{}' as a key", shown(value)),
+        E::ValuesNotComparable(a, b) => format!("{} can not be compared to {}", shown(a), shown(b)),
+        E::UnsupportedBinaryOperator(operator, a, b) => {
+            format!("Unsupported binary operator '{operator}': {}, {}", shown(a), shown(b))
+        }
+        E::UnsupportedIndex(a, b) => format!("Cannot use value {} to index {}", shown(a), shown(b)),
+        E::DivisionByZero(value) => format!("Division by zero of {}", shown(value)),
+        E::RemainderByZero(value) => format!("Remainder by zero of {}", shown(value)),
+        E::Overflow(operator, a, b) => {
+            format!("Overflow from binary operator '{operator}': {}, {}", shown(a), shown(b))
+        }
+        E::IndexOutOfBounds(value) => format!("Index out of bounds: {}", shown(value)),
+        E::DuplicateKey(value) => format!("Failed with repeated key: {}", shown(value)),
         other => other.to_string(),
+    }
+}
+
+/// A value as cel's `Debug` prints it, with map entries in key order.
+fn shown(value: &cel::Value) -> String {
+    match value {
+        cel::Value::Map(map) => {
+            let mut entries: Vec<_> = map.map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let entries: Vec<String> = entries.iter().map(|(k, v)| format!("{k:?}: {}", shown(v))).collect();
+            format!("Map(Map {{ map: {{{}}} }})", entries.join(", "))
+        }
+        cel::Value::List(items) => {
+            let items: Vec<String> = items.iter().map(shown).collect();
+            format!("List([{}])", items.join(", "))
+        }
+        other => format!("{other:?}"),
     }
 }
 

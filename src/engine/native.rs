@@ -11,8 +11,8 @@
 //! [`Unsupported`], and the engine evaluates that policy on that entity with
 //! cel's interpreter instead. So results and error texts are always cel's.
 
-use super::guard;
 use super::value::{EntityVal, GroupIndex, KeyedList, ModelVal};
+use super::{cost, guard};
 use crate::model::{COLLECTIONS, Field, Value as FieldValue};
 use cel::IdedExpr;
 use cel::common::ast::{ComprehensionExpr, Expr, LiteralValue, operators};
@@ -289,7 +289,7 @@ impl<'p> Compiler<'p> {
             operators::EQUALS => binary(self, Node::Equals),
             operators::NOT_EQUALS => binary(self, Node::NotEquals),
             operators::IN => binary(self, Node::In),
-            operators::ADD => binary(self, Node::Add),
+            operators::ADD | cost::ADD => binary(self, Node::Add),
             operators::LESS => compare(self, Ordering::is_lt),
             operators::LESS_EQUALS => compare(self, Ordering::is_le),
             operators::GREATER => compare(self, Ordering::is_gt),
@@ -314,12 +314,14 @@ impl<'p> Compiler<'p> {
                 (None, [range]) => self.node(range),
                 _ => (Node::Unsupported, Reach::Dynamic),
             },
-            "matches" => match (target, args) {
-                (Some(text), [pattern]) | (None, [text, pattern]) => self.matches(text, pattern),
+            cost::MATCHES => match (target, args) {
+                (None, [text, pattern]) => self.matches(text, pattern),
                 _ => (Node::Unsupported, Reach::Dynamic),
             },
             _ => match function(name, target.is_some(), args.len()) {
                 Some(function) => {
+                    // Native functions charge what they build themselves.
+                    let target = target.map(cost::uncharged);
                     let (nodes, reach) = self.many(target.into_iter().chain(args));
                     (Node::Call(function, nodes), reach)
                 }
@@ -385,11 +387,11 @@ impl<'p> Compiler<'p> {
         let Expr::Literal(LiteralValue::String(pattern)) = &pattern.expr else {
             return (Node::Unsupported, Reach::Dynamic);
         };
-        let Ok(expression) = regex::Regex::new(pattern.inner()) else {
+        let Ok(expression) = cost::regex(pattern.inner()) else {
             return (Node::Unsupported, Reach::Dynamic);
         };
         let ([text], reach) = self.parts([text]);
-        (Node::Matches(text, Arc::new(expression)), reach)
+        (Node::Matches(text, expression), reach)
     }
 
     fn slot(&mut self) -> usize {
@@ -830,6 +832,15 @@ fn contains_str(container: &Value, key: &str) -> Outcome<bool> {
 }
 
 fn add(left: &Value, right: &Value) -> Outcome<Value> {
+    let size = |value: &Value| match value {
+        Value::Str(text) => Some(cost::Sized::Text(u64::try_from(text.len()).unwrap_or(u64::MAX))),
+        Value::Items(items) => Some(cost::Sized::List(u64::try_from(items.len()).unwrap_or(u64::MAX))),
+        _ => None,
+    };
+    // Out of budget, cel evaluates it again and reports it.
+    if !guard::charge(cost::sum_bytes(size(left), size(right))) {
+        return Err(Unsupported);
+    }
     Ok(match (left, right) {
         (Value::Str(a), Value::Str(b)) => Value::Str(Arc::from([a.as_ref(), b.as_ref()].concat())),
         (Value::Int(a), Value::Int(b)) => Value::Int(a.checked_add(*b).ok_or(Unsupported)?),
@@ -876,6 +887,10 @@ fn call(function: Function, first: Option<&Value>, second: Option<&Value>) -> Ou
         (Function::Join, Some(Value::Items(items)), separator) => {
             let separator = separator.map_or(Ok(""), text)?;
             let parts = items.iter().map(text).collect::<Outcome<Vec<&str>>>()?;
+            let length = |s: &str| u64::try_from(s.len()).unwrap_or(u64::MAX);
+            if !guard::charge(cost::join_bytes(parts.iter().map(|p| length(p)), length(separator))) {
+                return Err(Unsupported);
+            }
             Value::Str(Arc::from(parts.join(separator)))
         }
         (Function::GroupBy, Some(Value::List(list)), Some(field)) => Value::Group(list.group_by(text(field)?)),

@@ -461,15 +461,9 @@ struct GroupData {
 impl GroupIndex {
     /// The entities whose field has the value `key`.
     pub(super) fn group(&self, key: &str) -> Option<&KeyedList> {
-        let data = &self.0;
         let at = self.find(key)?;
-        let start = at
-            .checked_sub(1)
-            .and_then(|before| data.ends.get(before))
-            .copied()
-            .unwrap_or(0);
-        let members = data.members.get(start..*data.ends.get(at)?)?;
-        Some(data.groups.get(at)?.get_or_init(|| KeyedList::new(members.to_vec())))
+        let members = self.members(at)?;
+        Some(self.0.groups.get(at)?.get_or_init(|| KeyedList::new(members.to_vec())))
     }
 
     /// The distinct values, in the order of their first entity.
@@ -491,8 +485,32 @@ impl GroupIndex {
             .get_or_init(|| self.0.keys.iter().map(|k| CelString::from(k.to_string())).collect())
     }
 
+    /// Equality by value, as CEL compares maps: the same values, each with
+    /// the same entities in the same order, however the two were made.
     pub(super) fn same(&self, other: &GroupIndex) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        if Arc::ptr_eq(&self.0, &other.0) {
+            return true;
+        }
+        self.0.keys.len() == other.0.keys.len()
+            && self.0.keys.iter().enumerate().all(|(at, key)| {
+                let (Some(mine), Some(at_other)) = (self.members(at), other.find(key)) else {
+                    return false;
+                };
+                other
+                    .members(at_other)
+                    .is_some_and(|theirs| mine.len() == theirs.len() && mine.iter().zip(theirs).all(|(a, b)| a.same(b)))
+            })
+    }
+
+    /// The members of the group at `at`, in model order.
+    fn members(&self, at: usize) -> Option<&[EntityVal]> {
+        let data = &self.0;
+        let start = at
+            .checked_sub(1)
+            .and_then(|before| data.ends.get(before))
+            .copied()
+            .unwrap_or(0);
+        data.members.get(start..*data.ends.get(at)?)
     }
 }
 
