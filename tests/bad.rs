@@ -43,6 +43,15 @@ fn mkfifo(path: &Path) {
 
 const CLUSTER: &str = "apiVersion: planelint/v1\nkind: Cluster\n";
 
+/// A policy error on each of the five clusters of [`five_clusters`].
+const FIVE_POLICY_ERRORS: &[&str] = &[
+    "repo/c.yaml:3:18 policy-error",
+    "repo/c.yaml:7:18 policy-error",
+    "repo/c.yaml:11:18 policy-error",
+    "repo/c.yaml:15:18 policy-error",
+    "repo/c.yaml:19:18 policy-error",
+];
+
 /// Whether permissions bind this process (they do not for root).
 fn permissions_bind(dir: &Path) -> bool {
     let probe = dir.join("probe");
@@ -550,18 +559,7 @@ const CASES: &[Case] = &[
             "--max-eval-steps",
             "100",
         ],
-        ..fixture(
-            "policy-step-budget",
-            &[
-                "repo/c.yaml:3:18 policy-error",
-                "repo/c.yaml:7:18 policy-error",
-                "repo/c.yaml:11:18 policy-error",
-                "repo/c.yaml:15:18 policy-error",
-                "repo/c.yaml:19:18 policy-error",
-            ],
-            1,
-            [0, 5, 0],
-        )
+        ..fixture("policy-step-budget", FIVE_POLICY_ERRORS, 1, [0, 5, 0])
     },
     Case {
         name: "policy-deadline",
@@ -574,18 +572,7 @@ const CASES: &[Case] = &[
             "--eval-deadline-ms",
             "0",
         ],
-        ..fixture(
-            "policy-deadline",
-            &[
-                "repo/c.yaml:3:18 policy-error",
-                "repo/c.yaml:7:18 policy-error",
-                "repo/c.yaml:11:18 policy-error",
-                "repo/c.yaml:15:18 policy-error",
-                "repo/c.yaml:19:18 policy-error",
-            ],
-            1,
-            [0, 5, 0],
-        )
+        ..fixture("policy-deadline", FIVE_POLICY_ERRORS, 1, [0, 5, 0])
     },
     Case {
         name: "policy-regex-too-large",
@@ -598,18 +585,7 @@ const CASES: &[Case] = &[
             five_clusters(dir);
         },
         args: &["repo", "--policy", "policies", "--no-builtin"],
-        ..fixture(
-            "policy-regex-too-large",
-            &[
-                "repo/c.yaml:3:18 policy-error",
-                "repo/c.yaml:7:18 policy-error",
-                "repo/c.yaml:11:18 policy-error",
-                "repo/c.yaml:15:18 policy-error",
-                "repo/c.yaml:19:18 policy-error",
-            ],
-            1,
-            [0, 5, 0],
-        )
+        ..fixture("policy-regex-too-large", FIVE_POLICY_ERRORS, 1, [0, 5, 0])
     },
     Case {
         name: "policy-doubling-string",
@@ -617,18 +593,7 @@ const CASES: &[Case] = &[
         args: &["repo", "--policy", "policies", "--no-builtin"],
         // The first cluster's evaluation runs out of bytes; the rest are not
         // evaluated (fail closed).
-        ..fixture(
-            "policy-doubling-string",
-            &[
-                "repo/c.yaml:3:18 policy-error",
-                "repo/c.yaml:7:18 policy-error",
-                "repo/c.yaml:11:18 policy-error",
-                "repo/c.yaml:15:18 policy-error",
-                "repo/c.yaml:19:18 policy-error",
-            ],
-            1,
-            [0, 5, 0],
-        )
+        ..fixture("policy-doubling-string", FIVE_POLICY_ERRORS, 1, [0, 5, 0])
     },
     Case {
         name: "policy-finding-then-budget",
@@ -636,18 +601,7 @@ const CASES: &[Case] = &[
         args: &["repo", "--policy", "policies", "--no-builtin", "--max-eval-steps", "10"],
         // Each cluster's finding from the first validation is dropped: only
         // the policy error stands.
-        ..fixture(
-            "policy-finding-then-budget",
-            &[
-                "repo/c.yaml:3:18 policy-error",
-                "repo/c.yaml:7:18 policy-error",
-                "repo/c.yaml:11:18 policy-error",
-                "repo/c.yaml:15:18 policy-error",
-                "repo/c.yaml:19:18 policy-error",
-            ],
-            1,
-            [0, 5, 0],
-        )
+        ..fixture("policy-finding-then-budget", FIVE_POLICY_ERRORS, 1, [0, 5, 0])
     },
 ];
 

@@ -4,17 +4,16 @@
 //! finding lies inside its file.
 #![no_main]
 
-#[path = "spans.rs"]
-mod spans;
+#[path = "common.rs"]
+mod common;
 
 use libfuzzer_sys::fuzz_target;
 use planelint::engine::{ENGINE_STACK_BYTES, Engine, Evaluator, Limits};
-use planelint::load::{self, LoadOptions};
+use planelint::load;
 use planelint::model;
 use planelint::parallel::{self, Pool};
 use planelint::policy::{self, Origin};
 use planelint::source::{SourceFile, SourceMap};
-use planelint::yaml;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -42,18 +41,12 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let (engine, builtin, pool) = &*ENGINE;
-    let options = LoadOptions {
-        max_file_bytes: 1 << 20,
-        yaml_limits: yaml::Limits::default(),
-        max_units: 10_000,
-        layers: &[],
-        done: None,
-    };
+    let options = common::options(&[]);
     // The file's id follows the policies', so one map holds every location.
     let mut sources = builtin.clone();
     let (file, mut diagnostics) = load::load_text("fuzz.yaml", text, &mut sources, &options);
     for model in model::build(vec![file], &mut diagnostics) {
         diagnostics.extend(engine.evaluate(&model, pool, Evaluator::Native).diagnostics);
     }
-    spans::assert_inside(&diagnostics, &sources);
+    common::assert_inside(&diagnostics, &sources);
 });

@@ -3,17 +3,16 @@
 //! runs it). Never panics, never overflows the stack.
 #![no_main]
 
-#[path = "spans.rs"]
-mod spans;
+#[path = "common.rs"]
+mod common;
 
 use libfuzzer_sys::fuzz_target;
 use planelint::engine::{ENGINE_STACK_BYTES, Engine, Evaluator, Limits};
-use planelint::load::{self, LoadOptions};
+use planelint::load;
 use planelint::model;
 use planelint::parallel::{self, Pool};
 use planelint::policy::{self, Origin};
 use planelint::source::{SourceFile, SourceMap};
-use planelint::yaml;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -25,13 +24,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let options = LoadOptions {
-        max_file_bytes: 1 << 20,
-        yaml_limits: yaml::Limits::default(),
-        max_units: 10_000,
-        layers: &[],
-        done: None,
-    };
+    let options = common::options(&[]);
     let mut sources = SourceMap::default();
     let (file, mut diagnostics) = load::load_text("model.yaml", MODEL, &mut sources, &options);
     let models = model::build(vec![file], &mut diagnostics);
@@ -52,5 +45,5 @@ fuzz_target!(|data: &[u8]| {
     for model in &models {
         diagnostics.extend(engine.evaluate(model, &POOL, Evaluator::Native).diagnostics);
     }
-    spans::assert_inside(&diagnostics, &sources);
+    common::assert_inside(&diagnostics, &sources);
 });

@@ -6,17 +6,16 @@
 //! Never panics; every span lies inside its file.
 #![no_main]
 
-#[path = "spans.rs"]
-mod spans;
+#[path = "common.rs"]
+mod common;
 
 use libfuzzer_sys::fuzz_target;
 use planelint::discover::Found;
 use planelint::engine::ENGINE_STACK_BYTES;
-use planelint::load::{self, LoadOptions};
+use planelint::load;
 use planelint::model;
 use planelint::parallel::{self, Pool};
 use planelint::source::SourceMap;
-use planelint::yaml;
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
@@ -45,15 +44,9 @@ fuzz_target!(|data: &[u8]| {
         })
         .collect();
     let layers = [found.iter().map(|file| file.path.clone()).collect::<Vec<_>>()];
-    let options = LoadOptions {
-        max_file_bytes: 1 << 20,
-        yaml_limits: yaml::Limits::default(),
-        max_units: 10_000,
-        layers: &layers,
-        done: None,
-    };
+    let options = common::options(&layers);
     let mut sources = SourceMap::default();
     let mut loaded = load::load(&found, &DIRECTORY, &mut sources, &options, &POOL);
     model::build(loaded.files, &mut loaded.diagnostics);
-    spans::assert_inside(&loaded.diagnostics, &sources);
+    common::assert_inside(&loaded.diagnostics, &sources);
 });

@@ -2,12 +2,12 @@
 //! never panics, and every diagnostic span lies inside the text.
 #![no_main]
 
-#[path = "spans.rs"]
-mod spans;
+#[path = "common.rs"]
+mod common;
 
 use libfuzzer_sys::fuzz_target;
 use planelint::source::{SourceFile, SourceMap};
-use planelint::yaml::{self, Limits};
+use planelint::yaml;
 use std::sync::Arc;
 
 fuzz_target!(|data: &[u8]| {
@@ -16,6 +16,6 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut sources = SourceMap::default();
     let source = sources.add(SourceFile::new("fuzz.yaml".into(), "fuzz.yaml".into(), Arc::from(text)));
-    let loaded = yaml::load(text, source, Limits::default());
-    spans::assert_inside(&loaded.diagnostics, &sources);
+    let loaded = yaml::load(text, source, common::options(&[]).yaml_limits);
+    common::assert_inside(&loaded.diagnostics, &sources);
 });
