@@ -588,6 +588,31 @@ const CASES: &[Case] = &[
         ..fixture("policy-regex-too-large", FIVE_POLICY_ERRORS, 1, [0, 5, 0])
     },
     Case {
+        name: "policy-nested-quotes",
+        make: five_clusters_and_nested_quotes,
+        args: &["repo", "--policy", "policies", "--no-builtin"],
+        ..fixture("policy-nested-quotes", FIVE_POLICY_ERRORS, 1, [0, 5, 0])
+    },
+    Case {
+        name: "policy-format-refused",
+        make: |dir| {
+            write(
+                dir,
+                "policies/p.yaml",
+                policy("formats", "'%s'.format([object.name]) != ''"),
+            );
+            five_clusters(dir);
+        },
+        args: &["repo", "--policy", "policies", "--no-builtin"],
+        // `format` cannot be bounded: the policy does not load (exit 2).
+        ..fixture(
+            "policy-format-refused",
+            &["policies/p.yaml:9:19 policy-error"],
+            2,
+            [0, 1, 0],
+        )
+    },
+    Case {
         name: "policy-doubling-string",
         make: five_clusters_and_a_doubling_policy,
         args: &["repo", "--policy", "policies", "--no-builtin"],
@@ -644,6 +669,13 @@ fn five_clusters(dir: &Path) {
         .map(|i| format!("{CLUSTER}metadata: {{name: c{i}}}\n---\n"))
         .collect();
     write(dir, "repo/c.yaml", clusters);
+}
+
+/// A policy quoting a quote 40 times over: each level doubles the text.
+fn five_clusters_and_nested_quotes(dir: &Path) {
+    let quoted = (0..40).fold("'\"'".to_string(), |inner, _| format!("strings.quote({inner})"));
+    write(dir, "policies/p.yaml", policy("quotes", &format!("size({quoted}) > 0")));
+    five_clusters(dir);
 }
 
 /// A policy that finds something, then runs out of steps.

@@ -80,11 +80,11 @@ pub fn check_and_instrument(expr: &mut IdedExpr, limits: &Limits, variables: &[&
         }
         select_as_index(node, |name| is_bound(&scopes, scope, name));
         negation_as_conditional(node);
+        super::cost::instrument(node)?;
         match &mut node.expr {
             Expr::Unspecified => return Err("the expression has an empty part".into()),
             Expr::Ident(_) | Expr::Literal(_) => {}
             Expr::Call(call) => {
-                super::cost::instrument(call);
                 if let Some(target) = call.target.as_deref_mut() {
                     stack.push((target, depth + 1, nesting, scope));
                 }
@@ -311,6 +311,54 @@ pub(super) fn step() -> bool {
         }
         true
     })
+}
+
+/// What is left of this evaluation's budget.
+pub(super) fn left() -> Spent {
+    BUDGET.with(|b| Spent {
+        steps: b.steps_left.get(),
+        bytes: b.bytes_left.get(),
+    })
+}
+
+/// Steps and bytes of a budget: what is left, or what a part took.
+#[derive(Clone, Copy, Debug)]
+pub struct Spent {
+    pub steps: u64,
+    pub bytes: u64,
+}
+
+impl Spent {
+    /// What was taken from `self` (an earlier [`left`]) to `now`.
+    pub fn until(self, now: Spent) -> Spent {
+        Spent {
+            steps: self.steps.saturating_sub(now.steps),
+            bytes: self.bytes.saturating_sub(now.bytes),
+        }
+    }
+}
+
+/// Takes again what a part took when it was computed: a part kept from an
+/// earlier evaluation costs what computing it again would, as it does in
+/// cel, which computes it every time.
+pub(super) fn spend(again: Spent) -> bool {
+    let steps_ok = BUDGET.with(|b| {
+        if b.exhausted.get().is_some() {
+            return false;
+        }
+        match b.steps_left.get().checked_sub(again.steps) {
+            Some(left) => {
+                b.steps_left.set(left);
+                b.worked.set(b.worked.get() || again.steps > 0);
+                true
+            }
+            None => {
+                b.exhausted.set(Some(Exhausted::Steps));
+                false
+            }
+        }
+    });
+    steps_ok && charge(again.bytes)
 }
 
 /// Charges `bytes` about to be built; `false` (and nothing may be built)

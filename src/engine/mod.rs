@@ -246,9 +246,11 @@ impl Engine {
         let _ = root.add_function(guard::BUDGET_FUNCTION, as_function(guard::budget_function));
         let _ = root.add_function(cost::ADD, as_function(cost::add));
         let _ = root.add_function(cost::MATCHES, as_function(cost::matches));
-        let _ = root.add_function(cost::CHARGE_JOIN, as_function(cost::charge_join));
-        let _ = root.add_function(cost::CHARGE_REPLACE, as_function(cost::charge_replace));
-        let _ = root.add_function(cost::CHARGE_FORMAT, as_function(cost::charge_format));
+        let _ = root.add_function(cost::JOIN, as_function(cost::join));
+        let _ = root.add_function(cost::REPLACE, as_function(cost::replace));
+        let _ = root.add_function(cost::SPLIT, as_function(cost::split_function));
+        let _ = root.add_function(cost::CHARGE_VALUE, as_function(cost::charge_value));
+        let _ = root.add_function(cost::CHARGE_QUOTE, as_function(cost::charge_quote));
         let _ = root.add_function("groupBy", as_function(group_by));
         let _ = root.add_function("before", as_function(before));
         let _ = root.add_function("having", as_function(having));

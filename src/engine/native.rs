@@ -44,6 +44,10 @@ pub enum Value {
     Map(Arc<Vec<(Arc<str>, Value)>>),
 }
 
+/// A part of an expression over the model alone, computed once per thread:
+/// its value (none when it could not be computed natively) and what it took.
+type Cached = OnceCell<Option<(Value, guard::Spent)>>;
+
 /// One expression, compiled.
 #[derive(Debug)]
 pub enum Node {
@@ -85,6 +89,8 @@ pub enum Node {
     /// `text.matches('literal')`: the expression compiled once, with the
     /// policy, instead of once per evaluation.
     Matches(Box<Node>, Arc<regex::Regex>),
+    /// A value a list literal holds, charged as cel copies it.
+    Charged(Box<Node>),
     Comprehension(Box<Comprehension>),
     Unsupported,
 }
@@ -314,14 +320,19 @@ impl<'p> Compiler<'p> {
                 (None, [range]) => self.node(range),
                 _ => (Node::Unsupported, Reach::Dynamic),
             },
+            cost::CHARGE_VALUE => match (target, args) {
+                (None, [value]) => {
+                    let ([value], reach) = self.parts([value]);
+                    (Node::Charged(value), reach)
+                }
+                _ => (Node::Unsupported, Reach::Dynamic),
+            },
             cost::MATCHES => match (target, args) {
                 (None, [text, pattern]) => self.matches(text, pattern),
                 _ => (Node::Unsupported, Reach::Dynamic),
             },
             _ => match function(name, target.is_some(), args.len()) {
                 Some(function) => {
-                    // Native functions charge what they build themselves.
-                    let target = target.map(cost::uncharged);
                     let (nodes, reach) = self.many(target.into_iter().chain(args));
                     (Node::Call(function, nodes), reach)
                 }
@@ -435,8 +446,8 @@ fn function(name: &str, method: bool, arity: usize) -> Option<Function> {
         ("startsWith", true, 1) => Function::StartsWith,
         ("endsWith", true, 1) => Function::EndsWith,
         ("contains", true, 1) => Function::Contains,
-        ("split", true, 1) => Function::Split,
-        ("join", true, 0 | 1) => Function::Join,
+        (cost::SPLIT, false, 2) => Function::Split,
+        (cost::JOIN, false, 1 | 2) => Function::Join,
         ("groupBy", true, 1) => Function::GroupBy,
         ("having", true, 1) => Function::Having,
         ("before", true, 1) => Function::Before,
@@ -464,7 +475,7 @@ pub struct Thread {
     /// other on each entity, which is made a value once for all of them.
     object: Option<Value>,
     /// Per policy, its model-only parts once computed (`None`: unsupported).
-    constants: Vec<Vec<OnceCell<Option<Value>>>>,
+    constants: Vec<Vec<Cached>>,
     locals: Vec<Value>,
     variables: Vec<Option<Value>>,
 }
@@ -513,7 +524,7 @@ impl Thread {
 /// Everything an expression of one evaluation can name.
 struct Env<'t> {
     collections: &'t [Option<Value>],
-    constants: &'t [OnceCell<Option<Value>>],
+    constants: &'t [Cached],
     object: Option<&'t Value>,
     variables: &'t mut Vec<Option<Value>>,
 }
@@ -551,14 +562,29 @@ fn eval<'f>(node: &'f Node, env: &'f Env<'_>, locals: &mut [Value]) -> Outcome<C
         Node::Collection(index) => set_value(env.collections, *index),
         Node::Variable(index) => set_value(env.variables, *index),
         Node::Local(slot) => locals.get(*slot).cloned().map(Cow::Owned).ok_or(Unsupported),
-        Node::Constant(slot, inner) => env
-            .constants
-            .get(*slot)
-            .ok_or(Unsupported)?
-            .get_or_init(|| eval(inner, env, &mut []).ok().map(Cow::into_owned))
-            .as_ref()
-            .map(Cow::Borrowed)
-            .ok_or(Unsupported),
+        Node::Constant(slot, inner) => {
+            let cell = env.constants.get(*slot).ok_or(Unsupported)?;
+            if let Some(cached) = cell.get() {
+                let (value, spent) = cached.as_ref().ok_or(Unsupported)?;
+                return if guard::spend(*spent) {
+                    Ok(Cow::Borrowed(value))
+                } else {
+                    Err(Unsupported)
+                };
+            }
+            let before = guard::left();
+            let computed = eval(inner, env, &mut []).ok().map(Cow::into_owned);
+            // A part cut short by the budget is not kept for later entities.
+            if guard::exhausted().is_some() {
+                return computed.map(Cow::Owned).ok_or(Unsupported);
+            }
+            let spent = before.until(guard::left());
+            let cached = cell.get_or_init(|| computed.map(|value| (value, spent)));
+            cached
+                .as_ref()
+                .map(|(value, _)| Cow::Borrowed(value))
+                .ok_or(Unsupported)
+        }
         Node::Index(operand, index) => {
             let operand = eval(operand, env, locals)?;
             match object_string(index, env) {
@@ -588,6 +614,14 @@ fn eval<'f>(node: &'f Node, env: &'f Env<'_>, locals: &mut [Value]) -> Outcome<C
         Node::Add(left, right) => {
             let left = eval(left, env, locals)?;
             owned(add(&left, &*eval(right, env, locals)?)?)
+        }
+        Node::Charged(value) => {
+            let value = eval(value, env, locals)?;
+            // Out of budget, cel evaluates it again and reports it.
+            if !guard::charge(size_of(&value)) {
+                return Err(Unsupported);
+            }
+            Ok(value)
         }
         Node::List(items) => {
             let values = items
@@ -831,14 +865,29 @@ fn contains_str(container: &Value, key: &str) -> Outcome<bool> {
     })
 }
 
+/// A value's size as [`cost::size_of`] counts the same value in cel.
+fn size_of(value: &Value) -> u64 {
+    match value {
+        Value::Str(text) => cost::length(text),
+        Value::Items(items) => items.iter().fold(0, |total, item| {
+            total.saturating_add(cost::ELEMENT_BYTES).saturating_add(size_of(item))
+        }),
+        Value::Map(entries) => entries.iter().fold(0, |total, (key, value)| {
+            total
+                .saturating_add(cost::ELEMENT_BYTES)
+                .saturating_add(cost::length(key))
+                .saturating_add(size_of(value))
+        }),
+        Value::Entity(_) | Value::List(_) | Value::Group(_) => cost::ELEMENT_BYTES,
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::UInt(_) | Value::Double(_) => 0,
+    }
+}
+
 fn add(left: &Value, right: &Value) -> Outcome<Value> {
-    let size = |value: &Value| match value {
-        Value::Str(text) => Some(cost::Sized::Text(u64::try_from(text.len()).unwrap_or(u64::MAX))),
-        Value::Items(items) => Some(cost::Sized::List(u64::try_from(items.len()).unwrap_or(u64::MAX))),
-        _ => None,
-    };
-    // Out of budget, cel evaluates it again and reports it.
-    if !guard::charge(cost::sum_bytes(size(left), size(right))) {
+    // As cel's: strings and lists are charged, whatever their mix.
+    let grows = |value: &Value| matches!(value, Value::Str(_) | Value::Items(_) | Value::List(_));
+    if grows(left) && grows(right) && !guard::charge(size_of(left).saturating_add(size_of(right))) {
+        // Out of budget, cel evaluates it again and reports it.
         return Err(Unsupported);
     }
     Ok(match (left, right) {
@@ -876,19 +925,19 @@ fn call(function: Function, first: Option<&Value>, second: Option<&Value>) -> Ou
         (Function::EndsWith, Some(this), Some(suffix)) => Value::Bool(text(this)?.ends_with(text(suffix)?)),
         (Function::Contains, Some(this), Some(part)) => Value::Bool(text(this)?.contains(text(part)?)),
         (Function::Split, Some(this), Some(separator)) => {
-            let separator = text(separator)?;
-            // An empty separator splits between characters: left to cel.
-            if separator.is_empty() {
+            let parts = cost::split(text(this)?, text(separator)?, -1);
+            if !guard::charge(cost::parts_bytes(&parts)) {
                 return Err(Unsupported);
             }
-            let parts = text(this)?.split(separator).map(|p| Value::Str(Arc::from(p))).collect();
-            Value::Items(Arc::new(parts))
+            Value::Items(Arc::new(parts.into_iter().map(|p| Value::Str(Arc::from(p))).collect()))
         }
         (Function::Join, Some(Value::Items(items)), separator) => {
             let separator = separator.map_or(Ok(""), text)?;
             let parts = items.iter().map(text).collect::<Outcome<Vec<&str>>>()?;
-            let length = |s: &str| u64::try_from(s.len()).unwrap_or(u64::MAX);
-            if !guard::charge(cost::join_bytes(parts.iter().map(|p| length(p)), length(separator))) {
+            if !guard::charge(cost::join_bytes(
+                parts.iter().map(|p| cost::length(p)),
+                cost::length(separator),
+            )) {
                 return Err(Unsupported);
             }
             Value::Str(Arc::from(parts.join(separator)))

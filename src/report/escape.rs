@@ -52,6 +52,16 @@ pub fn markdown(text: &str) -> String {
                 escaped.push(c);
                 escaped.push_str(ZERO_WIDTH_SPACE);
             }
+            // `GH-12` is an issue reference too.
+            '-' if at >= 2
+                && text
+                    .as_bytes()
+                    .get(at - 2..at)
+                    .is_some_and(|g| g.eq_ignore_ascii_case(b"GH")) =>
+            {
+                escaped.push(c);
+                escaped.push_str(ZERO_WIDTH_SPACE);
+            }
             ':' if rest.starts_with("://") => {
                 escaped.push(c);
                 escaped.push_str(ZERO_WIDTH_SPACE);
@@ -239,8 +249,8 @@ mod tests {
             "\\<img src=x\\> \\[a\\](b) \\`c\\` \\*d\\* a\\|b"
         );
         assert_eq!(
-            markdown("@team #12 https://evil.example www.evil.example"),
-            "@&#8203;team #&#8203;12 https:&#8203;//evil.example www&#8203;.evil.example"
+            markdown("@team #12 https://evil.example www.evil.example GH-7"),
+            "@&#8203;team #&#8203;12 https:&#8203;//evil.example www&#8203;.evil.example GH-&#8203;7"
         );
         assert_eq!(markdown("a\nb\r\u{202e}c"), "a b \u{fffd}c");
     }

@@ -39,7 +39,8 @@ const LEFT_OUT_LINE_BYTES: usize = 256;
 
 /// The Markdown summary: the counts, then the findings, most severe first
 /// (annotations beyond GitHub's limit show only here), in at most `budget`
-/// bytes: the findings that do not fit are counted in a last line.
+/// bytes: the findings that do not fit are counted in a last line, and
+/// nothing is written when not even that fits.
 pub fn render_github_summary(out: &mut dyn Write, report: &Report<'_>, budget: usize) -> io::Result<()> {
     let paths = Paths::new(report);
     let mut summary = format!(
@@ -74,6 +75,10 @@ pub fn render_github_summary(out: &mut dyn Write, report: &Report<'_>, budget: u
                 counted(left_out, "finding", "findings")
             ));
         }
+    }
+    // A file over the limit loses its whole summary, earlier steps' too.
+    if summary.len() > budget {
+        return Ok(());
     }
     out.write_all(summary.as_bytes())
 }

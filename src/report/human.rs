@@ -227,8 +227,14 @@ impl SourceCode for Snippet<'_> {
             while to < lines && to - last < context_lines_after && !self.is_long(to + 1) {
                 to += 1;
             }
-            let range = Span::new(self.file.line_range(from).start, self.file.line_range(to).end);
-            (from, to, range)
+            // With the last line's break, as miette's own reading has it: a
+            // label on the break is drawn.
+            let end = if to < lines {
+                self.file.line_range(to + 1).start
+            } else {
+                self.file.text.len()
+            };
+            (from, to, Span::new(self.file.line_range(from).start, end))
         };
         let (from, to, range) = data;
         let bytes = self.shown.as_bytes().get(range.start..range.end).unwrap_or_default();
@@ -253,36 +259,47 @@ fn graphical(out: &mut dyn Write, d: &Diagnostic, sources: &SourceMap, shown: &m
             shown: shown.of(file, id),
         })
     };
-    // On a long line, a label covers no more than the window shows.
-    let span_of = |location: &crate::diagnostic::Location| {
+    // On a long line, a label covers no more than the window shows; a span
+    // that goes on into a long line is marked to the end of its first line.
+    // miette reads each context as one stretch of text, so a label on a long
+    // line is drawn alone, as a related report of its own.
+    let long = |file: &SourceFile, line: usize| {
+        let range = file.line_range(line);
+        range.end - range.start > LONG_LINE_BYTES
+    };
+    let place = |location: &crate::diagnostic::Location| {
         let Some(file) = sources.get(location.source) else {
-            return SourceSpan::from(0..0);
+            return (SourceSpan::from(0..0), false);
         };
         let span = file.clamp(location.span);
-        let line = file.line_range(file.line_of(span.start));
-        let span = if line.end - line.start > LONG_LINE_BYTES {
+        let first = file.line_of(span.start);
+        let line = file.line_range(first);
+        let last = file.line_of(span.end.saturating_sub(1).max(span.start));
+        let on_long_line = long(file, first);
+        let span = if on_long_line {
             let end = span
                 .end
                 .min(span.start + WINDOW_SPAN_BYTES)
                 .min(line.end.max(span.start));
             file.clamp(Span::new(span.start, end))
+        } else if (first + 1..=last).any(|at| long(file, at)) {
+            Span::new(span.start, line.end.max(span.start))
         } else {
             span
         };
-        SourceSpan::from(span.start..span.end)
+        (SourceSpan::from(span.start..span.end), on_long_line)
     };
     let at = position(sources, &d.location);
+    let (primary, primary_long) = place(&d.location);
     let mut labels = vec![LabeledSpan::new_primary_with_span(
         Some(format!("{}:{}", at.line, at.column)),
-        span_of(&d.location),
+        primary,
     )];
     let mut others = Vec::new();
     for related in &d.related {
-        if related.location.source == d.location.source {
-            labels.push(LabeledSpan::new_with_span(
-                Some(strip_controls(&related.message)),
-                span_of(&related.location),
-            ));
+        let (span, related_long) = place(&related.location);
+        if related.location.source == d.location.source && !primary_long && !related_long {
+            labels.push(LabeledSpan::new_with_span(Some(strip_controls(&related.message)), span));
         } else {
             others.push(Adapter {
                 message: strip_controls(&related.message),
@@ -290,7 +307,7 @@ fn graphical(out: &mut dyn Write, d: &Diagnostic, sources: &SourceMap, shown: &m
                 severity: Severity::Note,
                 help: None,
                 source: snippet(related.location.source),
-                labels: vec![LabeledSpan::new_primary_with_span(None, span_of(&related.location))],
+                labels: vec![LabeledSpan::new_primary_with_span(None, span)],
                 others: Vec::new(),
             });
         }
@@ -388,6 +405,7 @@ mod tests {
         let text = "apiVersion: planelint/v1\nkind: Cluster\nmetadata:\n  name: c1\nspec:\n  pool: p\n  region: |\n    a\n    b\n";
         let (sources, id) = one_file(text);
         let spans = [
+            (24, 24),
             (0, 10),
             (51, 58),
             (62, 63),
@@ -404,6 +422,29 @@ mod tests {
                 format!("{}{summary}\n", drawn_from_the_whole_text(&d, &sources)),
                 "{start}..{end}"
             );
+        }
+    }
+
+    #[test]
+    fn labels_beside_a_long_line_are_all_drawn_and_the_line_stays_windowed() {
+        let long = "x".repeat(300);
+        let text = format!("a: 1\n{long}\nb: 2\n");
+        let (sources, id) = one_file(&text);
+        let long_start = 5;
+        let cases = [
+            // Primary on the long line, related on the short line after it.
+            Diagnostic::error("r", "m", at(id, long_start + 10, long_start + 12))
+                .with_related(at(id, long_start + 301, long_start + 302), "there"),
+            // A span from a short line into the long one.
+            Diagnostic::error("r", "m", at(id, 0, long_start + 200)).with_related(at(id, 3, 4), "there"),
+            // Zero width at the end of the short line before the long one.
+            Diagnostic::error("r", "m", at(id, 4, 4)).with_related(at(id, long_start + 301, long_start + 301), "there"),
+        ];
+        for d in cases {
+            let drawn = rendered(std::slice::from_ref(&d), &sources, Style::Graphical);
+            assert!(drawn.contains("there"), "{drawn}");
+            assert!(drawn.contains('▲') || drawn.contains('┬'), "{drawn}");
+            assert!(!drawn.contains(&long), "the long line is windowed: {drawn}");
         }
     }
 

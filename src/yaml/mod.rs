@@ -899,15 +899,18 @@ fn quoted_end(text: &str, start: usize) -> Option<usize> {
 /// lines that follow. `None` when the header is not where it should be.
 fn block_span(text: &str, span: Span) -> Option<Span> {
     let written = text.get(span.start..span.end)?;
-    let start = if written.starts_with(['&', '!']) {
+    let breaks = ['\n', '\r'];
+    let own_line = text.get(..span.start)?.rfind(breaks).map_or(0, |n| n + 1);
+    let after_other_text = !text.get(own_line..span.start)?.trim_matches([' ', '\t']).is_empty();
+    let start = if after_other_text && written.starts_with(['&', '!']) {
         span.start
     } else {
         // Back over the content line's indentation and any blank lines
         // before it, to the header's line.
         let before = text.get(..span.start)?;
         let header_end = before.trim_end_matches([' ', '\t', '\n', '\r']).len();
-        let header_line = before.get(before.get(..header_end)?.rfind('\n').map_or(0, |n| n + 1)..header_end)?;
-        let header = header_line.split(" #").next()?.trim_end();
+        let header_line = before.get(before.get(..header_end)?.rfind(breaks).map_or(0, |n| n + 1)..header_end)?;
+        let header = without_comment(header_line).trim_end();
         let indicator = header.rfind(['|', '>'])?;
         let indicators = header.get(indicator + 1..)?;
         if !indicators.bytes().all(|b| b == b'+' || b == b'-' || b.is_ascii_digit()) {
@@ -917,14 +920,23 @@ fn block_span(text: &str, span: Span) -> Option<Span> {
     };
     let content = written.trim_end_matches([' ', '\t', '\n', '\r']);
     // An empty scalar has only its header, comment aside.
-    let header_end = text.get(start..)?.find(['\n', '\r']).map_or(text.len(), |n| start + n);
-    let header_end = start + text.get(start..header_end)?.split(" #").next()?.trim_end().len();
+    let header_end = text.get(start..)?.find(breaks).map_or(text.len(), |n| start + n);
+    let header_end = start + without_comment(text.get(start..header_end)?).trim_end().len();
     let end = if content.is_empty() || span.start + content.len() < header_end {
         header_end
     } else {
         span.start + content.len()
     };
     Some(Span::new(start, end))
+}
+
+/// A line without its comment: from a `#` after a blank.
+fn without_comment(line: &str) -> &str {
+    let comment = line
+        .as_bytes()
+        .windows(2)
+        .position(|pair| matches!(pair, [b' ' | b'\t', b'#']));
+    comment.and_then(|at| line.get(..at + 1)).unwrap_or(line)
 }
 
 /// Finds a mapping's earlier key with a given text: by scanning its entries

@@ -308,6 +308,12 @@ fn a_block_scalar_spans_its_indicator_to_its_last_content_line() {
         ("a: |\r\n  one\r\n  two\r\n", "|\r\n  one\r\n  two"),
         ("a: |\n  one\n  two", "|\n  one\n  two"),
         ("a: | # nothing\nb: 1\n", "|"),
+        (
+            "a: |\t# tab before the comment\n  one\n",
+            "|\t# tab before the comment\n  one",
+        ),
+        ("a: |\n  !not a tag\n", "|\n  !not a tag"),
+        ("x: | # c\r  text\ra: |\r  one\r", "|\r  one"),
     ];
     for (text, spanned) in cases {
         let node = root(text);
