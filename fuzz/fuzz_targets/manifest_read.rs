@@ -1,7 +1,8 @@
 //! Arbitrary text read as a file of a repository (every adapter: manifests,
 //! Helm values, Flyte config, wrapped manifests), folded into models, then
-//! evaluated by the built-in policy pack. Never panics; every span of a
-//! finding lies inside its file.
+//! evaluated by the built-in policy pack, the findings rendered as a
+//! terminal and a log show them (snippets, windows on long lines). Never
+//! panics; every span of a finding lies inside its file.
 #![no_main]
 
 #[path = "common.rs"]
@@ -13,6 +14,7 @@ use planelint::load;
 use planelint::model;
 use planelint::parallel::{self, Pool};
 use planelint::policy::{self, Origin};
+use planelint::report::{Style, Totals, render_human};
 use planelint::source::{SourceFile, SourceMap};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
@@ -49,4 +51,8 @@ fuzz_target!(|data: &[u8]| {
         diagnostics.extend(engine.evaluate(&model, pool, Evaluator::Native).diagnostics);
     }
     common::assert_inside(&diagnostics, &sources);
+    for style in [Style::Plain, Style::Graphical] {
+        let rendered = render_human(&mut std::io::sink(), &diagnostics, &sources, &Totals::default(), style);
+        assert!(rendered.is_ok(), "rendering failed: {rendered:?}");
+    }
 });
