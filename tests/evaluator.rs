@@ -250,6 +250,31 @@ fn every_operator_and_error_path_gives_the_same_report() {
 }
 
 #[test]
+fn groupings_made_apart_compare_by_value_and_maps_iterate_in_key_order() {
+    let expressions = [
+        "model.clusters.groupBy('pool') == model.clusters.having('pool').groupBy('pool')",
+        "model.clusters.groupBy('pool') == model.clusters.groupBy('name')",
+        "{'b': 1, 'a': 2, 'c': 3}.map(k, k).join(',')",
+    ];
+    let dir = repo(&[
+        ("policies/probe.yaml", &policies(&expressions)),
+        ("repo/clusters.yaml", CLUSTERS),
+    ]);
+    let args = ["repo", "--policy", "policies", "--no-builtin"];
+    assert_eq!(same_either_way(dir.path(), &args), 1);
+    let out = planelint_in(dir.path(), &[&["check", "--format", "json"], &args[..]].concat());
+    let mut messages: Vec<String> = common::json(&out)["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap().to_string())
+        .collect();
+    messages.sort();
+    messages.dedup();
+    assert_eq!(messages, ["0: true", "1: false", "2: a,b,c"]);
+}
+
+#[test]
 fn a_spent_step_budget_gives_the_same_report() {
     let policy = "apiVersion: planelint/v1\nkind: Policy\nmetadata:\n  name: cubic\nspec:\n  summary: Hostile.\n  forEach: clusters\n  validations:\n    - expression: model.clusters.all(a, model.clusters.all(b, model.clusters.all(c, a.name != '')))\n";
     let dir = repo(&[("policies/p.yaml", policy), ("repo/clusters.yaml", CLUSTERS)]);
