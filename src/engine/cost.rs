@@ -42,7 +42,13 @@ const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// children are visited (they are rewritten in turn).
 pub fn instrument(node: &mut IdedExpr) -> Result<(), String> {
     let internal = |e: &IdedExpr| matches!(&e.expr, Expr::Ident(name) if name.starts_with('@'));
+    // A literal is bounded by the expression's size, and what holds it is
+    // charged in turn (a `map` step's appended list, a sum): literals, the
+    // usual elements of a list literal (`x in ['a', 'b']`), are not charged.
     let charged = |element: &mut IdedExpr| {
+        if matches!(element.expr, Expr::Literal(_)) {
+            return;
+        }
         let value = std::mem::take(element);
         *element = IdedExpr {
             id: value.id,
