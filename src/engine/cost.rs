@@ -320,13 +320,7 @@ pub fn replace<'c, 'call>(ftx: &mut FunctionContext<'c, 'call>) -> Result<CowVal
             "takes strings: text.replace(old, new[, limit])",
         ));
     };
-    let limit = match ftx.args.get(3) {
-        None => -1,
-        Some(limit) => *limit
-            .downcast_ref::<CelInt>()
-            .ok_or_else(|| ExecutionError::function_error("replace", "the limit is not an int"))?
-            .inner(),
-    };
+    let limit = limit_arg(ftx, 3, "replace")?;
     if !guard::charge(replace_bytes(text, old, new, limit)) {
         return Err(exceeded("replace"));
     }
@@ -345,13 +339,7 @@ pub fn split_function<'c, 'call>(ftx: &mut FunctionContext<'c, 'call>) -> Result
             "takes strings: text.split(separator[, limit])",
         ));
     };
-    let limit = match ftx.args.get(2) {
-        None => -1,
-        Some(limit) => *limit
-            .downcast_ref::<CelInt>()
-            .ok_or_else(|| ExecutionError::function_error("split", "the limit is not an int"))?
-            .inner(),
-    };
+    let limit = limit_arg(ftx, 2, "split")?;
     let parts = split(text, separator, limit);
     if !guard::charge(parts_bytes(&parts)) {
         return Err(exceeded("split"));
@@ -361,6 +349,18 @@ pub fn split_function<'c, 'call>(ftx: &mut FunctionContext<'c, 'call>) -> Result
         .map(|part| Box::new(CelString::from(part.to_owned())) as Box<dyn Val>)
         .collect();
     Ok(CowVal::owned(CelList::from(list)))
+}
+
+/// The optional limit argument at `at` of `function`: every occurrence
+/// (-1) when it is absent.
+fn limit_arg(ftx: &FunctionContext<'_, '_>, at: usize, function: &str) -> Result<i64, ExecutionError> {
+    match ftx.args.get(at) {
+        None => Ok(-1),
+        Some(limit) => limit
+            .downcast_ref::<CelInt>()
+            .map(|limit| *limit.inner())
+            .ok_or_else(|| ExecutionError::function_error(function, "the limit is not an int")),
+    }
 }
 
 fn text_arg<'a>(ftx: &'a FunctionContext<'_, '_>, at: usize) -> Option<&'a str> {
